@@ -1,0 +1,62 @@
+//! Build script: compiles the proto contract with a pure-Rust protobuf compiler (no system
+//! `protoc` needed), writes the descriptor set for server reflection, and embeds the default
+//! catalog files (`scenarios/`, `registry/sample/`) into the binary.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use prost::Message;
+
+const PROTOS: [&str; 3] = [
+    "proto/equipmatch/v1/common.proto",
+    "proto/equipmatch/v1/catalog.proto",
+    "proto/equipmatch/v1/match.proto",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // tonic-prost-build does not emit rerun-if-changed (grpc-rust issue 2511): say it here,
+    // or every build reruns this script.
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed=scenarios");
+    println!("cargo:rerun-if-changed=registry/sample");
+    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
+
+    let descriptors = protox::compile(PROTOS, ["proto"])?;
+    fs::write(out_dir.join("equipmatch_descriptor.bin"), descriptors.encode_to_vec())?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptors)?;
+
+    let mut embedded = String::new();
+    embed(&mut embedded, "SCENARIO_FILES", Path::new("scenarios"), "toml")?;
+    embed(&mut embedded, "REGISTRY_FILES", Path::new("registry/sample"), "csv")?;
+    fs::write(out_dir.join("embedded_files.rs"), embedded)?;
+    Ok(())
+}
+
+/// Writes `pub static NAME: &[(&str, &str)]` with every `*.EXT` file of `dir`, sorted by name.
+fn embed(
+    out: &mut String,
+    name: &str,
+    dir: &Path,
+    extension: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
+    let mut files: Vec<PathBuf> = fs::read_dir(manifest_dir.join(dir))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == extension))
+        .collect();
+    files.sort();
+    writeln!(out, "/// Embedded `{}/*.{extension}` files: (file name, text).", dir.display())?;
+    writeln!(out, "pub static {name}: &[(&str, &str)] = &[")?;
+    for path in files {
+        let file_name = path.file_name().and_then(|n| n.to_str()).ok_or("non-UTF-8 file name")?;
+        writeln!(out, "    ({file_name:?}, include_str!({:?})),", path.display().to_string())?;
+    }
+    writeln!(out, "];")?;
+    Ok(())
+}

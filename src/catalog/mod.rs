@@ -1,0 +1,427 @@
+//! The catalog: scenarios, taxonomy, places and the supplier registry, loaded from files (or
+//! from the copies embedded in the binary), validated, indexed and then immutable.
+//!
+//! Loading never stops at the first problem: `load` returns what it could build and every
+//! problem with file, line and reason; `Catalog::load` refuses a catalog with any problem.
+
+mod embedded;
+mod files;
+mod index;
+mod problems;
+mod registry;
+mod scenarios;
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::Path;
+
+pub use index::CategoryIndex;
+pub use problems::{Problem, Problems, PROBLEMS_MAX};
+pub use registry::{
+    LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE, SUPPLIERS_HEADER,
+};
+pub use scenarios::{NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
+
+use crate::domain::{
+    Category, CategoryIdx, Certification, Id, Place, PlaceIdx, Scenario, StockLine, StockLineIdx,
+    Supplier, SupplierIdx,
+};
+
+/// One input file: a display name (a path, or `embedded:scenarios/…`) and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: Cow<'static, str>,
+}
+
+impl SourceFile {
+    /// The file name without its folders.
+    pub fn base_name(&self) -> &str {
+        self.name.rsplit(['/', '\\']).next().unwrap_or(&self.name)
+    }
+}
+
+/// Where a catalog comes from: the scenario folder's files and the registry's two CSV files.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSources {
+    pub scenario_files: Vec<SourceFile>,
+    pub registry_files: Vec<SourceFile>,
+}
+
+impl CatalogSources {
+    /// The default data compiled into the binary: `scenarios/` and `registry/sample/`.
+    pub fn embedded() -> CatalogSources {
+        let to_files = |files: &[(&'static str, &'static str)], folder: &str| {
+            files
+                .iter()
+                .map(|(name, text)| SourceFile {
+                    name: format!("embedded:{folder}/{name}"),
+                    text: Cow::Borrowed(*text),
+                })
+                .collect()
+        };
+        CatalogSources {
+            scenario_files: to_files(embedded::SCENARIO_FILES, "scenarios"),
+            registry_files: to_files(embedded::REGISTRY_FILES, "registry/sample"),
+        }
+    }
+
+    /// The embedded data, with either folder replaced by files read from disk. Unreadable
+    /// files become problems (file, line 0, reason).
+    pub fn from_dirs(
+        scenarios: Option<&Path>,
+        registry: Option<&Path>,
+        problems: &mut Problems,
+    ) -> CatalogSources {
+        let mut sources = CatalogSources::embedded();
+        if let Some(dir) = scenarios {
+            sources.scenario_files = read_dir_files(dir, "toml", problems);
+        }
+        if let Some(dir) = registry {
+            sources.registry_files = [SUPPLIERS_FILE, STOCK_LINES_FILE]
+                .iter()
+                .filter_map(|name| read_file(&dir.join(name), problems))
+                .collect();
+        }
+        sources
+    }
+}
+
+fn read_file(path: &Path, problems: &mut Problems) -> Option<SourceFile> {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(SourceFile { name, text: Cow::Owned(text) }),
+            Err(error) => {
+                let offset = error.utf8_error().valid_up_to();
+                let line = error.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count() + 1;
+                problems.push(&name, line as u32, None, "file is not valid UTF-8");
+                None
+            }
+        },
+        Err(error) => {
+            problems.push(&name, 0, None, format!("cannot read: {error}"));
+            None
+        }
+    }
+}
+
+fn read_dir_files(dir: &Path, extension: &str, problems: &mut Problems) -> Vec<SourceFile> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            problems.push(
+                &dir.display().to_string(),
+                0,
+                None,
+                format!("cannot read folder: {error}"),
+            );
+            return Vec::new();
+        }
+    };
+    let mut paths: Vec<_> = entries
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == extension))
+        .collect();
+    paths.sort();
+    paths.iter().filter_map(|path| read_file(path, problems)).collect()
+}
+
+/// A registry with headers and no rows: for tools that need the taxonomy and places only
+/// (the generator).
+pub fn empty_registry() -> Vec<SourceFile> {
+    vec![
+        SourceFile {
+            name: SUPPLIERS_FILE.into(),
+            text: Cow::Owned(SUPPLIERS_HEADER.join(",") + "\n"),
+        },
+        SourceFile {
+            name: STOCK_LINES_FILE.into(),
+            text: Cow::Owned(STOCK_LINES_HEADER.join(",") + "\n"),
+        },
+    ]
+}
+
+/// How many of each thing a catalog holds (what `equipmatch check` prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub scenarios: usize,
+    pub categories: usize,
+    pub places: usize,
+    pub suppliers: usize,
+    pub stock_lines: usize,
+}
+
+/// The immutable, validated and indexed catalog every answer is computed from.
+#[derive(Debug)]
+pub struct Catalog {
+    /// A digest of every input file's name and bytes: the same files give the same version.
+    pub version: String,
+    pub certifications: Vec<Certification>,
+    pub categories: Vec<Category>,
+    pub places: Vec<Place>,
+    /// Sorted by id.
+    pub scenarios: Vec<Scenario>,
+    /// Sorted by id.
+    pub suppliers: Vec<Supplier>,
+    /// Grouped by category, then sorted by supplier id.
+    pub stock_lines: Vec<StockLine>,
+    category_ranges: Vec<(u32, u32)>,
+    /// Per supplier, its stock line indexes (CSR layout: offsets into `supplier_line_idx`).
+    supplier_line_offsets: Vec<u32>,
+    supplier_line_idx: Vec<u32>,
+    indexes: Vec<CategoryIndex>,
+    category_by_id: HashMap<Id, CategoryIdx>,
+    place_by_id: HashMap<Id, PlaceIdx>,
+    scenario_by_id: HashMap<Id, usize>,
+    supplier_by_id: HashMap<Id, SupplierIdx>,
+    cert_by_id: HashMap<Id, usize>,
+}
+
+/// A catalog that did not load cleanly.
+#[derive(Debug, thiserror::Error)]
+#[error("the catalog has {} problem(s); first: {}", .problems.total(), .problems.list.first().map_or(String::new(), |p| p.to_string()))]
+pub struct LoadError {
+    pub problems: Problems,
+}
+
+/// What a load built, and what was wrong.
+pub struct Loaded {
+    pub catalog: Catalog,
+    pub problems: Problems,
+}
+
+impl Catalog {
+    /// Loads and refuses any problem.
+    pub fn load(sources: &CatalogSources) -> Result<Catalog, LoadError> {
+        let loaded = load(sources);
+        if loaded.problems.is_empty() {
+            Ok(loaded.catalog)
+        } else {
+            Err(LoadError { problems: loaded.problems })
+        }
+    }
+
+    /// The embedded default data; a problem there is a build defect that tests catch.
+    pub fn embedded() -> Result<Catalog, LoadError> {
+        Catalog::load(&CatalogSources::embedded())
+    }
+
+    pub fn counts(&self) -> Counts {
+        Counts {
+            scenarios: self.scenarios.len(),
+            categories: self.categories.len(),
+            places: self.places.len(),
+            suppliers: self.suppliers.len(),
+            stock_lines: self.stock_lines.len(),
+        }
+    }
+
+    pub fn category(&self, idx: CategoryIdx) -> &Category {
+        &self.categories[idx.0 as usize]
+    }
+
+    pub fn place(&self, idx: PlaceIdx) -> &Place {
+        &self.places[idx.0 as usize]
+    }
+
+    pub fn supplier(&self, idx: SupplierIdx) -> &Supplier {
+        &self.suppliers[idx.0 as usize]
+    }
+
+    pub fn stock_line(&self, idx: StockLineIdx) -> &StockLine {
+        &self.stock_lines[idx.0 as usize]
+    }
+
+    pub fn category_by_id(&self, id: &str) -> Option<CategoryIdx> {
+        self.category_by_id.get(id).copied()
+    }
+
+    pub fn place_by_id(&self, id: &str) -> Option<PlaceIdx> {
+        self.place_by_id.get(id).copied()
+    }
+
+    pub fn scenario_by_id(&self, id: &str) -> Option<&Scenario> {
+        self.scenario_by_id.get(id).map(|idx| &self.scenarios[*idx])
+    }
+
+    pub fn supplier_by_id(&self, id: &str) -> Option<SupplierIdx> {
+        self.supplier_by_id.get(id).copied()
+    }
+
+    pub fn certification_by_id(&self, id: &str) -> Option<usize> {
+        self.cert_by_id.get(id).copied()
+    }
+
+    /// The stock lines of one category, sorted by supplier id.
+    pub fn category_lines(&self, idx: CategoryIdx) -> std::ops::Range<usize> {
+        let (start, end) = self.category_ranges[idx.0 as usize];
+        start as usize..end as usize
+    }
+
+    /// The spatial index of one category's stock lines.
+    pub fn category_index(&self, idx: CategoryIdx) -> &CategoryIndex {
+        &self.indexes[idx.0 as usize]
+    }
+
+    /// A supplier's stock line indexes, in category order.
+    pub fn supplier_lines(&self, idx: SupplierIdx) -> impl Iterator<Item = StockLineIdx> + '_ {
+        let start = self.supplier_line_offsets[idx.0 as usize] as usize;
+        let end = self.supplier_line_offsets[idx.0 as usize + 1] as usize;
+        self.supplier_line_idx[start..end].iter().map(|i| StockLineIdx(*i))
+    }
+}
+
+/// Loads everything it can and collects every problem.
+pub fn load(sources: &CatalogSources) -> Loaded {
+    let mut problems = Problems::default();
+    let data = scenarios::load(&sources.scenario_files, &mut problems);
+
+    let category_ids: HashMap<&str, CategoryIdx> = data
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), CategoryIdx(i as u32)))
+        .collect();
+    let place_ids: HashMap<&str, PlaceIdx> =
+        data.places.iter().enumerate().map(|(i, p)| (p.id.as_str(), PlaceIdx(i as u32))).collect();
+    let cert_ids: HashMap<&str, usize> =
+        data.certifications.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let lookups = registry::Lookups {
+        places: &data.places,
+        place_ids: &place_ids,
+        category_ids: &category_ids,
+        cert_ids: &cert_ids,
+    };
+    let find = |name: &str| sources.registry_files.iter().find(|file| file.base_name() == name);
+    let (suppliers, supplier_ids) = match find(SUPPLIERS_FILE) {
+        Some(file) => registry::load_suppliers(file, &lookups, &mut problems),
+        None => {
+            problems.push(SUPPLIERS_FILE, 0, None, "suppliers.csv is missing from the registry");
+            Default::default()
+        }
+    };
+    let stock_lines = match find(STOCK_LINES_FILE) {
+        Some(file) => registry::load_stock_lines(file, &lookups, &supplier_ids, &mut problems),
+        None => {
+            problems.push(
+                STOCK_LINES_FILE,
+                0,
+                None,
+                "stock_lines.csv is missing from the registry",
+            );
+            Vec::new()
+        }
+    };
+    let catalog = assemble(sources, data, suppliers, stock_lines);
+    Loaded { catalog, problems }
+}
+
+/// Sorts, cross-indexes and builds the spatial indexes.
+fn assemble(
+    sources: &CatalogSources,
+    data: scenarios::ScenarioData,
+    mut suppliers: Vec<Supplier>,
+    mut stock_lines: Vec<StockLine>,
+) -> Catalog {
+    // Suppliers sorted by id, stock lines renumbered to match: output order never depends on
+    // file order.
+    let mut order: Vec<u32> = (0..suppliers.len() as u32).collect();
+    order.sort_unstable_by(|a, b| suppliers[*a as usize].id.cmp(&suppliers[*b as usize].id));
+    let mut new_idx = vec![0u32; suppliers.len()];
+    for (new, old) in order.iter().enumerate() {
+        new_idx[*old as usize] = new as u32;
+    }
+    let mut slots: Vec<Option<Supplier>> = suppliers.drain(..).map(Some).collect();
+    suppliers = order.iter().filter_map(|old| slots[*old as usize].take()).collect();
+    for line in &mut stock_lines {
+        line.supplier = SupplierIdx(new_idx[line.supplier.0 as usize]);
+    }
+    stock_lines.sort_unstable_by_key(|line| (line.category, line.supplier));
+
+    let n_categories = data.categories.len();
+    let mut category_ranges = vec![(0u32, 0u32); n_categories];
+    let mut start = 0usize;
+    while start < stock_lines.len() {
+        let category = stock_lines[start].category;
+        let end = start + stock_lines[start..].partition_point(|line| line.category == category);
+        category_ranges[category.0 as usize] = (start as u32, end as u32);
+        start = end;
+    }
+    let indexes = category_ranges
+        .iter()
+        .map(|&(start, end)| {
+            CategoryIndex::build((start..end).map(|i| {
+                let line = &stock_lines[i as usize];
+                (suppliers[line.supplier.0 as usize].location, i, line.lead_time_hours)
+            }))
+        })
+        .collect();
+
+    let mut counts = vec![0u32; suppliers.len() + 1];
+    for line in &stock_lines {
+        counts[line.supplier.0 as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let supplier_line_offsets = counts.clone();
+    let mut supplier_line_idx = vec![0u32; stock_lines.len()];
+    let mut fill = counts;
+    for (i, line) in stock_lines.iter().enumerate() {
+        let slot = &mut fill[line.supplier.0 as usize];
+        supplier_line_idx[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+
+    let index_by_id = |ids: Vec<&Id>| {
+        ids.into_iter().enumerate().map(|(i, id)| (id.clone(), i)).collect::<HashMap<Id, usize>>()
+    };
+    let category_by_id = data
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), CategoryIdx(i as u32)))
+        .collect();
+    let place_by_id =
+        data.places.iter().enumerate().map(|(i, p)| (p.id.clone(), PlaceIdx(i as u32))).collect();
+    let supplier_by_id =
+        suppliers.iter().enumerate().map(|(i, s)| (s.id.clone(), SupplierIdx(i as u32))).collect();
+    let scenario_by_id = index_by_id(data.scenarios.iter().map(|s| &s.id).collect());
+    let cert_by_id = index_by_id(data.certifications.iter().map(|c| &c.id).collect());
+
+    Catalog {
+        version: version_of(sources),
+        certifications: data.certifications,
+        categories: data.categories,
+        places: data.places,
+        scenarios: data.scenarios,
+        suppliers,
+        stock_lines,
+        category_ranges,
+        supplier_line_offsets,
+        supplier_line_idx,
+        indexes,
+        category_by_id,
+        place_by_id,
+        scenario_by_id,
+        supplier_by_id,
+        cert_by_id,
+    }
+}
+
+/// FNV-1a over base names and bytes, in name order: stable across runs, platforms and the
+/// folder the files came from.
+fn version_of(sources: &CatalogSources) -> String {
+    let mut files: Vec<&SourceFile> =
+        sources.scenario_files.iter().chain(&sources.registry_files).collect();
+    files.sort_by(|a, b| a.base_name().cmp(b.base_name()));
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        for byte in file.base_name().bytes().chain([0]).chain(file.text.bytes()).chain([0]) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}

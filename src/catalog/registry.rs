@@ -1,0 +1,456 @@
+//! Reads the supplier registry: `suppliers.csv` and `stock_lines.csv`, spreadsheet-friendly
+//! CSV with a header row. Every bad row is reported with file, line, column and reason; good
+//! rows are kept.
+
+use std::collections::HashMap;
+
+use super::problems::Problems;
+use super::SourceFile;
+use crate::domain::{
+    CategoryIdx, CertSet, Id, LatLon, Place, PlaceIdx, PlaceKind, StockLine, Supplier, SupplierIdx,
+};
+
+pub const SUPPLIERS_FILE: &str = "suppliers.csv";
+pub const STOCK_LINES_FILE: &str = "stock_lines.csv";
+pub const SUPPLIERS_HEADER: [&str; 8] = [
+    "supplier_id",
+    "name",
+    "place_id",
+    "base_id",
+    "latitude",
+    "longitude",
+    "certifications",
+    "reliability",
+];
+pub const STOCK_LINES_HEADER: [&str; 5] =
+    ["supplier_id", "category_id", "quantity_on_hand", "surge_per_day", "lead_time_hours"];
+
+/// The largest registry file accepted (bytes).
+pub const REGISTRY_FILE_BYTES_MAX: usize = 1 << 30;
+/// The most suppliers (indexes are `u32`; this is far below that and above national scale).
+pub const SUPPLIERS_MAX: usize = 4_000_000;
+/// The most stock lines.
+pub const STOCK_LINES_MAX: usize = 40_000_000;
+/// The largest quantity one stock line may hold, and the most it may make per day.
+pub const STOCK_QUANTITY_MAX: f64 = 1e9;
+/// The longest lead time accepted: 30 days.
+pub const LEAD_TIME_HOURS_MAX: f64 = 720.0;
+/// The longest supplier name (bytes).
+pub const SUPPLIER_NAME_BYTES_MAX: usize = 256;
+
+pub(super) struct Lookups<'a> {
+    pub places: &'a [Place],
+    pub place_ids: &'a HashMap<&'a str, PlaceIdx>,
+    pub category_ids: &'a HashMap<&'a str, CategoryIdx>,
+    pub cert_ids: &'a HashMap<&'a str, usize>,
+}
+
+/// One CSV file being read: name, text and the current row, for located problems.
+struct Rows<'a> {
+    file: &'a SourceFile,
+    reader: csv::Reader<&'a [u8]>,
+    record: csv::ByteRecord,
+    line: u32,
+    line_start: usize,
+}
+
+impl<'a> Rows<'a> {
+    fn open(file: &'a SourceFile, header: &[&str], problems: &mut Problems) -> Option<Rows<'a>> {
+        if file.text.len() > REGISTRY_FILE_BYTES_MAX {
+            problems.push(
+                &file.name,
+                0,
+                None,
+                format!("file is larger than {REGISTRY_FILE_BYTES_MAX} bytes"),
+            );
+            return None;
+        }
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(file.text.as_bytes());
+        let mut rows =
+            Rows { file, reader, record: csv::ByteRecord::new(), line: 0, line_start: 0 };
+        if !rows.next(problems) {
+            problems.push(
+                &file.name,
+                1,
+                None,
+                format!("empty file: expected the header {}", header.join(",")),
+            );
+            return None;
+        }
+        let found: Vec<&[u8]> = rows.record.iter().collect();
+        let expected: Vec<&[u8]> = header.iter().map(|name| name.as_bytes()).collect();
+        // A spreadsheet may save a UTF-8 byte-order mark before the header.
+        let bom_free =
+            found.first().map(|first| first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first));
+        if found.len() != expected.len()
+            || bom_free != expected.first().copied()
+            || found[1..] != expected[1..]
+        {
+            problems.push(
+                &file.name,
+                1,
+                Some(1),
+                format!("header must be exactly {}", header.join(",")),
+            );
+            return None;
+        }
+        Some(rows)
+    }
+
+    /// Advances to the next record; malformed CSV is reported and skipped.
+    fn next(&mut self, problems: &mut Problems) -> bool {
+        loop {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(true) => {
+                    let position =
+                        self.record.position().cloned().unwrap_or_else(csv::Position::new);
+                    self.line = position.line() as u32;
+                    self.line_start = position.byte() as usize;
+                    return true;
+                }
+                Ok(false) => return false,
+                Err(error) => {
+                    let line = error.position().map_or(0, |position| position.line() as u32);
+                    problems.push(&self.file.name, line, None, format!("malformed CSV: {error}"));
+                    if !matches!(
+                        error.kind(),
+                        csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. }
+                    ) {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    fn field(&self, idx: usize) -> &str {
+        std::str::from_utf8(self.record.get(idx).unwrap_or_default()).unwrap_or("\u{FFFD}")
+    }
+
+    /// 1-based character column where field `idx` starts on the current line.
+    fn column(&self, idx: usize) -> u32 {
+        let rest = self.file.text.get(self.line_start..).unwrap_or_default();
+        let line = rest.split('\n').next().unwrap_or_default();
+        let mut field = 0;
+        let mut quoted = false;
+        for (chars, ch) in line.chars().enumerate() {
+            if field == idx {
+                return chars as u32 + 1;
+            }
+            match ch {
+                '"' => quoted = !quoted,
+                ',' if !quoted => field += 1,
+                _ => {}
+            }
+        }
+        line.chars().count() as u32 + 1
+    }
+
+    fn report(
+        &self,
+        problems: &mut Problems,
+        field_idx: usize,
+        column_name: &str,
+        message: impl std::fmt::Display,
+    ) {
+        problems.push(
+            &self.file.name,
+            self.line,
+            Some(self.column(field_idx)),
+            format!("{column_name}: {message}"),
+        );
+    }
+
+    /// A finite number in [0, max].
+    fn number(&self, problems: &mut Problems, idx: usize, name: &str, max: f64) -> Option<f64> {
+        let text = self.field(idx).trim();
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() && (0.0..=max).contains(&x) => Some(x),
+            Ok(x) => {
+                self.report(
+                    problems,
+                    idx,
+                    name,
+                    format!("must be a finite number in [0, {max}], not {x}"),
+                );
+                None
+            }
+            Err(_) => {
+                self.report(problems, idx, name, format!("{text:?} is not a number"));
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn load_suppliers(
+    file: &SourceFile,
+    lookups: &Lookups<'_>,
+    problems: &mut Problems,
+) -> (Vec<Supplier>, HashMap<Id, SupplierIdx>) {
+    let mut suppliers = Vec::new();
+    let mut ids: HashMap<Id, SupplierIdx> = HashMap::new();
+    let Some(mut rows) = Rows::open(file, &SUPPLIERS_HEADER, problems) else {
+        return (suppliers, ids);
+    };
+    while rows.next(problems) {
+        if rows.record.len() != SUPPLIERS_HEADER.len() {
+            problems.push(
+                &file.name,
+                rows.line,
+                None,
+                format!("expected {} fields, found {}", SUPPLIERS_HEADER.len(), rows.record.len()),
+            );
+            continue;
+        }
+        if suppliers.len() >= SUPPLIERS_MAX {
+            problems.push(
+                &file.name,
+                rows.line,
+                None,
+                format!("more than {SUPPLIERS_MAX} suppliers"),
+            );
+            break;
+        }
+        let mut ok = true;
+        let id = match Id::parse(rows.field(0)) {
+            Ok(id) if ids.contains_key(&id) => {
+                rows.report(
+                    problems,
+                    0,
+                    "supplier_id",
+                    format!("duplicate supplier id {:?}", id.as_str()),
+                );
+                None
+            }
+            Ok(id) => Some(id),
+            Err(error) => {
+                rows.report(problems, 0, "supplier_id", error);
+                None
+            }
+        };
+        let name = rows.field(1).trim();
+        if name.is_empty() || name.len() > SUPPLIER_NAME_BYTES_MAX {
+            rows.report(
+                problems,
+                1,
+                "name",
+                format!("must be 1 to {SUPPLIER_NAME_BYTES_MAX} bytes"),
+            );
+            ok = false;
+        }
+        let place = lookups.place_ids.get(rows.field(2)).copied();
+        if place.is_none() {
+            rows.report(problems, 2, "place_id", format!("unknown place {:?}", rows.field(2)));
+        }
+        let base = match rows.field(3) {
+            "" => Some(None),
+            base_id => match lookups.place_ids.get(base_id) {
+                Some(base)
+                    if lookups.places[base.0 as usize].kind != PlaceKind::DemonstrationBase =>
+                {
+                    rows.report(
+                        problems,
+                        3,
+                        "base_id",
+                        format!("{base_id:?} is not a demonstration base"),
+                    );
+                    None
+                }
+                Some(base) if place.is_some() && lookups.places[base.0 as usize].host != place => {
+                    rows.report(
+                        problems,
+                        3,
+                        "base_id",
+                        format!("base {base_id:?} does not belong to place {:?}", rows.field(2)),
+                    );
+                    None
+                }
+                Some(base) => Some(Some(*base)),
+                None => {
+                    rows.report(
+                        problems,
+                        3,
+                        "base_id",
+                        format!("unknown demonstration base {base_id:?}"),
+                    );
+                    None
+                }
+            },
+        };
+        let latitude = rows.field(4).trim().parse::<f64>();
+        let longitude = rows.field(5).trim().parse::<f64>();
+        let location = match (latitude, longitude) {
+            (Ok(lat), Ok(lon)) => match LatLon::new(lat, lon) {
+                Ok(location) => Some(location),
+                Err(message) => {
+                    let idx = if message.starts_with("latitude") { 4 } else { 5 };
+                    rows.report(
+                        problems,
+                        idx,
+                        SUPPLIERS_HEADER[idx],
+                        format!("coordinate out of range: {message}"),
+                    );
+                    None
+                }
+            },
+            (Err(_), _) => {
+                rows.report(
+                    problems,
+                    4,
+                    "latitude",
+                    format!("{:?} is not a number", rows.field(4)),
+                );
+                None
+            }
+            (_, Err(_)) => {
+                rows.report(
+                    problems,
+                    5,
+                    "longitude",
+                    format!("{:?} is not a number", rows.field(5)),
+                );
+                None
+            }
+        };
+        let mut certifications = CertSet::default();
+        for cert in rows.field(6).split(';').map(str::trim).filter(|cert| !cert.is_empty()) {
+            match lookups.cert_ids.get(cert) {
+                Some(idx) => certifications.insert(*idx),
+                None => {
+                    rows.report(
+                        problems,
+                        6,
+                        "certifications",
+                        format!("unknown certification {cert:?}"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let reliability = rows.number(problems, 7, "reliability", 1.0);
+        let (Some(id), Some(place), Some(base), Some(location), Some(reliability), true) =
+            (id, place, base, location, reliability, ok)
+        else {
+            continue;
+        };
+        ids.insert(id.clone(), SupplierIdx(suppliers.len() as u32));
+        suppliers.push(Supplier {
+            id,
+            name: name.to_owned(),
+            place,
+            base,
+            location,
+            certifications,
+            reliability,
+        });
+    }
+    (suppliers, ids)
+}
+
+pub(super) fn load_stock_lines(
+    file: &SourceFile,
+    lookups: &Lookups<'_>,
+    supplier_ids: &HashMap<Id, SupplierIdx>,
+    problems: &mut Problems,
+) -> Vec<StockLine> {
+    let mut lines = Vec::new();
+    // Line numbers of accepted rows, to locate duplicates found after sorting.
+    let mut line_numbers: Vec<u32> = Vec::new();
+    let Some(mut rows) = Rows::open(file, &STOCK_LINES_HEADER, problems) else { return lines };
+    // Parsing ids through `Id` would allocate per row; look suppliers up by &str instead.
+    let supplier_by_str: HashMap<&str, SupplierIdx> =
+        supplier_ids.iter().map(|(id, idx)| (id.as_str(), *idx)).collect();
+    while rows.next(problems) {
+        if rows.record.len() != STOCK_LINES_HEADER.len() {
+            problems.push(
+                &file.name,
+                rows.line,
+                None,
+                format!(
+                    "expected {} fields, found {}",
+                    STOCK_LINES_HEADER.len(),
+                    rows.record.len()
+                ),
+            );
+            continue;
+        }
+        if lines.len() >= STOCK_LINES_MAX {
+            problems.push(
+                &file.name,
+                rows.line,
+                None,
+                format!("more than {STOCK_LINES_MAX} stock lines"),
+            );
+            break;
+        }
+        let supplier = supplier_by_str.get(rows.field(0)).copied();
+        if supplier.is_none() {
+            rows.report(
+                problems,
+                0,
+                "supplier_id",
+                format!("unknown supplier {:?}", rows.field(0)),
+            );
+        }
+        let category = lookups.category_ids.get(rows.field(1)).copied();
+        if category.is_none() {
+            rows.report(
+                problems,
+                1,
+                "category_id",
+                format!("unknown category {:?}", rows.field(1)),
+            );
+        }
+        let on_hand = rows.number(problems, 2, "quantity_on_hand", STOCK_QUANTITY_MAX);
+        let surge = rows.number(problems, 3, "surge_per_day", STOCK_QUANTITY_MAX);
+        let lead = rows.number(problems, 4, "lead_time_hours", LEAD_TIME_HOURS_MAX);
+        let (
+            Some(supplier),
+            Some(category),
+            Some(quantity_on_hand),
+            Some(surge_per_day),
+            Some(lead_time_hours),
+        ) = (supplier, category, on_hand, surge, lead)
+        else {
+            continue;
+        };
+        lines.push(StockLine {
+            supplier,
+            category,
+            quantity_on_hand,
+            surge_per_day,
+            lead_time_hours,
+        });
+        line_numbers.push(rows.line);
+    }
+    // Duplicates of (supplier, category): sort a permutation, compare neighbours.
+    let mut order: Vec<u32> = (0..lines.len() as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        (lines[i as usize].supplier, lines[i as usize].category, line_numbers[i as usize])
+    });
+    let mut duplicate = vec![false; lines.len()];
+    for pair in order.windows(2) {
+        let (first, second) = (&lines[pair[0] as usize], &lines[pair[1] as usize]);
+        if first.supplier == second.supplier && first.category == second.category {
+            duplicate[pair[1] as usize] = true;
+            problems.push(
+                &file.name,
+                line_numbers[pair[1] as usize],
+                Some(1),
+                format!(
+                    "duplicate stock line: this supplier already lists this category on line {}",
+                    line_numbers[pair[0] as usize]
+                ),
+            );
+        }
+    }
+    if duplicate.iter().any(|d| *d) {
+        let mut keep = duplicate.iter().map(|d| !d);
+        lines.retain(|_| keep.next().unwrap_or(false));
+    }
+    lines
+}

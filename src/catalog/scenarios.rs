@@ -1,0 +1,773 @@
+//! Turns the TOML files of `scenarios/` (taxonomy, places, one file per scenario) into validated
+//! domain types, reporting every problem with its file, line and column.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::files::{
+    CategoryEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile, TaxonomyFile,
+};
+use super::problems::{Problems, SourceText};
+use super::SourceFile;
+use crate::domain::{
+    Category, CategoryIdx, CertSet, Certification, ChainStage, Grade, Id, LatLon, MiitClass, Place,
+    PlaceIdx, PlaceKind, Priority, Provenance, Rate, Requirement, Scenario, Substitute, Transport,
+    ZoneTier, CERTIFICATIONS_MAX,
+};
+
+/// The largest scenario, taxonomy or places file accepted (bytes).
+pub const SCENARIO_FILE_BYTES_MAX: usize = 1 << 20;
+/// The most categories a taxonomy may define (ids are dense `u32` indexes; this keeps the
+/// per-category indexes and tables small).
+pub const CATEGORIES_MAX: usize = 10_000;
+/// The most places `places.toml` may define.
+pub const PLACES_MAX: usize = 10_000;
+/// The most scenario files.
+pub const SCENARIOS_MAX: usize = 1_000;
+/// The most requirements one scenario may list in one stage.
+pub const REQUIREMENTS_PER_STAGE_MAX: usize = 200;
+/// The longest `needed_within_hours` accepted: 30 days.
+pub const NEEDED_WITHIN_HOURS_MAX: f64 = 720.0;
+/// The largest quantity any requirement may ask for.
+pub const REQUIREMENT_QUANTITY_MAX: f64 = 1e7;
+
+pub const TAXONOMY_FILE: &str = "taxonomy.toml";
+pub const PLACES_FILE: &str = "places.toml";
+
+/// What `scenarios/` holds once validated; entries with problems are left out.
+#[derive(Debug, Default)]
+pub(super) struct ScenarioData {
+    pub certifications: Vec<Certification>,
+    pub categories: Vec<Category>,
+    pub places: Vec<Place>,
+    pub scenarios: Vec<Scenario>,
+}
+
+pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioData {
+    let mut data = ScenarioData::default();
+    let find = |name: &str| files.iter().find(|file| file.base_name() == name);
+
+    match find(TAXONOMY_FILE) {
+        Some(file) => load_taxonomy(file, &mut data, problems),
+        None => problems.push(TAXONOMY_FILE, 0, None, "taxonomy.toml is missing"),
+    }
+    match find(PLACES_FILE) {
+        Some(file) => load_places(file, &mut data, problems),
+        None => problems.push(PLACES_FILE, 0, None, "places.toml is missing"),
+    }
+    let category_ids: HashMap<&str, CategoryIdx> = data
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(idx, category)| (category.id.as_str(), CategoryIdx(idx as u32)))
+        .collect();
+    let mut scenario_files: Vec<&SourceFile> = files
+        .iter()
+        .filter(|file| {
+            let name = file.base_name();
+            name.ends_with(".toml") && name != TAXONOMY_FILE && name != PLACES_FILE
+        })
+        .collect();
+    scenario_files.sort_by(|a, b| a.name.cmp(&b.name));
+    if scenario_files.is_empty() {
+        problems.push(
+            "scenarios",
+            0,
+            None,
+            "no scenario file (*.toml besides taxonomy and places)",
+        );
+    }
+    if scenario_files.len() > SCENARIOS_MAX {
+        problems.push("scenarios", 0, None, format!("more than {SCENARIOS_MAX} scenario files"));
+        scenario_files.truncate(SCENARIOS_MAX);
+    }
+    let mut scenario_ids: HashMap<String, String> = HashMap::new();
+    for file in scenario_files {
+        let Some(scenario) = load_scenario(file, &category_ids, problems) else { continue };
+        if let Some(first) = scenario_ids.get(scenario.id.as_str()) {
+            problems.push(
+                &file.name,
+                1,
+                None,
+                format!("duplicate scenario id {:?} (also in {first})", scenario.id.as_str()),
+            );
+            continue;
+        }
+        scenario_ids.insert(scenario.id.as_str().to_owned(), file.name.clone());
+        data.scenarios.push(scenario);
+    }
+    data.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+    data
+}
+
+/// Parses a file into its serde struct; a syntax or type error is one located problem.
+fn parse_file<T: serde::de::DeserializeOwned>(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+) -> Option<T> {
+    if source.text.len() > SCENARIO_FILE_BYTES_MAX {
+        problems.push(
+            source.name,
+            0,
+            None,
+            format!("file is larger than {SCENARIO_FILE_BYTES_MAX} bytes"),
+        );
+        return None;
+    }
+    match toml::from_str::<T>(source.text) {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            let message = format!("malformed TOML: {}", error.message().trim_end_matches('\n'));
+            match error.span() {
+                Some(span) => source.report(problems, span, message),
+                None => problems.push(source.name, 0, None, message),
+            }
+            None
+        }
+    }
+}
+
+/// A catalog id: the shared `Id` alphabet, restricted to lowercase letters, digits and '-'.
+fn catalog_id(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    id: &Spanned<String>,
+) -> Option<Id> {
+    let text = id.get_ref();
+    let parsed = match Id::parse(text) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            source.report(problems, id.span(), error.to_string());
+            return None;
+        }
+    };
+    if !text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        source.report(
+            problems,
+            id.span(),
+            format!("id {text:?} must use lowercase ASCII letters, digits and '-' only"),
+        );
+        return None;
+    }
+    Some(parsed)
+}
+
+fn keyword<T: Copy>(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    field: &str,
+    value: &Spanned<String>,
+    parse: fn(&str) -> Option<T>,
+    allowed: &[T],
+    key: fn(T) -> &'static str,
+) -> Option<T> {
+    let parsed = parse(value.get_ref());
+    if parsed.is_none() {
+        let allowed: Vec<&str> = allowed.iter().map(|item| key(*item)).collect();
+        source.report(
+            problems,
+            value.span(),
+            format!(
+                "unknown {field} {:?}; expected one of {}",
+                value.get_ref(),
+                allowed.join(", ")
+            ),
+        );
+    }
+    parsed
+}
+
+fn provenance(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    note: &Spanned<String>,
+    grade: &Spanned<String>,
+) -> Option<Provenance> {
+    if note.get_ref().trim().is_empty() {
+        source.report(
+            problems,
+            note.span(),
+            "source is empty: say where the numbers come from, or that they are a model assumption",
+        );
+        return None;
+    }
+    let grade = keyword(source, problems, "grade", grade, Grade::parse, &Grade::ALL, Grade::key)?;
+    Some(Provenance { source: note.get_ref().clone(), grade })
+}
+
+/// A finite number within `range`; the message names the field and the range.
+fn number(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    field: &str,
+    value: &Spanned<f64>,
+    range: Range<f64>,
+    inclusive_start: bool,
+) -> Option<f64> {
+    let x = *value.get_ref();
+    let start_ok = if inclusive_start { x >= range.start } else { x > range.start };
+    if !x.is_finite() || !start_ok || x > range.end {
+        let open = if inclusive_start { '[' } else { '(' };
+        source.report(
+            problems,
+            value.span(),
+            format!(
+                "{field} must be a finite number in {open}{}, {}], not {x}",
+                range.start, range.end
+            ),
+        );
+        return None;
+    }
+    Some(x)
+}
+
+fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Problems) {
+    let source = SourceText::new(&file.name, &file.text);
+    let Some(taxonomy) = parse_file::<TaxonomyFile>(&source, problems) else { return };
+
+    let mut cert_ids: HashMap<String, usize> = HashMap::new();
+    for entry in &taxonomy.certification {
+        let Some(id) = catalog_id(&source, problems, &entry.id) else { continue };
+        if cert_ids.contains_key(id.as_str()) {
+            source.report(
+                problems,
+                entry.id.span(),
+                format!("duplicate certification id {:?}", id.as_str()),
+            );
+            continue;
+        }
+        if data.certifications.len() >= CERTIFICATIONS_MAX {
+            source.report(
+                problems,
+                entry.id.span(),
+                format!("more than {CERTIFICATIONS_MAX} certifications"),
+            );
+            break;
+        }
+        cert_ids.insert(id.as_str().to_owned(), data.certifications.len());
+        data.certifications.push(Certification { id, name: entry.name.clone() });
+    }
+
+    if taxonomy.category.len() > CATEGORIES_MAX {
+        problems.push(source.name, 0, None, format!("more than {CATEGORIES_MAX} categories"));
+    }
+    // First pass: ids, so substitutes may refer forward.
+    let mut category_ids: HashMap<String, CategoryIdx> = HashMap::new();
+    let mut accepted: Vec<&CategoryEntry> = Vec::new();
+    for entry in taxonomy.category.iter().take(CATEGORIES_MAX) {
+        let Some(id) = catalog_id(&source, problems, &entry.id) else { continue };
+        if category_ids.contains_key(id.as_str()) {
+            source.report(
+                problems,
+                entry.id.span(),
+                format!("duplicate category id {:?}", id.as_str()),
+            );
+            continue;
+        }
+        category_ids.insert(id.as_str().to_owned(), CategoryIdx(accepted.len() as u32));
+        accepted.push(entry);
+    }
+    // Second pass: fields. A category with a bad field is still kept (with its id) so that
+    // scenarios referring to it do not add follow-on "unknown category" noise; the load fails
+    // anyway because a problem was reported.
+    for entry in &accepted {
+        let id = Id::parse(entry.id.get_ref()).expect("checked in the first pass");
+        let stage = keyword(
+            &source,
+            problems,
+            "stage",
+            &entry.stage,
+            ChainStage::parse,
+            &ChainStage::ALL,
+            ChainStage::key,
+        );
+        let miit_class = keyword(
+            &source,
+            problems,
+            "miit_class",
+            &entry.miit_class,
+            MiitClass::parse,
+            &MiitClass::ALL,
+            MiitClass::key,
+        );
+        let transport = keyword(
+            &source,
+            problems,
+            "transport",
+            &entry.transport,
+            Transport::parse,
+            &Transport::ALL,
+            Transport::key,
+        );
+        let capability = number(
+            &source,
+            problems,
+            "capability_per_unit",
+            &entry.capability_per_unit,
+            0.0..1e12,
+            false,
+        );
+        let provenance = provenance(&source, problems, &entry.source, &entry.grade);
+        let mut certifications = CertSet::default();
+        for cert in &entry.certifications {
+            match cert_ids.get(cert.get_ref().as_str()) {
+                Some(idx) => certifications.insert(*idx),
+                None => source.report(
+                    problems,
+                    cert.span(),
+                    format!("unknown certification {:?}", cert.get_ref()),
+                ),
+            }
+        }
+        let mut substitutes = Vec::new();
+        for substitute in &entry.substitute {
+            let target = category_ids.get(substitute.id.get_ref().as_str()).copied();
+            if target.is_none() {
+                source.report(
+                    problems,
+                    substitute.id.span(),
+                    format!("unknown substitute category {:?}", substitute.id.get_ref()),
+                );
+            }
+            if substitute.id.get_ref() == entry.id.get_ref() {
+                source.report(
+                    problems,
+                    substitute.id.span(),
+                    "a category cannot substitute for itself",
+                );
+                continue;
+            }
+            let efficiency =
+                number(&source, problems, "efficiency", &substitute.efficiency, 0.0..1.0, false);
+            if let (Some(category), Some(efficiency)) = (target, efficiency) {
+                substitutes.push(Substitute {
+                    category,
+                    efficiency,
+                    note: substitute.note.clone(),
+                });
+            }
+        }
+        for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
+            if text.trim().is_empty() {
+                source.report(
+                    problems,
+                    entry.id.span(),
+                    "names, unit and capability_metric must not be empty",
+                );
+                break;
+            }
+        }
+        data.categories.push(Category {
+            id,
+            name_zh: entry.name_zh.clone(),
+            name_en: entry.name_en.clone(),
+            aliases: entry.aliases.clone(),
+            stage: stage.unwrap_or(ChainStage::EmergencyRescue),
+            miit_class: miit_class.unwrap_or(MiitClass::Rescue),
+            unit: entry.unit.clone(),
+            capability_metric: entry.capability_metric.clone(),
+            capability_per_unit: capability.unwrap_or(1.0),
+            transport: transport.unwrap_or(Transport::Truck),
+            tags: entry.tags.iter().map(|tag| tag.get_ref().clone()).collect(),
+            certifications,
+            substitutes,
+            provenance: provenance
+                .unwrap_or(Provenance { source: String::new(), grade: Grade::Model }),
+        });
+    }
+    report_substitute_cycles(&source, &accepted, &data.categories, problems);
+}
+
+/// Depth-first search for cycles in the substitute graph; each cycle is reported once, at the
+/// substitute entry that closes it, with the whole path.
+fn report_substitute_cycles(
+    source: &SourceText<'_>,
+    entries: &[&CategoryEntry],
+    categories: &[Category],
+    problems: &mut Problems,
+) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    let mut marks = vec![Mark::New; categories.len()];
+    for root in 0..categories.len() {
+        if marks[root] != Mark::New {
+            continue;
+        }
+        // Explicit stack of (category, next substitute to visit): no recursion on data.
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        marks[root] = Mark::OnPath;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(substitute) = categories[node].substitutes.get(*next) {
+                *next += 1;
+                let target = substitute.category.0 as usize;
+                match marks[target] {
+                    Mark::New => {
+                        marks[target] = Mark::OnPath;
+                        stack.push((target, 0));
+                    }
+                    Mark::OnPath => {
+                        let start = stack.iter().position(|(n, _)| *n == target).unwrap_or(0);
+                        let mut path: Vec<&str> = stack[start..]
+                            .iter()
+                            .map(|(n, _)| categories[*n].id.as_str())
+                            .collect();
+                        path.push(categories[target].id.as_str());
+                        let span = entries[node]
+                            .substitute
+                            .iter()
+                            .find(|entry| entry.id.get_ref() == categories[target].id.as_str())
+                            .map_or(entries[node].id.span(), |entry| entry.id.span());
+                        source.report(
+                            problems,
+                            span,
+                            format!("substitute cycle: {}", path.join(" -> ")),
+                        );
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                marks[node] = Mark::Done;
+                stack.pop();
+            }
+        }
+    }
+}
+
+fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Problems) {
+    let source = SourceText::new(&file.name, &file.text);
+    let Some(places) = parse_file::<PlacesFile>(&source, problems) else { return };
+    if places.place.len() > PLACES_MAX {
+        problems.push(source.name, 0, None, format!("more than {PLACES_MAX} places"));
+    }
+    let known_tags: std::collections::HashSet<&str> = data
+        .categories
+        .iter()
+        .flat_map(|category| category.tags.iter().map(String::as_str))
+        .collect();
+    let mut place_ids: HashMap<String, PlaceIdx> = HashMap::new();
+    let mut accepted: Vec<&PlaceEntry> = Vec::new();
+    for entry in places.place.iter().take(PLACES_MAX) {
+        let Some(id) = catalog_id(&source, problems, &entry.id) else { continue };
+        if place_ids.contains_key(id.as_str()) {
+            source.report(
+                problems,
+                entry.id.span(),
+                format!("duplicate place id {:?}", id.as_str()),
+            );
+            continue;
+        }
+        place_ids.insert(id.as_str().to_owned(), PlaceIdx(accepted.len() as u32));
+        accepted.push(entry);
+    }
+    for entry in accepted {
+        let id = Id::parse(entry.id.get_ref()).expect("checked above");
+        let kind = keyword(
+            &source,
+            problems,
+            "kind",
+            &entry.kind,
+            PlaceKind::parse,
+            &PlaceKind::ALL,
+            PlaceKind::key,
+        );
+        let zone = keyword(
+            &source,
+            problems,
+            "zone",
+            &entry.zone,
+            ZoneTier::parse,
+            &ZoneTier::ALL,
+            ZoneTier::key,
+        );
+        let latitude = number(&source, problems, "latitude", &entry.latitude, -90.0..90.0, true);
+        let longitude =
+            number(&source, problems, "longitude", &entry.longitude, -180.0..180.0, true);
+        let weight =
+            number(&source, problems, "supplier_weight", &entry.supplier_weight, 0.0..1e6, true);
+        let provenance = provenance(&source, problems, &entry.source, &entry.grade);
+        let host = match (&entry.host, kind) {
+            (Some(host), Some(PlaceKind::DemonstrationBase)) => {
+                let found = place_ids.get(host.get_ref().as_str()).copied();
+                if found.is_none() {
+                    source.report(
+                        problems,
+                        host.span(),
+                        format!("unknown host place {:?}", host.get_ref()),
+                    );
+                }
+                found
+            }
+            (Some(host), Some(_)) => {
+                source.report(problems, host.span(), "only a demonstration_base has a host");
+                None
+            }
+            (None, Some(PlaceKind::DemonstrationBase)) => {
+                source.report(
+                    problems,
+                    entry.kind.span(),
+                    "a demonstration_base needs a host (the city or park it belongs to)",
+                );
+                None
+            }
+            _ => None,
+        };
+        for speciality in &entry.specialities {
+            if !known_tags.contains(speciality.get_ref().as_str()) {
+                source.report(
+                    problems,
+                    speciality.span(),
+                    format!("speciality {:?} is no category's tag", speciality.get_ref()),
+                );
+            }
+        }
+        let location = latitude.zip(longitude).and_then(|(lat, lon)| LatLon::new(lat, lon).ok());
+        let (Some(kind), Some(zone), Some(location), Some(provenance)) =
+            (kind, zone, location, provenance)
+        else {
+            continue;
+        };
+        data.places.push(Place {
+            id,
+            name_zh: entry.name_zh.clone(),
+            name_en: entry.name_en.clone(),
+            kind,
+            zone,
+            location,
+            host,
+            specialities: entry.specialities.iter().map(|s| s.get_ref().clone()).collect(),
+            supplier_weight: weight.unwrap_or(0.0),
+            provenance,
+        });
+    }
+    // Places with problems were skipped above, so indexes taken before may be stale: if any
+    // was skipped the load fails anyway; keep the data consistent by dropping hosts that no
+    // longer point at the same id.
+    if data.places.len() != place_ids.len() {
+        for place in &mut data.places {
+            place.host = None;
+        }
+    }
+}
+
+fn load_scenario(
+    file: &SourceFile,
+    category_ids: &HashMap<&str, CategoryIdx>,
+    problems: &mut Problems,
+) -> Option<Scenario> {
+    let source = SourceText::new(&file.name, &file.text);
+    let scenario = parse_file::<ScenarioFile>(&source, problems)?;
+    let before = problems.total();
+    let id = catalog_id(&source, problems, &scenario.id);
+    let stem = file.base_name().trim_end_matches(".toml");
+    if let Some(id) = &id {
+        if id.as_str() != stem {
+            source.report(
+                problems,
+                scenario.id.span(),
+                format!("scenario id {:?} differs from the file name {stem:?}", id.as_str()),
+            );
+        }
+    }
+    let factors = scenario.severity_factor.get_ref();
+    let mut severity_factor = [0.0; 4];
+    for (slot, (name, value)) in severity_factor.iter_mut().zip([
+        ("IV", &factors.iv),
+        ("III", &factors.iii),
+        ("II", &factors.ii),
+        ("I", &factors.i),
+    ]) {
+        *slot =
+            number(&source, problems, &format!("severity_factor.{name}"), value, 0.0..1e3, false)
+                .unwrap_or(1.0);
+    }
+    if severity_factor.windows(2).any(|pair| pair[0] > pair[1]) {
+        source.report(
+            problems,
+            scenario.severity_factor.span(),
+            "severity_factor must not decrease from IV to I",
+        );
+    }
+    let severity_provenance = provenance(&source, problems, &factors.source, &factors.grade);
+
+    let mut requirements = Vec::new();
+    let stages = [
+        (ChainStage::MonitoringWarning, &scenario.monitoring_warning),
+        (ChainStage::SafetyProtection, &scenario.safety_protection),
+        (ChainStage::EmergencyRescue, &scenario.emergency_rescue),
+    ];
+    for (stage, entries) in stages {
+        if entries.is_empty() {
+            problems.push(
+                source.name,
+                1,
+                None,
+                format!(
+                    "scenario has no requirement in chain stage {} ([[{}]])",
+                    stage.name_en(),
+                    stage.key()
+                ),
+            );
+            continue;
+        }
+        if entries.len() > REQUIREMENTS_PER_STAGE_MAX {
+            problems.push(
+                source.name,
+                1,
+                None,
+                format!(
+                    "more than {REQUIREMENTS_PER_STAGE_MAX} requirements in stage {}",
+                    stage.key()
+                ),
+            );
+        }
+        let mut seen: HashMap<CategoryIdx, ()> = HashMap::new();
+        for entry in entries.iter().take(REQUIREMENTS_PER_STAGE_MAX) {
+            let Some(requirement) = load_requirement(&source, stage, entry, category_ids, problems)
+            else {
+                continue;
+            };
+            if seen.insert(requirement.category, ()).is_some() {
+                source.report(
+                    problems,
+                    entry.category.span(),
+                    format!(
+                        "category {:?} is required twice in stage {}",
+                        entry.category.get_ref(),
+                        stage.key()
+                    ),
+                );
+                continue;
+            }
+            requirements.push(requirement);
+        }
+    }
+    if problems.total() != before {
+        return None;
+    }
+    Some(Scenario {
+        id: id?,
+        name_zh: scenario.name_zh,
+        name_en: scenario.name_en,
+        summary: scenario.summary,
+        grading: scenario.grading,
+        severity_factor,
+        severity_provenance: severity_provenance?,
+        requirements,
+    })
+}
+
+fn load_requirement(
+    source: &SourceText<'_>,
+    stage: ChainStage,
+    entry: &RequirementEntry,
+    category_ids: &HashMap<&str, CategoryIdx>,
+    problems: &mut Problems,
+) -> Option<Requirement> {
+    let category = category_ids.get(entry.category.get_ref().as_str()).copied();
+    if category.is_none() {
+        source.report(
+            problems,
+            entry.category.span(),
+            format!("unknown category {:?}", entry.category.get_ref()),
+        );
+    }
+    let priority = keyword(
+        source,
+        problems,
+        "priority",
+        &entry.priority,
+        Priority::parse,
+        &Priority::ALL,
+        Priority::key,
+    );
+    let needed = number(
+        source,
+        problems,
+        "needed_within_hours",
+        &entry.needed_within_hours,
+        0.0..NEEDED_WITHIN_HOURS_MAX,
+        false,
+    );
+    let base = number(
+        source,
+        problems,
+        "base_quantity",
+        &entry.base_quantity,
+        1.0..REQUIREMENT_QUANTITY_MAX,
+        true,
+    );
+    let max = number(
+        source,
+        problems,
+        "max_quantity",
+        &entry.max_quantity,
+        1.0..REQUIREMENT_QUANTITY_MAX,
+        true,
+    );
+    if let (Some(base), Some(max)) = (base, max) {
+        if max < base {
+            source.report(
+                problems,
+                entry.max_quantity.span(),
+                format!("max_quantity {max} is below base_quantity {base}"),
+            );
+        }
+    }
+    let per_population = entry.per_population.as_ref().and_then(|rate| {
+        let inner = rate.get_ref();
+        rate_of(
+            source,
+            problems,
+            rate.span(),
+            "per_population.people",
+            inner.people,
+            inner.quantity,
+        )
+    });
+    let per_area_km2 = entry.per_area.as_ref().and_then(|rate| {
+        let inner = rate.get_ref();
+        rate_of(source, problems, rate.span(), "per_area.km2", inner.km2, inner.quantity)
+    });
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    Some(Requirement {
+        category: category?,
+        stage,
+        priority: priority?,
+        needed_within_hours: needed?,
+        base_quantity: base?,
+        per_population,
+        per_area_km2,
+        scales_with_severity: entry.scales_with_severity.unwrap_or(true),
+        max_quantity: max?,
+        provenance: provenance?,
+    })
+}
+
+fn rate_of(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    span: Range<usize>,
+    field: &str,
+    per: f64,
+    quantity: f64,
+) -> Option<Rate> {
+    if !per.is_finite() || per <= 0.0 || per > 1e12 {
+        source.report(
+            problems,
+            span,
+            format!("{field} must be a finite number in (0, 1e12], not {per}"),
+        );
+        return None;
+    }
+    if !quantity.is_finite() || quantity <= 0.0 || quantity > REQUIREMENT_QUANTITY_MAX {
+        source.report(problems, span, format!("quantity must be a finite number in (0, {REQUIREMENT_QUANTITY_MAX}], not {quantity}"));
+        return None;
+    }
+    Some(Rate { per, quantity })
+}

@@ -1,0 +1,386 @@
+//! `equipmatch match` and `equipmatch shortlist`: clients of a running server. Human output is
+//! a table grouped by chain stage; `--json` mirrors the proto messages with the proto field
+//! names; `--csv` (shortlist) is one row per ranked supplier.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::domain::Severity;
+use crate::grpc::client::{self, MatchServiceClient};
+use crate::grpc::convert::{severity_to_pb, zone_tier_to_pb};
+use crate::grpc::pb;
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// Server URL.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// Scenario id (e.g. earthquake, flood, urban-waterlogging).
+    #[arg(long)]
+    scenario: String,
+    /// Incident latitude (degrees north).
+    #[arg(long, allow_negative_numbers = true)]
+    lat: f64,
+    /// Incident longitude (degrees east).
+    #[arg(long, allow_negative_numbers = true)]
+    lon: f64,
+    /// National response level: I, II, III or IV.
+    #[arg(long, value_parser = parse_severity)]
+    severity: Severity,
+    /// Affected population.
+    #[arg(long)]
+    population: u64,
+    /// Affected area (km²).
+    #[arg(long)]
+    area_km2: Option<f64>,
+    /// Ranked options per requirement (default 5, at most 50).
+    #[arg(long, default_value_t = 0)]
+    options: u32,
+    /// Only options that arrive within this many hours.
+    #[arg(long)]
+    max_eta_hours: Option<f64>,
+    /// Required certification id (repeatable).
+    #[arg(long = "require-cert")]
+    required_certifications: Vec<String>,
+    /// Supplier id never to offer (repeatable).
+    #[arg(long = "exclude")]
+    excluded_supplier_ids: Vec<String>,
+    /// Only this zone tier: core, key, support, outside (repeatable).
+    #[arg(long = "zone", value_parser = parse_zone)]
+    zones: Vec<crate::domain::ZoneTier>,
+    /// Print the response as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShortlistArgs {
+    /// Server URL.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// Category id (repeatable).
+    #[arg(long = "category", required = true)]
+    categories: Vec<String>,
+    /// Units wanted.
+    #[arg(long)]
+    quantity: f64,
+    /// Delivery latitude.
+    #[arg(long, requires = "lon", allow_negative_numbers = true)]
+    lat: Option<f64>,
+    /// Delivery longitude.
+    #[arg(long, requires = "lat", allow_negative_numbers = true)]
+    lon: Option<f64>,
+    /// Delivery window in hours (default 72).
+    #[arg(long)]
+    within_hours: Option<f64>,
+    /// Entries wanted (default 20, at most 200).
+    #[arg(long, default_value_t = 0)]
+    count: u32,
+    /// Only this zone tier (repeatable).
+    #[arg(long = "zone", value_parser = parse_zone)]
+    zones: Vec<crate::domain::ZoneTier>,
+    /// Only suppliers at this place or base (repeatable).
+    #[arg(long = "place")]
+    places: Vec<String>,
+    /// Required certification id (repeatable).
+    #[arg(long = "require-cert")]
+    required_certifications: Vec<String>,
+    /// Maximum lead time (hours).
+    #[arg(long)]
+    max_lead_time_hours: Option<f64>,
+    /// Minimum reliability in [0, 1].
+    #[arg(long, default_value_t = 0.0)]
+    min_reliability: f64,
+    /// Print the response as JSON.
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print the response as CSV.
+    #[arg(long)]
+    csv: bool,
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text).ok_or_else(|| format!("{text:?} is not a severity: use I, II, III or IV"))
+}
+
+fn parse_zone(text: &str) -> Result<crate::domain::ZoneTier, String> {
+    crate::domain::ZoneTier::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a zone tier: use core, key, support or outside"))
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn block_on<T>(
+    future: impl std::future::Future<Output = Result<T, BoxError>>,
+) -> Result<T, BoxError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(future)
+}
+
+fn fail(error: &BoxError) -> ExitCode {
+    match error.downcast_ref::<tonic::Status>() {
+        Some(status) => {
+            eprintln!("error: {:?}: {}", status.code(), status.message());
+            use tonic_types::StatusExt;
+            if let Some(bad_request) = status.get_details_bad_request() {
+                for violation in bad_request.field_violations {
+                    eprintln!("  {}: {}", violation.field, violation.description);
+                }
+            }
+        }
+        None => eprintln!("error: {error}"),
+    }
+    ExitCode::FAILURE
+}
+
+pub fn run_match(args: MatchArgs) -> ExitCode {
+    let request = pb::MatchRequest {
+        scenario_id: args.scenario.clone(),
+        severity: severity_to_pb(args.severity) as i32,
+        location: Some(pb::LatLng { latitude: args.lat, longitude: args.lon }),
+        affected_population: args.population,
+        affected_area_km2: args.area_km2,
+        options_per_requirement: args.options,
+        constraints: Some(pb::MatchConstraints {
+            max_eta_hours: args.max_eta_hours,
+            required_certifications: args.required_certifications.clone(),
+            excluded_supplier_ids: args.excluded_supplier_ids.clone(),
+            zone_tiers: args.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
+        }),
+        weights: None,
+    };
+    let result = block_on(async {
+        let channel = client::connect(&args.server).await?;
+        let response = MatchServiceClient::new(channel).r#match(request).await?.into_inner();
+        Ok(response)
+    });
+    match result {
+        Ok(response) if args.json => {
+            match client::to_json(&response, "equipmatch.v1.MatchResponse") {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => fail(&error),
+            }
+        }
+        Ok(response) => {
+            print!("{}", match_table(&response, &args));
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
+    }
+}
+
+fn stage_title(stage: i32) -> &'static str {
+    match pb::ChainStage::try_from(stage) {
+        Ok(pb::ChainStage::MonitoringWarning) => "监测预警 monitoring & early warning",
+        Ok(pb::ChainStage::SafetyProtection) => "安全防护 safety protection",
+        Ok(pb::ChainStage::EmergencyRescue) => "应急救援 emergency rescue",
+        _ => "unknown stage",
+    }
+}
+
+fn priority_name(priority: i32) -> &'static str {
+    match pb::Priority::try_from(priority) {
+        Ok(pb::Priority::Critical) => "critical",
+        Ok(pb::Priority::Important) => "important",
+        Ok(pb::Priority::Supporting) => "supporting",
+        _ => "?",
+    }
+}
+
+fn zone_name(zone: i32) -> &'static str {
+    match pb::ZoneTier::try_from(zone) {
+        Ok(pb::ZoneTier::Core) => "core",
+        Ok(pb::ZoneTier::Key) => "key",
+        Ok(pb::ZoneTier::Support) => "support",
+        Ok(pb::ZoneTier::Outside) => "outside",
+        _ => "?",
+    }
+}
+
+fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} · severity {} ({}, {}) · {:.4},{:.4} · {} affected · coverage {:.0}% · catalog {}",
+        response.scenario_id,
+        args.severity,
+        args.severity.name_zh(),
+        args.severity.warning_colour(),
+        args.lat,
+        args.lon,
+        args.population,
+        100.0 * response.coverage,
+        response.catalog_version
+    );
+    for stage in &response.stages {
+        let _ = writeln!(
+            out,
+            "\n== {} · coverage {:.0}%",
+            stage_title(stage.stage),
+            100.0 * stage.coverage
+        );
+        for requirement in &stage.requirements {
+            let _ = writeln!(
+                out,
+                "  {} ({}) · need {} {} within {}h [{}] · planned {} ({:.0}%){}",
+                requirement.category_id,
+                requirement.category_name,
+                requirement.quantity_required,
+                requirement.unit,
+                requirement.needed_within_hours,
+                priority_name(requirement.priority),
+                requirement.quantity_planned,
+                100.0 * requirement.coverage,
+                if requirement.shortfall > 0.0 {
+                    format!(" · SHORTFALL {}", requirement.shortfall)
+                } else {
+                    String::new()
+                }
+            );
+            for (rank, option) in requirement.options.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "    {:>2}. {:<12} {:<8} {:<7}{} stock {:>5} + prod {:>4} {:>7.1} km  eta {:>5.1}h  score {:.3}{}{}",
+                    rank + 1,
+                    option.supplier_id,
+                    option.place_id,
+                    zone_name(option.zone_tier),
+                    if option.demonstration_base.is_empty() { "     " } else { " base" },
+                    option.quantity_from_stock,
+                    option.quantity_from_production,
+                    option.distance_km.unwrap_or(0.0),
+                    option.eta_hours,
+                    option.score,
+                    if option.on_time { "" } else { "  LATE" },
+                    if option.substitute { format!("  substitute {} ×{}", option.category_id, option.substitute_efficiency) } else { String::new() },
+                );
+            }
+            if !requirement.plan.is_empty() {
+                let plan: Vec<String> = requirement
+                    .plan
+                    .iter()
+                    .map(|entry| {
+                        format!(
+                            "{} ×{} @{:.1}h{}",
+                            entry.supplier_id,
+                            entry.quantity,
+                            entry.eta_hours,
+                            if entry.substitute { " (substitute)" } else { "" }
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(out, "        plan: {}", plan.join(", "));
+            }
+        }
+    }
+    out
+}
+
+pub fn run_shortlist(args: ShortlistArgs) -> ExitCode {
+    let location =
+        args.lat.zip(args.lon).map(|(latitude, longitude)| pb::LatLng { latitude, longitude });
+    let request = pb::ShortlistRequest {
+        category_ids: args.categories.clone(),
+        quantity: args.quantity,
+        location,
+        filters: Some(pb::ShortlistFilters {
+            zone_tiers: args.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
+            place_ids: args.places.clone(),
+            required_certifications: args.required_certifications.clone(),
+            max_lead_time_hours: args.max_lead_time_hours,
+            min_reliability: args.min_reliability,
+        }),
+        count: args.count,
+        weights: None,
+        needed_within_hours: args.within_hours,
+    };
+    let result = block_on(async {
+        let channel = client::connect(&args.server).await?;
+        Ok(MatchServiceClient::new(channel).shortlist(request).await?.into_inner())
+    });
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => return fail(&error),
+    };
+    if args.json {
+        return match client::to_json(&response, "equipmatch.v1.ShortlistResponse") {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => fail(&error),
+        };
+    }
+    if args.csv {
+        let mut writer = csv::Writer::from_writer(std::io::stdout());
+        let header = [
+            "rank",
+            "supplier_id",
+            "supplier_name",
+            "place_id",
+            "zone_tier",
+            "demonstration_base",
+            "category_id",
+            "quantity_available",
+            "quantity_from_stock",
+            "quantity_from_production",
+            "lead_time_hours",
+            "distance_km",
+            "eta_hours",
+            "on_time",
+            "score",
+        ];
+        let mut ok = writer.write_record(header).is_ok();
+        for (rank, entry) in response.entries.iter().enumerate() {
+            let row = [
+                (rank + 1).to_string(),
+                entry.supplier_id.clone(),
+                entry.supplier_name.clone(),
+                entry.place_id.clone(),
+                zone_name(entry.zone_tier).to_owned(),
+                entry.demonstration_base.clone(),
+                entry.category_id.clone(),
+                entry.quantity_available.to_string(),
+                entry.quantity_from_stock.to_string(),
+                entry.quantity_from_production.to_string(),
+                entry.lead_time_hours.to_string(),
+                entry.distance_km.map(|d| format!("{d:.1}")).unwrap_or_default(),
+                format!("{:.2}", entry.eta_hours),
+                entry.on_time.to_string(),
+                format!("{:.4}", entry.score),
+            ];
+            ok &= writer.write_record(&row).is_ok();
+        }
+        ok &= writer.flush().is_ok();
+        return if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE };
+    }
+    println!(
+        "shortlist for {} × {} · catalog {}",
+        args.quantity,
+        args.categories.join(", "),
+        response.catalog_version
+    );
+    for (rank, entry) in response.entries.iter().enumerate() {
+        println!(
+            "  {:>3}. {:<12} {:<34} {:<14} {:<7} {:<24} avail {:>5} lead {:>4}h {} eta {:>5.1}h score {:.3}{}",
+            rank + 1,
+            entry.supplier_id,
+            entry.supplier_name,
+            entry.place_id,
+            zone_name(entry.zone_tier),
+            entry.category_id,
+            entry.quantity_available,
+            entry.lead_time_hours,
+            entry.distance_km.map(|d| format!("{d:>7.1} km")).unwrap_or_else(|| "         -".into()),
+            entry.eta_hours,
+            entry.score,
+            if entry.on_time { "" } else { "  LATE" }
+        );
+    }
+    ExitCode::SUCCESS
+}

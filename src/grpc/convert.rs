@@ -1,0 +1,660 @@
+//! Conversions between protobuf messages and domain types. Requests are validated here, every
+//! bad field collected into one INVALID_ARGUMENT; names that do not exist become NOT_FOUND.
+
+use super::pb;
+use crate::catalog::Catalog;
+use crate::domain::{
+    CertSet, ChainStage, LatLon, MiitClass, Priority, Severity, Transport, ZoneTier,
+};
+use crate::error::{Error, FieldViolation};
+use crate::matching::{
+    self, Candidate, Filters, MatchQuery, MatchResult, PlanEntry, ShortlistQuery, ShortlistResult,
+    Weights, AFFECTED_AREA_KM2_MAX, AFFECTED_POPULATION_MAX, OPTIONS_PER_REQUIREMENT_DEFAULT,
+    OPTIONS_PER_REQUIREMENT_MAX, SHORTLIST_CATEGORIES_MAX, SHORTLIST_COUNT_DEFAULT,
+    SHORTLIST_COUNT_MAX, SHORTLIST_WINDOW_HOURS_DEFAULT, WEIGHT_MAX,
+};
+
+/// The most certifications a request may require.
+pub const REQUIRED_CERTIFICATIONS_MAX: usize = 16;
+/// The most suppliers a Match may exclude.
+pub const EXCLUDED_SUPPLIERS_MAX: usize = 1000;
+/// The most places a shortlist may filter on.
+pub const PLACE_FILTERS_MAX: usize = 100;
+/// The longest time window or ETA bound a request may give (hours): 30 days.
+pub const HOURS_MAX: f64 = 720.0;
+/// The largest quantity a shortlist may ask for.
+pub const SHORTLIST_QUANTITY_MAX: f64 = 1e7;
+/// Paging: default and largest page.
+pub const PAGE_SIZE_DEFAULT: usize = 100;
+pub const PAGE_SIZE_MAX: usize = 1000;
+
+/// Collects field violations; `finish` turns any into one INVALID_ARGUMENT.
+#[derive(Default)]
+struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    fn finish(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(self.0))
+        }
+    }
+
+    /// A finite number in [min, max] (or (min, max] when `open_min`).
+    fn number(&mut self, field: &str, x: f64, min: f64, max: f64, open_min: bool) -> Option<f64> {
+        let above_min = if open_min { x > min } else { x >= min };
+        if x.is_finite() && above_min && x <= max {
+            Some(x)
+        } else {
+            let open = if open_min { '(' } else { '[' };
+            self.add(field, format!("must be a finite number in {open}{min}, {max}], got {x}"));
+            None
+        }
+    }
+
+    fn location(&mut self, field: &str, location: Option<&pb::LatLng>) -> Option<LatLon> {
+        let Some(location) = location else {
+            self.add(field, "required");
+            return None;
+        };
+        let latitude =
+            self.number(&format!("{field}.latitude"), location.latitude, -90.0, 90.0, false);
+        let longitude =
+            self.number(&format!("{field}.longitude"), location.longitude, -180.0, 180.0, false);
+        LatLon::new(latitude?, longitude?).ok()
+    }
+
+    fn zone_tiers(&mut self, field: &str, tiers: &[i32]) -> Vec<ZoneTier> {
+        let mut out = Vec::new();
+        for (i, tier) in tiers.iter().enumerate() {
+            match zone_tier_from_pb(*tier) {
+                Some(tier) if !out.contains(&tier) => out.push(tier),
+                Some(_) => {}
+                None => self.add(
+                    format!("{field}[{i}]"),
+                    format!("{tier} is not a zone tier (1 core, 2 key, 3 support, 4 outside)"),
+                ),
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn certifications(&mut self, catalog: &Catalog, field: &str, ids: &[String]) -> CertSet {
+        let mut set = CertSet::default();
+        if ids.len() > REQUIRED_CERTIFICATIONS_MAX {
+            self.add(field, format!("at most {REQUIRED_CERTIFICATIONS_MAX} certifications"));
+            return set;
+        }
+        for (i, id) in ids.iter().enumerate() {
+            match catalog.certification_by_id(id) {
+                Some(idx) => set.insert(idx),
+                None => self.add(format!("{field}[{i}]"), format!("unknown certification {id:?}")),
+            }
+        }
+        set
+    }
+
+    fn weights(&mut self, weights: Option<&pb::Weights>) -> Weights {
+        let defaults = Weights::default().as_array();
+        let Some(weights) = weights else { return Weights::default() };
+        let given = [
+            weights.arrival,
+            weights.coverage,
+            weights.reliability,
+            weights.certification,
+            weights.zone_policy,
+        ];
+        let names = ["arrival", "coverage", "reliability", "certification", "zone_policy"];
+        let mut raw = defaults;
+        let mut ok = true;
+        for i in 0..5 {
+            if let Some(w) = given[i] {
+                match self.number(&format!("weights.{}", names[i]), w, 0.0, WEIGHT_MAX, false) {
+                    Some(w) => raw[i] = w,
+                    None => ok = false,
+                }
+            }
+        }
+        if !ok {
+            return Weights::default();
+        }
+        Weights::normalised(raw).unwrap_or_else(|| {
+            self.add("weights", "at least one weight must be above 0");
+            Weights::default()
+        })
+    }
+}
+
+pub fn severity_from_pb(value: i32) -> Option<Severity> {
+    match pb::Severity::try_from(value).ok()? {
+        pb::Severity::Unspecified => None,
+        pb::Severity::Iv => Some(Severity::IV),
+        pb::Severity::Iii => Some(Severity::III),
+        pb::Severity::Ii => Some(Severity::II),
+        pb::Severity::I => Some(Severity::I),
+    }
+}
+
+pub fn severity_to_pb(severity: Severity) -> pb::Severity {
+    match severity {
+        Severity::IV => pb::Severity::Iv,
+        Severity::III => pb::Severity::Iii,
+        Severity::II => pb::Severity::Ii,
+        Severity::I => pb::Severity::I,
+    }
+}
+
+pub fn zone_tier_from_pb(value: i32) -> Option<ZoneTier> {
+    match pb::ZoneTier::try_from(value).ok()? {
+        pb::ZoneTier::Unspecified => None,
+        pb::ZoneTier::Core => Some(ZoneTier::Core),
+        pb::ZoneTier::Key => Some(ZoneTier::Key),
+        pb::ZoneTier::Support => Some(ZoneTier::Support),
+        pb::ZoneTier::Outside => Some(ZoneTier::Outside),
+    }
+}
+
+pub fn zone_tier_to_pb(tier: ZoneTier) -> pb::ZoneTier {
+    match tier {
+        ZoneTier::Core => pb::ZoneTier::Core,
+        ZoneTier::Key => pb::ZoneTier::Key,
+        ZoneTier::Support => pb::ZoneTier::Support,
+        ZoneTier::Outside => pb::ZoneTier::Outside,
+    }
+}
+
+pub fn stage_to_pb(stage: ChainStage) -> pb::ChainStage {
+    match stage {
+        ChainStage::MonitoringWarning => pb::ChainStage::MonitoringWarning,
+        ChainStage::SafetyProtection => pb::ChainStage::SafetyProtection,
+        ChainStage::EmergencyRescue => pb::ChainStage::EmergencyRescue,
+    }
+}
+
+pub fn stage_from_pb(value: i32) -> Option<Option<ChainStage>> {
+    Some(match pb::ChainStage::try_from(value).ok()? {
+        pb::ChainStage::Unspecified => None,
+        pb::ChainStage::MonitoringWarning => Some(ChainStage::MonitoringWarning),
+        pb::ChainStage::SafetyProtection => Some(ChainStage::SafetyProtection),
+        pb::ChainStage::EmergencyRescue => Some(ChainStage::EmergencyRescue),
+    })
+}
+
+fn priority_to_pb(priority: Priority) -> pb::Priority {
+    match priority {
+        Priority::Critical => pb::Priority::Critical,
+        Priority::Important => pb::Priority::Important,
+        Priority::Supporting => pb::Priority::Supporting,
+    }
+}
+
+fn miit_class_to_pb(class: MiitClass) -> pb::MiitClass {
+    match class {
+        MiitClass::Monitoring => pb::MiitClass::Monitoring,
+        MiitClass::Protection => pb::MiitClass::Protection,
+        MiitClass::Rescue => pb::MiitClass::Rescue,
+        MiitClass::Service => pb::MiitClass::Service,
+    }
+}
+
+pub fn miit_class_from_pb(value: i32) -> Option<Option<MiitClass>> {
+    Some(match pb::MiitClass::try_from(value).ok()? {
+        pb::MiitClass::Unspecified => None,
+        pb::MiitClass::Monitoring => Some(MiitClass::Monitoring),
+        pb::MiitClass::Protection => Some(MiitClass::Protection),
+        pb::MiitClass::Rescue => Some(MiitClass::Rescue),
+        pb::MiitClass::Service => Some(MiitClass::Service),
+    })
+}
+
+fn transport_to_pb(transport: Transport) -> pb::Transport {
+    match transport {
+        Transport::Light => pb::Transport::Light,
+        Transport::Truck => pb::Transport::Truck,
+        Transport::Heavy => pb::Transport::Heavy,
+        Transport::Air => pb::Transport::Air,
+    }
+}
+
+/// Validates a Match request against the catalog.
+pub fn match_query<'a>(
+    catalog: &'a Catalog,
+    request: &pb::MatchRequest,
+) -> Result<MatchQuery<'a>, Error> {
+    let mut v = Violations::default();
+    if request.scenario_id.is_empty() {
+        v.add("scenario_id", "required");
+    }
+    let severity = severity_from_pb(request.severity);
+    if severity.is_none() {
+        v.add("severity", format!("{} is not a severity (1 = IV … 4 = I)", request.severity));
+    }
+    let location = v.location("location", request.location.as_ref());
+    let population = request.affected_population as f64;
+    if population > AFFECTED_POPULATION_MAX {
+        v.add("affected_population", format!("at most {AFFECTED_POPULATION_MAX}"));
+    }
+    let area = match request.affected_area_km2 {
+        Some(area) => {
+            v.number("affected_area_km2", area, 0.0, AFFECTED_AREA_KM2_MAX, false).unwrap_or(0.0)
+        }
+        None => 0.0,
+    };
+    let options = match request.options_per_requirement as usize {
+        0 => OPTIONS_PER_REQUIREMENT_DEFAULT,
+        n if n > OPTIONS_PER_REQUIREMENT_MAX => {
+            v.add("options_per_requirement", format!("at most {OPTIONS_PER_REQUIREMENT_MAX}"));
+            OPTIONS_PER_REQUIREMENT_DEFAULT
+        }
+        n => n,
+    };
+    let constraints = request.constraints.clone().unwrap_or_default();
+    let max_eta_hours = constraints
+        .max_eta_hours
+        .and_then(|h| v.number("constraints.max_eta_hours", h, 0.0, HOURS_MAX, true));
+    let required_certifications = v.certifications(
+        catalog,
+        "constraints.required_certifications",
+        &constraints.required_certifications,
+    );
+    if constraints.excluded_supplier_ids.len() > EXCLUDED_SUPPLIERS_MAX {
+        v.add("constraints.excluded_supplier_ids", format!("at most {EXCLUDED_SUPPLIERS_MAX} ids"));
+    }
+    // Unknown ids are accepted: a supplier not in the catalog can never be offered anyway,
+    // and a registry that dropped a supplier must not break a dispatcher's standing exclusions.
+    let mut excluded_suppliers: Vec<_> = constraints
+        .excluded_supplier_ids
+        .iter()
+        .filter_map(|id| catalog.supplier_by_id(id))
+        .collect();
+    excluded_suppliers.sort_unstable();
+    excluded_suppliers.dedup();
+    let zone_tiers = v.zone_tiers("constraints.zone_tiers", &constraints.zone_tiers);
+    let weights = v.weights(request.weights.as_ref());
+    v.finish()?;
+    let scenario = catalog.scenario_by_id(&request.scenario_id).ok_or_else(|| Error::NotFound {
+        kind: "scenario",
+        id: request.scenario_id.clone(),
+        field: "scenario_id".into(),
+    })?;
+    Ok(MatchQuery {
+        scenario,
+        severity: severity.ok_or_else(|| Error::Internal("severity checked above".into()))?,
+        location: location.ok_or_else(|| Error::Internal("location checked above".into()))?,
+        affected_population: population,
+        affected_area_km2: area,
+        options_per_requirement: options,
+        max_eta_hours,
+        filters: Filters {
+            excluded_suppliers,
+            zone_tiers,
+            places: Vec::new(),
+            required_certifications,
+            max_lead_time_hours: None,
+            min_reliability: 0.0,
+        },
+        weights,
+    })
+}
+
+/// Validates a Shortlist request against the catalog.
+pub fn shortlist_query(
+    catalog: &Catalog,
+    request: &pb::ShortlistRequest,
+) -> Result<ShortlistQuery, Error> {
+    let mut v = Violations::default();
+    if request.category_ids.is_empty() {
+        v.add("category_ids", "at least one category id is required");
+    }
+    if request.category_ids.len() > SHORTLIST_CATEGORIES_MAX {
+        v.add("category_ids", format!("at most {SHORTLIST_CATEGORIES_MAX} categories"));
+    }
+    for (i, id) in request.category_ids.iter().enumerate() {
+        if request.category_ids[..i].contains(id) {
+            v.add(format!("category_ids[{i}]"), format!("{id:?} is listed twice"));
+        }
+    }
+    let quantity =
+        v.number("quantity", request.quantity, 0.0, SHORTLIST_QUANTITY_MAX, true).unwrap_or(1.0);
+    let location =
+        request.location.as_ref().and_then(|location| v.location("location", Some(location)));
+    let filters = request.filters.clone().unwrap_or_default();
+    let zone_tiers = v.zone_tiers("filters.zone_tiers", &filters.zone_tiers);
+    if filters.place_ids.len() > PLACE_FILTERS_MAX {
+        v.add("filters.place_ids", format!("at most {PLACE_FILTERS_MAX} places"));
+    }
+    let required_certifications = v.certifications(
+        catalog,
+        "filters.required_certifications",
+        &filters.required_certifications,
+    );
+    let max_lead_time_hours = filters
+        .max_lead_time_hours
+        .and_then(|h| v.number("filters.max_lead_time_hours", h, 0.0, HOURS_MAX, false));
+    let min_reliability = v
+        .number("filters.min_reliability", filters.min_reliability, 0.0, 1.0, false)
+        .unwrap_or(0.0);
+    let count = match request.count as usize {
+        0 => SHORTLIST_COUNT_DEFAULT,
+        n if n > SHORTLIST_COUNT_MAX => {
+            v.add("count", format!("at most {SHORTLIST_COUNT_MAX}"));
+            SHORTLIST_COUNT_DEFAULT
+        }
+        n => n,
+    };
+    let window_hours = match request.needed_within_hours {
+        Some(h) => v
+            .number("needed_within_hours", h, 0.0, HOURS_MAX, true)
+            .unwrap_or(SHORTLIST_WINDOW_HOURS_DEFAULT),
+        None => SHORTLIST_WINDOW_HOURS_DEFAULT,
+    };
+    let weights = v.weights(request.weights.as_ref());
+    v.finish()?;
+    let mut categories = Vec::with_capacity(request.category_ids.len());
+    for (i, id) in request.category_ids.iter().enumerate() {
+        let category = catalog.category_by_id(id).ok_or_else(|| Error::NotFound {
+            kind: "category",
+            id: id.clone(),
+            field: format!("category_ids[{i}]"),
+        })?;
+        categories.push(category);
+    }
+    let mut places = Vec::with_capacity(filters.place_ids.len());
+    for (i, id) in filters.place_ids.iter().enumerate().take(PLACE_FILTERS_MAX) {
+        let place = catalog.place_by_id(id).ok_or_else(|| Error::NotFound {
+            kind: "place",
+            id: id.clone(),
+            field: format!("filters.place_ids[{i}]"),
+        })?;
+        places.push(place);
+    }
+    places.sort_unstable();
+    places.dedup();
+    Ok(ShortlistQuery {
+        categories,
+        quantity,
+        location,
+        window_hours,
+        count,
+        filters: Filters {
+            excluded_suppliers: Vec::new(),
+            zone_tiers,
+            places,
+            required_certifications,
+            max_lead_time_hours,
+            min_reliability,
+        },
+        weights,
+    })
+}
+
+pub fn option_to_pb(catalog: &Catalog, candidate: &Candidate) -> pb::SupplierOption {
+    let supplier = catalog.supplier(candidate.supplier);
+    let line = catalog.stock_line(candidate.line);
+    pb::SupplierOption {
+        supplier_id: supplier.id.to_string(),
+        supplier_name: supplier.name.clone(),
+        place_id: catalog.place(supplier.place).id.to_string(),
+        zone_tier: zone_tier_to_pb(catalog.place(supplier.place).zone) as i32,
+        demonstration_base: supplier
+            .base
+            .map(|base| catalog.place(base).id.to_string())
+            .unwrap_or_default(),
+        category_id: catalog.category(candidate.category).id.to_string(),
+        substitute: candidate.substitute,
+        substitute_efficiency: candidate.efficiency,
+        quantity_available: candidate.quantity_available(),
+        quantity_from_stock: candidate.quantity_from_stock,
+        quantity_from_production: candidate.quantity_from_production,
+        distance_km: candidate.distance_km,
+        eta_hours: candidate.eta_hours,
+        lead_time_hours: line.lead_time_hours,
+        on_time: candidate.on_time,
+        score: candidate.score,
+        score_parts: candidate
+            .parts
+            .iter()
+            .map(|part| pb::ScorePart {
+                criterion: part.criterion.key().to_owned(),
+                weight: part.weight,
+                value: part.value,
+                contribution: part.contribution,
+            })
+            .collect(),
+    }
+}
+
+fn plan_entry_to_pb(catalog: &Catalog, entry: &PlanEntry) -> pb::PlanEntry {
+    pb::PlanEntry {
+        supplier_id: catalog.supplier(entry.supplier).id.to_string(),
+        category_id: catalog.category(entry.category).id.to_string(),
+        quantity: entry.quantity,
+        quantity_equivalent: entry.quantity_equivalent,
+        eta_hours: entry.eta_hours,
+        substitute: entry.substitute,
+    }
+}
+
+pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchResponse {
+    pb::MatchResponse {
+        scenario_id: result.scenario_id.clone(),
+        severity: severity_to_pb(result.severity) as i32,
+        catalog_version: result.catalog_version.clone(),
+        coverage: result.coverage,
+        stages: result
+            .stages
+            .iter()
+            .map(|stage| pb::StageResult {
+                stage: stage_to_pb(stage.stage) as i32,
+                coverage: stage.coverage,
+                requirements: stage
+                    .requirements
+                    .iter()
+                    .map(|requirement| {
+                        let category = catalog.category(requirement.category);
+                        pb::RequirementResult {
+                            category_id: category.id.to_string(),
+                            category_name: category.name_en.clone(),
+                            unit: category.unit.clone(),
+                            quantity_required: requirement.quantity_required,
+                            priority: priority_to_pb(requirement.priority) as i32,
+                            needed_within_hours: requirement.needed_within_hours,
+                            options: requirement
+                                .options
+                                .iter()
+                                .map(|c| option_to_pb(catalog, c))
+                                .collect(),
+                            plan: requirement
+                                .plan
+                                .iter()
+                                .map(|e| plan_entry_to_pb(catalog, e))
+                                .collect(),
+                            quantity_planned: requirement.quantity_planned,
+                            coverage: requirement.coverage,
+                            shortfall: requirement.shortfall,
+                            quantity_rule: requirement.rule.clone(),
+                            source: requirement.provenance.source.clone(),
+                            grade: requirement.provenance.grade.key().to_owned(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+pub fn shortlist_response(catalog: &Catalog, result: &ShortlistResult) -> pb::ShortlistResponse {
+    pb::ShortlistResponse {
+        catalog_version: result.catalog_version.clone(),
+        entries: result.entries.iter().map(|c| option_to_pb(catalog, c)).collect(),
+    }
+}
+
+pub fn scenario_to_pb(scenario: &crate::domain::Scenario) -> pb::Scenario {
+    pb::Scenario {
+        id: scenario.id.to_string(),
+        name_zh: scenario.name_zh.clone(),
+        name_en: scenario.name_en.clone(),
+        summary: scenario.summary.clone(),
+        grading: scenario.grading.clone(),
+        severity_factors: Severity::ALL
+            .iter()
+            .map(|s| pb::SeverityFactor {
+                severity: severity_to_pb(*s) as i32,
+                factor: scenario.severity_factor(*s),
+            })
+            .collect(),
+        severity_factor_source: scenario.severity_provenance.source.clone(),
+        severity_factor_grade: scenario.severity_provenance.grade.key().to_owned(),
+        requirements: Vec::new(),
+    }
+}
+
+pub fn scenario_with_rules_to_pb(
+    catalog: &Catalog,
+    scenario: &crate::domain::Scenario,
+) -> pb::Scenario {
+    let mut message = scenario_to_pb(scenario);
+    message.requirements = scenario
+        .requirements
+        .iter()
+        .map(|r| pb::RequirementRule {
+            stage: stage_to_pb(r.stage) as i32,
+            category_id: catalog.category(r.category).id.to_string(),
+            priority: priority_to_pb(r.priority) as i32,
+            needed_within_hours: r.needed_within_hours,
+            base_quantity: r.base_quantity,
+            per_population_people: r.per_population.map_or(0.0, |rate| rate.per),
+            per_population_quantity: r.per_population.map_or(0.0, |rate| rate.quantity),
+            per_area_km2: r.per_area_km2.map_or(0.0, |rate| rate.per),
+            per_area_quantity: r.per_area_km2.map_or(0.0, |rate| rate.quantity),
+            scales_with_severity: r.scales_with_severity,
+            max_quantity: r.max_quantity,
+            source: r.provenance.source.clone(),
+            grade: r.provenance.grade.key().to_owned(),
+        })
+        .collect();
+    message
+}
+
+pub fn category_to_pb(catalog: &Catalog, category: &crate::domain::Category) -> pb::Category {
+    pb::Category {
+        id: category.id.to_string(),
+        name_zh: category.name_zh.clone(),
+        name_en: category.name_en.clone(),
+        aliases: category.aliases.clone(),
+        stage: stage_to_pb(category.stage) as i32,
+        miit_class: miit_class_to_pb(category.miit_class) as i32,
+        unit: category.unit.clone(),
+        capability_metric: category.capability_metric.clone(),
+        capability_per_unit: category.capability_per_unit,
+        transport: transport_to_pb(category.transport) as i32,
+        tags: category.tags.clone(),
+        certification_ids: category
+            .certifications
+            .iter()
+            .map(|i| catalog.certifications[i].id.to_string())
+            .collect(),
+        substitutes: category
+            .substitutes
+            .iter()
+            .map(|s| pb::Substitute {
+                category_id: catalog.category(s.category).id.to_string(),
+                efficiency: s.efficiency,
+                note: s.note.clone(),
+            })
+            .collect(),
+        source: category.provenance.source.clone(),
+        grade: category.provenance.grade.key().to_owned(),
+    }
+}
+
+pub fn supplier_to_pb(catalog: &Catalog, idx: crate::domain::SupplierIdx) -> pb::Supplier {
+    let supplier = catalog.supplier(idx);
+    let place = catalog.place(supplier.place);
+    pb::Supplier {
+        id: supplier.id.to_string(),
+        name: supplier.name.clone(),
+        place_id: place.id.to_string(),
+        location: Some(pb::LatLng {
+            latitude: supplier.location.latitude(),
+            longitude: supplier.location.longitude(),
+        }),
+        zone_tier: zone_tier_to_pb(place.zone) as i32,
+        demonstration_base: supplier
+            .base
+            .map(|b| catalog.place(b).id.to_string())
+            .unwrap_or_default(),
+        certification_ids: supplier
+            .certifications
+            .iter()
+            .map(|i| catalog.certifications[i].id.to_string())
+            .collect(),
+        reliability: supplier.reliability,
+        stock_line_count: catalog.supplier_lines(idx).count() as u32,
+    }
+}
+
+/// Validates paging: (offset, page size). Tokens are `<catalog version>:<offset>`, so a token
+/// from another catalog is refused rather than silently skipping or repeating items.
+pub fn page(
+    catalog: &Catalog,
+    page: Option<&pb::PageRequest>,
+    total: usize,
+) -> Result<(usize, usize), Error> {
+    let page = page.cloned().unwrap_or_default();
+    let mut v = Violations::default();
+    let size = match page.page_size as usize {
+        0 => PAGE_SIZE_DEFAULT,
+        n if n > PAGE_SIZE_MAX => {
+            v.add("page.page_size", format!("at most {PAGE_SIZE_MAX}"));
+            PAGE_SIZE_DEFAULT
+        }
+        n => n,
+    };
+    let offset = if page.page_token.is_empty() {
+        0
+    } else {
+        match page.page_token.split_once(':') {
+            Some((version, offset)) if version == catalog.version => {
+                match offset.parse::<usize>() {
+                    Ok(offset) if offset <= total => offset,
+                    _ => {
+                        v.add("page.page_token", "malformed page token");
+                        0
+                    }
+                }
+            }
+            Some(_) => {
+                v.add(
+                    "page.page_token",
+                    "the token is from another catalog version: start again from the first page",
+                );
+                0
+            }
+            None => {
+                v.add("page.page_token", "malformed page token");
+                0
+            }
+        }
+    };
+    v.finish()?;
+    Ok((offset, size))
+}
+
+pub fn next_page_token(catalog: &Catalog, offset: usize, size: usize, total: usize) -> String {
+    if offset + size < total {
+        format!("{}:{}", catalog.version, offset + size)
+    } else {
+        String::new()
+    }
+}
+
+/// Re-exported for the CLI's human output.
+pub use matching::Criterion;

@@ -1,0 +1,44 @@
+//! MatchService: Match for dispatch, Shortlist for procurement. Handlers validate, call the
+//! pure engine, convert.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use tonic::{Request, Response, Status};
+
+use super::pb::match_service_server::MatchService;
+use super::{convert, finish, pb};
+use crate::catalog::Catalog;
+use crate::matching;
+
+#[derive(Debug, Clone)]
+pub struct MatchApi {
+    pub catalog: Arc<Catalog>,
+}
+
+#[tonic::async_trait]
+impl MatchService for MatchApi {
+    async fn r#match(
+        &self,
+        request: Request<pb::MatchRequest>,
+    ) -> Result<Response<pb::MatchResponse>, Status> {
+        let started = Instant::now();
+        let result = convert::match_query(&self.catalog, request.get_ref()).map(|query| {
+            let result = matching::match_incident(&self.catalog, &query);
+            convert::match_response(&self.catalog, &result)
+        });
+        finish("Match", started, result)
+    }
+
+    async fn shortlist(
+        &self,
+        request: Request<pb::ShortlistRequest>,
+    ) -> Result<Response<pb::ShortlistResponse>, Status> {
+        let started = Instant::now();
+        let result = convert::shortlist_query(&self.catalog, request.get_ref()).map(|query| {
+            let result = matching::shortlist(&self.catalog, &query);
+            convert::shortlist_response(&self.catalog, &result)
+        });
+        finish("Shortlist", started, result)
+    }
+}

@@ -1,0 +1,48 @@
+//! The gRPC layer: generated types, service implementations, conversions and the server. The
+//! only module that knows tonic and prost; generated types never leave it.
+
+mod catalog_service;
+pub mod client;
+pub mod convert;
+mod match_service;
+mod server;
+mod status;
+
+pub use server::{serve, ServerHandle, ServerOptions};
+
+/// Generated protobuf and tonic code for `equipmatch.v1`.
+#[allow(clippy::all, clippy::pedantic, missing_docs)] // generated code: not ours to lint
+pub mod pb {
+    tonic::include_proto!("equipmatch.v1");
+
+    /// The encoded FileDescriptorSet of the contract, served by reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/equipmatch_descriptor.bin"));
+}
+
+use std::time::Instant;
+
+use tonic::{Response, Status};
+
+use crate::error::Error;
+
+/// Ends a call: one structured log line (method, status, latency) and the conversion to a
+/// tonic result.
+fn finish<T>(
+    method: &'static str,
+    started: Instant,
+    result: Result<T, Error>,
+) -> Result<Response<T>, Status> {
+    let latency_us = started.elapsed().as_micros() as u64;
+    match result {
+        Ok(message) => {
+            tracing::info!(method, code = "OK", latency_us, "call");
+            Ok(Response::new(message))
+        }
+        Err(error) => {
+            let status = Status::from(error);
+            tracing::info!(method, code = ?status.code(), latency_us, message = status.message(), "call");
+            Err(status)
+        }
+    }
+}

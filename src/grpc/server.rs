@@ -1,0 +1,131 @@
+//! The server: equipmatch's services plus the standard health service (SERVING once the
+//! catalog is loaded) and server reflection (v1 and v1alpha), on a TCP listener, until a
+//! shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+use super::catalog_service::CatalogApi;
+use super::match_service::MatchApi;
+use super::pb;
+use super::pb::catalog_service_server::CatalogServiceServer;
+use super::pb::match_service_server::MatchServiceServer;
+use crate::catalog::Catalog;
+
+/// Limits of the transport.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    /// The largest request message accepted (bytes); requests are small.
+    pub request_bytes_max: usize,
+    /// The largest response message sent (bytes): a Match of 50 options for 200 requirements.
+    pub response_bytes_max: usize,
+    /// Calls in flight per connection; past about 64 only the tail latency grows
+    /// (performance-facts), so the excess waits instead of piling up work.
+    pub concurrency_per_connection: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> ServerOptions {
+        ServerOptions {
+            request_bytes_max: 256 * 1024,
+            response_bytes_max: 32 * 1024 * 1024,
+            concurrency_per_connection: 64,
+        }
+    }
+}
+
+/// Serves until `shutdown` completes, then drains calls in flight.
+pub async fn serve(
+    catalog: Arc<Catalog>,
+    listener: TcpListener,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+    let match_service = MatchServiceServer::new(MatchApi { catalog: catalog.clone() })
+        .max_decoding_message_size(options.request_bytes_max)
+        .max_encoding_message_size(options.response_bytes_max);
+    let catalog_service = CatalogServiceServer::new(CatalogApi { catalog: catalog.clone() })
+        .max_decoding_message_size(options.request_bytes_max)
+        .max_encoding_message_size(options.response_bytes_max);
+
+    // The catalog is loaded and immutable before the server starts: serving from the first call.
+    health_reporter.set_serving::<MatchServiceServer<MatchApi>>().await;
+    health_reporter.set_serving::<CatalogServiceServer<CatalogApi>>().await;
+    health_reporter.set_service_status("", ServingStatus::Serving).await;
+
+    let addr = listener.local_addr()?;
+    let counts = catalog.counts();
+    tracing::info!(
+        %addr,
+        catalog_version = %catalog.version,
+        scenarios = counts.scenarios,
+        categories = counts.categories,
+        suppliers = counts.suppliers,
+        stock_lines = counts.stock_lines,
+        "serving"
+    );
+    Server::builder()
+        .concurrency_limit_per_connection(options.concurrency_per_connection)
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(match_service)
+        .add_service(catalog_service)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A server running in the background (tests, benchmarks): its address and a way to stop it.
+pub struct ServerHandle {
+    pub local_addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    join: JoinHandle<Result<(), Box<dyn std::error::Error + Send + Sync>>>,
+}
+
+impl ServerHandle {
+    /// Binds `addr` (port 0 picks a free port) and serves in a background task.
+    pub async fn start(
+        catalog: Arc<Catalog>,
+        addr: SocketAddr,
+        options: ServerOptions,
+    ) -> std::io::Result<ServerHandle> {
+        let listener = TcpListener::bind(addr).await?;
+        let local_addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let join = tokio::spawn(serve(catalog, listener, options, async {
+            let _ = rx.await;
+        }));
+        Ok(ServerHandle { local_addr, shutdown: Some(tx), join })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// Stops accepting, drains, and waits for the server task.
+    pub async fn stop(mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.join).await?
+    }
+}

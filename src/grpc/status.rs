@@ -1,0 +1,29 @@
+//! The one mapping from `Error` to a gRPC status, with machine-readable details
+//! (google.rpc.BadRequest field violations, ResourceInfo), so a client can point at the field.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::error::Error;
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Status {
+        let message = error.to_string();
+        match error {
+            Error::InvalidArgument(violations) => {
+                let mut details = ErrorDetails::new();
+                for violation in violations {
+                    details.add_bad_request_violation(violation.field, violation.description);
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            Error::NotFound { kind, id, field } => {
+                let mut details = ErrorDetails::with_resource_info(kind, id, "", message.clone());
+                details.add_bad_request_violation(field, message.clone());
+                Status::with_error_details(Code::NotFound, message, details)
+            }
+            Error::ResourceExhausted(_) => Status::new(Code::ResourceExhausted, message),
+            Error::Internal(_) => Status::new(Code::Internal, message),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! equipmatch: which equipment a disaster calls for at each stage of the monitoring → protection
+//! → rescue chain, and which suppliers of the Beijing–Tianjin–Hebei cluster can deliver it,
+//! ranked and explained.
+//!
+//! Modules in reading order: `domain` (value types) → `catalog` (load, validate, index the
+//! files) → `matching` (the pure engine) → `grpc` (the only module that knows tonic/prost) →
+//! `cli` (subcommands). `generator` makes synthetic registries; `error` is the one request
+//! error type.
+
+pub mod catalog;
+pub mod cli;
+pub mod domain;
+pub mod error;
+pub mod generator;
+pub mod grpc;
+pub mod matching;
+
+pub use error::{Error, FieldViolation};

@@ -1,0 +1,250 @@
+//! The matching engine: from a scenario and an incident to quantities per chain stage, ranked
+//! and explained supplier options, and a sourcing plan; and ranked shortlists for procurement.
+//!
+//! Pure: no I/O, no clock, no randomness. Inputs are validated queries (built by the gRPC
+//! layer or the CLI); on a valid query it never fails. Same catalog and query, same answer.
+
+pub mod eta;
+mod plan;
+mod score;
+mod search;
+
+pub use plan::PlanEntry;
+pub use score::{arrival_value, zone_value, Criterion, ScorePart, Weights, WEIGHT_MAX};
+pub use search::{Candidate, Filters, CANDIDATES_EXAMINED_MAX};
+
+use crate::catalog::Catalog;
+use crate::domain::{CategoryIdx, ChainStage, LatLon, Priority, Provenance, Scenario, Severity};
+
+/// The most options one requirement may ask for, and the default.
+pub const OPTIONS_PER_REQUIREMENT_MAX: usize = 50;
+pub const OPTIONS_PER_REQUIREMENT_DEFAULT: usize = 5;
+/// The most entries a shortlist may ask for, and the default.
+pub const SHORTLIST_COUNT_MAX: usize = 200;
+pub const SHORTLIST_COUNT_DEFAULT: usize = 20;
+/// The most categories one shortlist may name.
+pub const SHORTLIST_CATEGORIES_MAX: usize = 20;
+/// A procurement shortlist's delivery window when the request gives none: the "golden
+/// 72 hours" of collapsed-structure rescue (domain-facts §2.1), the longest common window.
+pub const SHORTLIST_WINDOW_HOURS_DEFAULT: f64 = 72.0;
+/// The largest affected population accepted (more than any country).
+pub const AFFECTED_POPULATION_MAX: f64 = 2e9;
+/// The largest affected area accepted (km²): larger than China.
+pub const AFFECTED_AREA_KM2_MAX: f64 = 2e7;
+
+/// A validated Match request.
+#[derive(Debug, Clone)]
+pub struct MatchQuery<'a> {
+    pub scenario: &'a Scenario,
+    pub severity: Severity,
+    pub location: LatLon,
+    pub affected_population: f64,
+    pub affected_area_km2: f64,
+    pub options_per_requirement: usize,
+    pub max_eta_hours: Option<f64>,
+    pub filters: Filters,
+    pub weights: Weights,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchResult {
+    pub scenario_id: String,
+    pub severity: Severity,
+    pub catalog_version: String,
+    /// Priority-weighted mean of the requirements' coverage (critical 3, important 2,
+    /// supporting 1).
+    pub coverage: f64,
+    pub stages: Vec<StageResult>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageResult {
+    pub stage: ChainStage,
+    /// Priority-weighted mean of the stage's requirements' coverage.
+    pub coverage: f64,
+    pub requirements: Vec<RequirementResult>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequirementResult {
+    pub category: CategoryIdx,
+    pub quantity_required: f64,
+    pub priority: Priority,
+    pub needed_within_hours: f64,
+    /// The quantity rule with this incident's numbers, e.g. `ceil(2.5 × (2 + 1 × 120000 ÷ 30000))`.
+    pub rule: String,
+    /// Ranked: on time before late, then score, then supplier id, then category id.
+    pub options: Vec<Candidate>,
+    pub plan: Vec<PlanEntry>,
+    /// In the required category's units (substitutes counted at their efficiency).
+    pub quantity_planned: f64,
+    /// quantity_planned ÷ quantity_required, at most 1.
+    pub coverage: f64,
+    pub shortfall: f64,
+    /// Stock lines looked at for this requirement (bounded by `CANDIDATES_EXAMINED_MAX` per
+    /// category searched).
+    pub candidates_examined: usize,
+    /// Where the rule's numbers come from.
+    pub provenance: Provenance,
+}
+
+/// Quantities per stage, ranked options and a plan for every requirement of the scenario.
+pub fn match_incident(catalog: &Catalog, query: &MatchQuery<'_>) -> MatchResult {
+    let scenario = query.scenario;
+    let factor = scenario.severity_factor(query.severity);
+    let mut stages = Vec::with_capacity(ChainStage::ALL.len());
+    for stage in ChainStage::ALL {
+        let requirements: Vec<RequirementResult> = scenario
+            .stage_requirements(stage)
+            .map(|requirement| {
+                let quantity_required = requirement.quantity(
+                    factor,
+                    query.affected_population,
+                    query.affected_area_km2,
+                );
+                let rule = rule_text(requirement, factor, query);
+                let spec = search::Spec {
+                    location: Some(query.location),
+                    window_hours: requirement.needed_within_hours,
+                    quantity_required,
+                    options: query.options_per_requirement,
+                    max_eta_hours: query.max_eta_hours,
+                    filters: &query.filters,
+                    weights: &query.weights,
+                };
+                let primary = search::search(catalog, requirement.category, None, &spec);
+                let mut candidates_examined = primary.examined;
+                let mut pool = primary.candidates;
+                for substitute in &catalog.category(requirement.category).substitutes {
+                    let found = search::search(
+                        catalog,
+                        substitute.category,
+                        Some(substitute.efficiency),
+                        &spec,
+                    );
+                    candidates_examined += found.examined;
+                    pool.extend(found.candidates);
+                }
+                let plan = plan::plan(catalog, &pool, quantity_required);
+                let quantity_planned: f64 = plan
+                    .iter()
+                    .map(|entry| entry.quantity_equivalent)
+                    .sum::<f64>()
+                    .min(quantity_required);
+                search::rank(catalog, &mut pool);
+                pool.truncate(query.options_per_requirement);
+                RequirementResult {
+                    category: requirement.category,
+                    quantity_required,
+                    priority: requirement.priority,
+                    needed_within_hours: requirement.needed_within_hours,
+                    rule,
+                    options: pool,
+                    plan,
+                    quantity_planned,
+                    coverage: if quantity_required > 0.0 {
+                        quantity_planned / quantity_required
+                    } else {
+                        1.0
+                    },
+                    shortfall: (quantity_required - quantity_planned).max(0.0),
+                    candidates_examined,
+                    provenance: requirement.provenance.clone(),
+                }
+            })
+            .collect();
+        let coverage = weighted_coverage(requirements.iter());
+        stages.push(StageResult { stage, coverage, requirements });
+    }
+    MatchResult {
+        scenario_id: scenario.id.to_string(),
+        severity: query.severity,
+        catalog_version: catalog.version.clone(),
+        coverage: weighted_coverage(stages.iter().flat_map(|stage| stage.requirements.iter())),
+        stages,
+    }
+}
+
+fn priority_weight(priority: Priority) -> f64 {
+    match priority {
+        Priority::Critical => 3.0,
+        Priority::Important => 2.0,
+        Priority::Supporting => 1.0,
+    }
+}
+
+fn weighted_coverage<'a>(requirements: impl Iterator<Item = &'a RequirementResult>) -> f64 {
+    let (mut covered, mut total) = (0.0, 0.0);
+    for requirement in requirements {
+        let weight = priority_weight(requirement.priority);
+        covered += weight * requirement.coverage;
+        total += weight;
+    }
+    if total > 0.0 {
+        covered / total
+    } else {
+        1.0
+    }
+}
+
+fn rule_text(
+    requirement: &crate::domain::Requirement,
+    factor: f64,
+    query: &MatchQuery<'_>,
+) -> String {
+    let factor = if requirement.scales_with_severity { factor } else { 1.0 };
+    let mut terms = format!("{}", requirement.base_quantity);
+    if let Some(rate) = requirement.per_population {
+        terms += &format!(" + {} × {} ÷ {}", rate.quantity, query.affected_population, rate.per);
+    }
+    if let Some(rate) = requirement.per_area_km2 {
+        terms += &format!(" + {} × {} km² ÷ {}", rate.quantity, query.affected_area_km2, rate.per);
+    }
+    format!("min({}, ceil({factor} × ({terms})))", requirement.max_quantity)
+}
+
+/// A validated Shortlist request.
+#[derive(Debug, Clone)]
+pub struct ShortlistQuery {
+    /// Distinct, in request order.
+    pub categories: Vec<CategoryIdx>,
+    pub quantity: f64,
+    pub location: Option<LatLon>,
+    pub window_hours: f64,
+    pub count: usize,
+    pub filters: Filters,
+    pub weights: Weights,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShortlistResult {
+    pub catalog_version: String,
+    pub entries: Vec<Candidate>,
+    pub candidates_examined: usize,
+}
+
+/// Ranked suppliers of one or more categories for a quantity, with the same score as Match.
+pub fn shortlist(catalog: &Catalog, query: &ShortlistQuery) -> ShortlistResult {
+    let spec = search::Spec {
+        location: query.location,
+        window_hours: query.window_hours,
+        quantity_required: query.quantity,
+        options: query.count,
+        max_eta_hours: None,
+        filters: &query.filters,
+        weights: &query.weights,
+    };
+    let mut entries = Vec::new();
+    let mut candidates_examined = 0;
+    for category in &query.categories {
+        let found = search::search(catalog, *category, None, &spec);
+        candidates_examined += found.examined;
+        entries.extend(found.candidates);
+    }
+    search::rank(catalog, &mut entries);
+    entries.truncate(query.count);
+    ShortlistResult { catalog_version: catalog.version.clone(), entries, candidates_examined }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,105 @@
+//! The sourcing plan: covers a requirement with the fewest suppliers, and among plans with that
+//! many, the one whose last delivery arrives earliest. Primary-category lines first;
+//! substitutes only for what they cannot cover.
+
+use ordered_float::OrderedFloat;
+
+use super::search::Candidate;
+use crate::catalog::Catalog;
+use crate::domain::{CategoryIdx, StockLineIdx, SupplierIdx};
+
+/// One delivery of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEntry {
+    pub line: StockLineIdx,
+    pub supplier: SupplierIdx,
+    pub category: CategoryIdx,
+    pub substitute: bool,
+    /// In the line's own units; never more than the line has available in the window.
+    pub quantity: f64,
+    /// In the requested category's units (quantity × efficiency).
+    pub quantity_equivalent: f64,
+    pub eta_hours: f64,
+}
+
+pub(super) fn plan(_catalog: &Catalog, pool: &[Candidate], required: f64) -> Vec<PlanEntry> {
+    let primaries: Vec<&Candidate> = pool.iter().filter(|c| c.on_time && !c.substitute).collect();
+    let mut entries = fewest_then_earliest(&primaries, required);
+    let covered: f64 = entries.iter().map(|entry| entry.quantity_equivalent).sum();
+    if covered < required {
+        let substitutes: Vec<&Candidate> =
+            pool.iter().filter(|c| c.on_time && c.substitute).collect();
+        entries.extend(fewest_then_earliest(&substitutes, required - covered));
+    }
+    entries
+}
+
+fn equivalent(candidate: &Candidate) -> f64 {
+    candidate.quantity_available() * candidate.efficiency
+}
+
+/// Exact for its objective on the given candidates: the fewest lines (largest first is optimal
+/// for one quantity), then the earliest possible last arrival (binary search over deadlines:
+/// allowing later arrivals never needs more lines).
+fn fewest_then_earliest(candidates: &[&Candidate], required: f64) -> Vec<PlanEntry> {
+    if candidates.is_empty() || required <= 0.0 {
+        return Vec::new();
+    }
+    let by_size = |c: &&Candidate| {
+        (
+            std::cmp::Reverse(OrderedFloat(equivalent(c))),
+            OrderedFloat(c.eta_hours),
+            c.supplier,
+            c.category,
+        )
+    };
+    let mut sorted: Vec<&Candidate> = candidates.to_vec();
+    sorted.sort_by_key(by_size);
+    let total: f64 = sorted.iter().map(|c| equivalent(c)).sum();
+    let target = required.min(total);
+    let lines_needed = {
+        let mut sum = 0.0;
+        sorted
+            .iter()
+            .position(|c| {
+                sum += equivalent(c);
+                sum >= target
+            })
+            .map_or(sorted.len(), |at| at + 1)
+    };
+    // Top `lines_needed` by size among those arriving by `deadline`.
+    let pick = |deadline: f64| -> Vec<&Candidate> {
+        sorted.iter().filter(|c| c.eta_hours <= deadline).take(lines_needed).copied().collect()
+    };
+    let covers =
+        |chosen: &[&Candidate]| chosen.iter().map(|c| equivalent(c)).sum::<f64>() >= target;
+    let mut deadlines: Vec<f64> = sorted.iter().map(|c| c.eta_hours).collect();
+    deadlines.sort_by_key(|eta| OrderedFloat(*eta));
+    deadlines.dedup();
+    let first_covering = deadlines.partition_point(|deadline| !covers(&pick(*deadline)));
+    let deadline = deadlines[first_covering.min(deadlines.len() - 1)];
+    let mut chosen = pick(deadline);
+    chosen.sort_by_key(|c| (OrderedFloat(c.eta_hours), c.supplier, c.category));
+
+    let mut remaining = required;
+    let mut entries = Vec::with_capacity(chosen.len());
+    for candidate in chosen {
+        if remaining <= 0.0 {
+            break;
+        }
+        let quantity =
+            (remaining / candidate.efficiency).ceil().min(candidate.quantity_available());
+        let quantity_equivalent = quantity * candidate.efficiency;
+        remaining -= quantity_equivalent;
+        entries.push(PlanEntry {
+            line: candidate.line,
+            supplier: candidate.supplier,
+            category: candidate.category,
+            substitute: candidate.substitute,
+            quantity,
+            quantity_equivalent,
+            eta_hours: candidate.eta_hours,
+        });
+    }
+    entries
+}

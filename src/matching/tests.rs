@@ -1,0 +1,1 @@
+//! Unit tests of the engine on a small hand-made catalog.
