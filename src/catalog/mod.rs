@@ -276,6 +276,10 @@ impl Catalog {
 pub fn load(sources: &CatalogSources) -> Loaded {
     let mut problems = Problems::default();
     let data = scenarios::load(&sources.scenario_files, &mut problems);
+    if data.taxonomy_failed {
+        let catalog = assemble(sources, data, Vec::new(), Vec::new());
+        return Loaded { catalog, problems };
+    }
 
     let category_ids: HashMap<&str, CategoryIdx> = data
         .categories

@@ -43,15 +43,30 @@ pub(super) struct ScenarioData {
     pub categories: Vec<Category>,
     pub places: Vec<Place>,
     pub scenarios: Vec<Scenario>,
+    /// The taxonomy did not load, so nothing that refers to it was checked.
+    pub taxonomy_failed: bool,
 }
 
 pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioData {
     let mut data = ScenarioData::default();
     let find = |name: &str| files.iter().find(|file| file.base_name() == name);
 
+    let before = problems.total();
     match find(TAXONOMY_FILE) {
         Some(file) => load_taxonomy(file, &mut data, problems),
         None => problems.push(TAXONOMY_FILE, 0, None, "taxonomy.toml is missing"),
+    }
+    // Everything else refers to the taxonomy: without it, checking the rest would bury the
+    // one real problem under thousands of "unknown category" follow-ons.
+    if data.categories.is_empty() && problems.total() > before {
+        problems.push(
+            "scenarios",
+            0,
+            None,
+            "places, scenarios and the registry were not checked: taxonomy.toml did not load",
+        );
+        data.taxonomy_failed = true;
+        return data;
     }
     match find(PLACES_FILE) {
         Some(file) => load_places(file, &mut data, problems),
@@ -725,14 +740,21 @@ fn load_requirement(
             source,
             problems,
             rate.span(),
-            "per_population.people",
+            ("per_population.people", "per_population.quantity"),
             inner.people,
             inner.quantity,
         )
     });
     let per_area_km2 = entry.per_area.as_ref().and_then(|rate| {
         let inner = rate.get_ref();
-        rate_of(source, problems, rate.span(), "per_area.km2", inner.km2, inner.quantity)
+        rate_of(
+            source,
+            problems,
+            rate.span(),
+            ("per_area.km2", "per_area.quantity"),
+            inner.km2,
+            inner.quantity,
+        )
     });
     let provenance = provenance(source, problems, &entry.source, &entry.grade);
     Some(Requirement {
@@ -753,7 +775,7 @@ fn rate_of(
     source: &SourceText<'_>,
     problems: &mut Problems,
     span: Range<usize>,
-    field: &str,
+    (per_field, quantity_field): (&str, &str),
     per: f64,
     quantity: f64,
 ) -> Option<Rate> {
@@ -761,12 +783,12 @@ fn rate_of(
         source.report(
             problems,
             span,
-            format!("{field} must be a finite number in (0, 1e12], not {per}"),
+            format!("{per_field} must be a finite number in (0, 1e12], not {per}"),
         );
         return None;
     }
     if !quantity.is_finite() || quantity <= 0.0 || quantity > REQUIREMENT_QUANTITY_MAX {
-        source.report(problems, span, format!("quantity must be a finite number in (0, {REQUIREMENT_QUANTITY_MAX}], not {quantity}"));
+        source.report(problems, span, format!("{quantity_field} must be a finite number in (0, {REQUIREMENT_QUANTITY_MAX}], not {quantity}"));
         return None;
     }
     Some(Rate { per, quantity })

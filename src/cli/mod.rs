@@ -1,6 +1,7 @@
 //! Subcommands: `serve`, `check`, `registry generate` run in process; `match` and `shortlist`
 //! are clients of a running server.
 
+mod bench;
 mod check;
 mod remote;
 
@@ -53,6 +54,11 @@ pub enum Command {
     Match(remote::MatchArgs),
     /// Ask a running server for a ranked supplier shortlist.
     Shortlist(remote::ShortlistArgs),
+    /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +122,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => generate(suppliers, seed, lines_per_supplier, &out, scenarios.as_deref()),
         Command::Match(args) => remote::run_match(args),
         Command::Shortlist(args) => remote::run_shortlist(args),
+        Command::Bench { command } => bench::run(command),
     }
 }
 

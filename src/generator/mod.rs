@@ -126,7 +126,7 @@ pub fn generate(
         let _ = writeln!(
             row,
             "{supplier_id},SYNTHETIC {} supplier {n:0width$},{place_id},{base_id},{lat:.5},{lon:.5},{},{reliability:.2}",
-            place.name_en.replace(',', " "),
+            place.name_en.replace([',', '"'], " "),
             certs.join(";"),
         );
         suppliers_out.write_all(row.as_bytes())?;

@@ -125,13 +125,13 @@ pub fn match_incident(catalog: &Catalog, query: &MatchQuery<'_>) -> MatchResult 
                     candidates_examined += found.examined;
                     pool.extend(found.candidates);
                 }
-                let plan = plan::plan(catalog, &pool, quantity_required);
+                let plan = plan::plan(&pool, quantity_required);
                 let quantity_planned: f64 = plan
                     .iter()
                     .map(|entry| entry.quantity_equivalent)
                     .sum::<f64>()
                     .min(quantity_required);
-                search::rank(catalog, &mut pool);
+                search::rank(&mut pool);
                 pool.truncate(query.options_per_requirement);
                 RequirementResult {
                     category: requirement.category,
@@ -225,6 +225,22 @@ pub struct ShortlistResult {
 
 /// Ranked suppliers of one or more categories for a quantity, with the same score as Match.
 pub fn shortlist(catalog: &Catalog, query: &ShortlistQuery) -> ShortlistResult {
+    shortlist_with(catalog, query, search::search)
+}
+
+/// The same answer as `shortlist`, by evaluating every stock line of the categories: the
+/// brute-force reference for tests and benchmarks.
+pub fn shortlist_scan(catalog: &Catalog, query: &ShortlistQuery) -> ShortlistResult {
+    shortlist_with(catalog, query, search::scan)
+}
+
+type SearchFn = fn(&Catalog, CategoryIdx, Option<f64>, &search::Spec<'_>) -> search::Found;
+
+fn shortlist_with(
+    catalog: &Catalog,
+    query: &ShortlistQuery,
+    search_fn: SearchFn,
+) -> ShortlistResult {
     let spec = search::Spec {
         location: query.location,
         window_hours: query.window_hours,
@@ -237,11 +253,11 @@ pub fn shortlist(catalog: &Catalog, query: &ShortlistQuery) -> ShortlistResult {
     let mut entries = Vec::new();
     let mut candidates_examined = 0;
     for category in &query.categories {
-        let found = search::search(catalog, *category, None, &spec);
+        let found = search_fn(catalog, *category, None, &spec);
         candidates_examined += found.examined;
         entries.extend(found.candidates);
     }
-    search::rank(catalog, &mut entries);
+    search::rank(&mut entries);
     entries.truncate(query.count);
     ShortlistResult { catalog_version: catalog.version.clone(), entries, candidates_examined }
 }

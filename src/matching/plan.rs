@@ -5,7 +5,6 @@
 use ordered_float::OrderedFloat;
 
 use super::search::Candidate;
-use crate::catalog::Catalog;
 use crate::domain::{CategoryIdx, StockLineIdx, SupplierIdx};
 
 /// One delivery of the plan.
@@ -22,7 +21,7 @@ pub struct PlanEntry {
     pub eta_hours: f64,
 }
 
-pub(super) fn plan(_catalog: &Catalog, pool: &[Candidate], required: f64) -> Vec<PlanEntry> {
+pub(super) fn plan(pool: &[Candidate], required: f64) -> Vec<PlanEntry> {
     let primaries: Vec<&Candidate> = pool.iter().filter(|c| c.on_time && !c.substitute).collect();
     let mut entries = fewest_then_earliest(&primaries, required);
     let covered: f64 = entries.iter().map(|entry| entry.quantity_equivalent).sum();

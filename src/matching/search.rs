@@ -104,6 +104,26 @@ pub(super) struct Found {
     pub examined: usize,
 }
 
+/// Every line of one category, evaluated with no index and no pruning: the reference the
+/// indexed search is tested and benchmarked against.
+pub(super) fn scan(
+    catalog: &Catalog,
+    category: CategoryIdx,
+    efficiency: Option<f64>,
+    spec: &Spec<'_>,
+) -> Found {
+    let mut found = Found { candidates: Vec::new(), examined: 0 };
+    for line_idx in catalog.category_lines(category) {
+        found.examined += 1;
+        if let Some(candidate) =
+            evaluate(catalog, StockLineIdx(line_idx as u32), spec.location, efficiency, spec)
+        {
+            found.candidates.push(candidate);
+        }
+    }
+    found
+}
+
 /// Candidates of one category (`efficiency` is `Some` for a substitute).
 pub(super) fn search(
     catalog: &Catalog,
@@ -250,7 +270,7 @@ fn evaluate(
 
 /// The ranking rules, in order: on time before late; higher score; supplier id; category id.
 /// Supplier indexes follow supplier id order, so the order is total and stable.
-pub(super) fn rank(_catalog: &Catalog, candidates: &mut [Candidate]) {
+pub(super) fn rank(candidates: &mut [Candidate]) {
     candidates.sort_by_key(|c| {
         (!c.on_time, std::cmp::Reverse(OrderedFloat(c.score)), c.supplier, c.category)
     });

@@ -1,1 +1,6 @@
-//! Integration tests: the real server on 127.0.0.1:0 through the generated client.
+//! Integration tests, one binary (ripgrep's layout): the real server on 127.0.0.1:0 through the
+//! generated tonic client, and the catalog loader on the shipped files and on broken fixtures.
+
+mod catalog;
+mod grpc;
+mod support;

@@ -1,0 +1,351 @@
+//! `equipmatch bench`: measurements that belong in benchmarks, not tests.
+//!
+//! - `bench load`: a registry's full catalog load (validation, sorting, spatial indexes)
+//!   against only parsing its CSV, side by side in one run.
+//! - `bench grpc`: a load generator (tonic client, N connections × M calls in flight, fixed
+//!   warm-up and duration) that measures the health check (the empty call), Shortlist and Match
+//!   against the same server in one run and prints the ratios.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+
+use crate::catalog::{self, CatalogSources, Problems};
+use crate::grpc::client::{self, MatchServiceClient};
+use crate::grpc::pb;
+
+/// The longest a measured phase may run, whatever the flags say.
+const PHASE_SECONDS_MAX: u64 = 600;
+/// The most connections and calls in flight per connection.
+const CONNECTIONS_MAX: usize = 64;
+const IN_FLIGHT_MAX: usize = 1024;
+/// Repetitions of each side of `bench load`.
+const LOAD_REPEATS: usize = 3;
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Full catalog load against CSV parsing alone, same run.
+    Load {
+        /// Registry folder (suppliers.csv, stock_lines.csv).
+        #[arg(long)]
+        registry: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Calls/s, p50 and p99 of the empty call, Shortlist and Match against a running server.
+    Grpc(GrpcArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GrpcArgs {
+    /// Server URL.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    server: String,
+    /// Connections.
+    #[arg(long, default_value_t = 2)]
+    connections: usize,
+    /// Calls in flight per connection.
+    #[arg(long, default_value_t = 32)]
+    in_flight: usize,
+    /// Warm-up seconds per phase.
+    #[arg(long, default_value_t = 2)]
+    warmup_seconds: u64,
+    /// Measured seconds per phase.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(command: BenchCommand) -> ExitCode {
+    match command {
+        BenchCommand::Load { registry, json } => load(&registry, json),
+        BenchCommand::Grpc(args) => grpc(&args),
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Parses both CSV files to records and numbers, with no validation or indexing.
+fn parse_only(sources: &CatalogSources) -> usize {
+    let mut fields = 0usize;
+    for file in &sources.registry_files {
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(true).from_reader(file.text.as_bytes());
+        let mut record = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut record).unwrap_or(false) {
+            for field in record.iter() {
+                if let Ok(text) = std::str::from_utf8(field) {
+                    fields += usize::from(text.parse::<f64>().is_ok());
+                }
+            }
+        }
+    }
+    fields
+}
+
+fn load(registry: &std::path::Path, json: bool) -> ExitCode {
+    let mut problems = Problems::default();
+    let sources = CatalogSources::from_dirs(None, Some(registry), &mut problems);
+    if !problems.is_empty() {
+        return super::report_problems(&problems);
+    }
+    let bytes: usize = sources.registry_files.iter().map(|f| f.text.len()).sum();
+    let (mut parse_s, mut load_s) = (Vec::new(), Vec::new());
+    let mut counts = None;
+    for _ in 0..LOAD_REPEATS {
+        let started = Instant::now();
+        std::hint::black_box(parse_only(&sources));
+        parse_s.push(started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        let loaded = catalog::load(&sources);
+        load_s.push(started.elapsed().as_secs_f64());
+        if !loaded.problems.is_empty() {
+            return super::report_problems(&loaded.problems);
+        }
+        counts = Some(loaded.catalog.counts());
+        drop(std::hint::black_box(loaded));
+    }
+    let counts = counts.expect("LOAD_REPEATS > 0");
+    let (parse, full) = (median(parse_s), median(load_s));
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "registry_bytes": bytes, "suppliers": counts.suppliers, "stock_lines": counts.stock_lines,
+                "parse_seconds": parse, "load_seconds": full, "load_over_parse": full / parse,
+            })
+        );
+    } else {
+        println!(
+            "{} suppliers, {} stock lines, {:.1} MB of CSV: parse only {:.3} s, full load {:.3} s (median of {LOAD_REPEATS}); load ÷ parse = {:.2}",
+            counts.suppliers,
+            counts.stock_lines,
+            bytes as f64 / 1e6,
+            parse,
+            full,
+            full / parse
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// Requests spread over the cluster's places, every scenario and severity, deterministic.
+fn match_requests() -> Vec<pb::MatchRequest> {
+    const PLACES: [(f64, f64); 8] = [
+        (39.6347, 118.1948),
+        (38.0289, 114.4737),
+        (39.0485, 115.9037),
+        (38.8694, 115.4722),
+        (40.8191, 114.8614),
+        (39.9050, 116.4053),
+        (39.1256, 117.1902),
+        (36.6023, 114.5118),
+    ];
+    const SCENARIOS: [&str; 10] = [
+        "earthquake",
+        "flood",
+        "urban-waterlogging",
+        "ice-snow",
+        "forest-fire",
+        "medical-rescue",
+        "urban-safety",
+        "urban-fire",
+        "hazchem",
+        "mine-tunnel",
+    ];
+    let mut requests = Vec::new();
+    for (i, scenario) in SCENARIOS.iter().enumerate() {
+        for (j, (latitude, longitude)) in PLACES.iter().enumerate() {
+            requests.push(pb::MatchRequest {
+                scenario_id: (*scenario).into(),
+                severity: 1 + ((i + j) % 4) as i32,
+                location: Some(pb::LatLng { latitude: *latitude, longitude: *longitude }),
+                affected_population: 50_000 * (1 + (i * 7 + j) as u64 % 20),
+                affected_area_km2: Some(10.0 * (1 + j) as f64),
+                ..Default::default()
+            });
+        }
+    }
+    requests
+}
+
+fn shortlist_requests() -> Vec<pb::ShortlistRequest> {
+    const CATEGORIES: [&str; 8] = [
+        "ambulance",
+        "drainage-truck-large",
+        "life-detector-radar-uwb",
+        "rescuer-ppe-kit",
+        "snow-plough-truck",
+        "forest-fire-engine-4x4",
+        "gas-sensor-manhole",
+        "uav-air-base-station",
+    ];
+    CATEGORIES
+        .iter()
+        .enumerate()
+        .map(|(i, category)| pb::ShortlistRequest {
+            category_ids: vec![(*category).into()],
+            quantity: (2 + i * 3) as f64,
+            location: Some(pb::LatLng {
+                latitude: 39.0 + 0.2 * i as f64,
+                longitude: 116.0 + 0.3 * i as f64,
+            }),
+            count: 20,
+            ..Default::default()
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Call {
+    Health,
+    Shortlist,
+    Match,
+}
+
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+struct PhaseResult {
+    qps: f64,
+    p50_us: f64,
+    p99_us: f64,
+    errors: u64,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn phase(
+    channels: &[tonic::transport::Channel],
+    args: &GrpcArgs,
+    call: Call,
+) -> Result<PhaseResult, BoxError> {
+    let warmup = Duration::from_secs(args.warmup_seconds.min(PHASE_SECONDS_MAX));
+    let measure = Duration::from_secs(args.seconds.clamp(1, PHASE_SECONDS_MAX));
+    let start = Instant::now() + warmup;
+    let end = start + measure;
+    let mut tasks = Vec::new();
+    for (c, channel) in channels.iter().enumerate() {
+        for w in 0..args.in_flight.clamp(1, IN_FLIGHT_MAX) {
+            let channel = channel.clone();
+            let matches = match_requests();
+            let shortlists = shortlist_requests();
+            tasks.push(tokio::spawn(async move {
+                let mut health =
+                    tonic_health::pb::health_client::HealthClient::new(channel.clone());
+                let mut matching = MatchServiceClient::new(channel);
+                let mut latencies: Vec<u32> = Vec::new();
+                let mut errors = 0u64;
+                let mut i = c * 131 + w * 17;
+                loop {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    i += 1;
+                    let ok = match call {
+                        Call::Health => health
+                            .check(tonic_health::pb::HealthCheckRequest::default())
+                            .await
+                            .is_ok(),
+                        Call::Shortlist => matching
+                            .shortlist(shortlists[i % shortlists.len()].clone())
+                            .await
+                            .is_ok(),
+                        Call::Match => {
+                            matching.r#match(matches[i % matches.len()].clone()).await.is_ok()
+                        }
+                    };
+                    let done = Instant::now();
+                    if now >= start && done <= end {
+                        latencies.push((done - now).as_micros().min(u128::from(u32::MAX)) as u32);
+                        errors += u64::from(!ok);
+                    }
+                }
+                (latencies, errors)
+            }));
+        }
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (mut l, e) = task.await?;
+        latencies.append(&mut l);
+        errors += e;
+    }
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64
+    };
+    Ok(PhaseResult {
+        qps: latencies.len() as f64 / measure.as_secs_f64(),
+        p50_us: at(0.50),
+        p99_us: at(0.99),
+        errors,
+    })
+}
+
+fn grpc(args: &GrpcArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let mut channels = Vec::new();
+        for _ in 0..args.connections.clamp(1, CONNECTIONS_MAX) {
+            channels.push(client::connect(&args.server).await?);
+        }
+        let empty = phase(&channels, args, Call::Health).await?;
+        let shortlist = phase(&channels, args, Call::Shortlist).await?;
+        let matched = phase(&channels, args, Call::Match).await?;
+        Ok::<_, BoxError>((empty, shortlist, matched))
+    });
+    let (empty, shortlist, matched) = match result {
+        Ok(results) => results,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ratio = |x: f64| if empty.qps > 0.0 { x / empty.qps } else { 0.0 };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "connections": args.connections, "in_flight": args.in_flight, "seconds": args.seconds,
+                "empty_qps": empty.qps, "match_qps": matched.qps, "shortlist_qps": shortlist.qps,
+                "match_ratio": ratio(matched.qps), "shortlist_ratio": ratio(shortlist.qps),
+                "empty": empty, "match": matched, "shortlist": shortlist,
+            })
+        );
+    } else {
+        println!(
+            "{} connection(s) × {} in flight, {} s per phase",
+            args.connections, args.in_flight, args.seconds
+        );
+        for (name, r) in [("health (empty)", empty), ("Shortlist", shortlist), ("Match", matched)] {
+            println!(
+                "  {name:<15} {:>9.0} calls/s  p50 {:>7.0} µs  p99 {:>7.0} µs  errors {}  ratio {:.3}",
+                r.qps,
+                r.p50_us,
+                r.p99_us,
+                r.errors,
+                ratio(r.qps)
+            );
+        }
+    }
+    if empty.errors + shortlist.errors + matched.errors > 0 {
+        eprintln!("error: some calls failed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,78 @@
+//! Test support: start the real server on 127.0.0.1:0 (on the embedded catalog or a custom
+//! one) and hand out generated clients over a real TCP connection.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use equipmatch::catalog::{Catalog, CatalogSources, SourceFile};
+use equipmatch::grpc::client::{CatalogServiceClient, MatchServiceClient};
+use equipmatch::grpc::{ServerHandle, ServerOptions};
+use tonic::transport::Channel;
+
+/// The embedded catalog, loaded once for the whole test binary.
+pub fn embedded_catalog() -> Arc<Catalog> {
+    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| Arc::new(Catalog::embedded().expect("the embedded catalog loads")))
+        .clone()
+}
+
+/// The embedded scenarios with a hand-made registry (CSV bodies without headers).
+pub fn catalog_with_registry(suppliers: &str, stock_lines: &str) -> Arc<Catalog> {
+    let mut sources = CatalogSources::embedded();
+    sources.registry_files = vec![
+        SourceFile {
+            name: "test/suppliers.csv".into(),
+            text: Cow::Owned(format!(
+                "{}\n{suppliers}",
+                equipmatch::catalog::SUPPLIERS_HEADER.join(",")
+            )),
+        },
+        SourceFile {
+            name: "test/stock_lines.csv".into(),
+            text: Cow::Owned(format!(
+                "{}\n{stock_lines}",
+                equipmatch::catalog::STOCK_LINES_HEADER.join(",")
+            )),
+        },
+    ];
+    match Catalog::load(&sources) {
+        Ok(catalog) => Arc::new(catalog),
+        Err(error) => panic!("test registry does not load: {:#?}", error.problems.list),
+    }
+}
+
+pub struct TestServer {
+    handle: Option<ServerHandle>,
+    pub channel: Channel,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(embedded_catalog()).await
+    }
+
+    pub async fn start_with(catalog: Arc<Catalog>) -> TestServer {
+        let handle =
+            ServerHandle::start(catalog, "127.0.0.1:0".parse().unwrap(), ServerOptions::default())
+                .await
+                .expect("server binds 127.0.0.1:0");
+        let channel =
+            equipmatch::grpc::client::connect(&handle.url()).await.expect("client connects");
+        TestServer { handle: Some(handle), channel }
+    }
+
+    pub fn matching(&self) -> MatchServiceClient<Channel> {
+        MatchServiceClient::new(self.channel.clone())
+    }
+
+    pub fn catalog(&self) -> CatalogServiceClient<Channel> {
+        CatalogServiceClient::new(self.channel.clone())
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.stop().await.expect("server stops cleanly");
+        }
+    }
+}
