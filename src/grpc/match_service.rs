@@ -24,7 +24,7 @@ impl MatchService for MatchApi {
     ) -> Result<Response<pb::MatchResponse>, Status> {
         let started = Instant::now();
         let result = convert::match_query(&self.catalog, request.get_ref()).map(|query| {
-            let result = matching::match_incident(&self.catalog, &query);
+            let result = matching::match_incident(&self.catalog, &matching::NoHolds, &query);
             convert::match_response(&self.catalog, &result)
         });
         finish("Match", started, result)
@@ -36,7 +36,7 @@ impl MatchService for MatchApi {
     ) -> Result<Response<pb::ShortlistResponse>, Status> {
         let started = Instant::now();
         let result = convert::shortlist_query(&self.catalog, request.get_ref()).map(|query| {
-            let result = matching::shortlist(&self.catalog, &query);
+            let result = matching::shortlist(&self.catalog, &matching::NoHolds, &query);
             convert::shortlist_response(&self.catalog, &result)
         });
         finish("Shortlist", started, result)

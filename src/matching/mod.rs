@@ -5,10 +5,12 @@
 //! layer or the CLI); on a valid query it never fails. Same catalog and query, same answer.
 
 pub mod eta;
+mod held;
 mod plan;
 mod score;
 mod search;
 
+pub use held::{HeldStock, NoHolds};
 pub use plan::PlanEntry;
 pub use score::{arrival_value, zone_value, Criterion, ScorePart, Weights, WEIGHT_MAX};
 pub use search::{Candidate, Filters, CANDIDATES_EXAMINED_MAX};
@@ -89,7 +91,11 @@ pub struct RequirementResult {
 }
 
 /// Quantities per stage, ranked options and a plan for every requirement of the scenario.
-pub fn match_incident(catalog: &Catalog, query: &MatchQuery<'_>) -> MatchResult {
+pub fn match_incident(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    query: &MatchQuery<'_>,
+) -> MatchResult {
     let scenario = query.scenario;
     let factor = scenario.severity_factor(query.severity);
     let mut stages = Vec::with_capacity(ChainStage::ALL.len());
@@ -111,6 +117,7 @@ pub fn match_incident(catalog: &Catalog, query: &MatchQuery<'_>) -> MatchResult 
                     max_eta_hours: query.max_eta_hours,
                     filters: &query.filters,
                     weights: &query.weights,
+                    held,
                 };
                 let primary = search::search(catalog, requirement.category, None, &spec);
                 let mut candidates_examined = primary.examined;
@@ -224,20 +231,29 @@ pub struct ShortlistResult {
 }
 
 /// Ranked suppliers of one or more categories for a quantity, with the same score as Match.
-pub fn shortlist(catalog: &Catalog, query: &ShortlistQuery) -> ShortlistResult {
-    shortlist_with(catalog, query, search::search)
+pub fn shortlist(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    query: &ShortlistQuery,
+) -> ShortlistResult {
+    shortlist_with(catalog, held, query, search::search)
 }
 
 /// The same answer as `shortlist`, by evaluating every stock line of the categories: the
 /// brute-force reference for tests and benchmarks.
-pub fn shortlist_scan(catalog: &Catalog, query: &ShortlistQuery) -> ShortlistResult {
-    shortlist_with(catalog, query, search::scan)
+pub fn shortlist_scan(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    query: &ShortlistQuery,
+) -> ShortlistResult {
+    shortlist_with(catalog, held, query, search::scan)
 }
 
 type SearchFn = fn(&Catalog, CategoryIdx, Option<f64>, &search::Spec<'_>) -> search::Found;
 
 fn shortlist_with(
     catalog: &Catalog,
+    held: &dyn HeldStock,
     query: &ShortlistQuery,
     search_fn: SearchFn,
 ) -> ShortlistResult {
@@ -249,6 +265,7 @@ fn shortlist_with(
         max_eta_hours: None,
         filters: &query.filters,
         weights: &query.weights,
+        held,
     };
     let mut entries = Vec::new();
     let mut candidates_examined = 0;

@@ -5,6 +5,7 @@
 use ordered_float::OrderedFloat;
 
 use super::eta::{travel_hours, travel_km};
+use super::held::HeldStock;
 use super::score::{arrival_value, score, zone_value, Criterion, ScorePart, Weights};
 use crate::catalog::Catalog;
 use crate::domain::{
@@ -68,6 +69,8 @@ pub(super) struct Spec<'a> {
     pub max_eta_hours: Option<f64>,
     pub filters: &'a Filters,
     pub weights: &'a Weights,
+    /// Stock promised elsewhere; what a line offers is its on-hand stock net of this.
+    pub held: &'a dyn HeldStock,
 }
 
 /// One stock line that could serve a requirement, with its numbers and score.
@@ -223,7 +226,7 @@ fn evaluate(
         return None;
     }
     let window = spec.window_hours;
-    let quantity_from_stock = line.quantity_on_hand;
+    let quantity_from_stock = (line.quantity_on_hand - spec.held.held(line_idx)).max(0.0);
     // Units made between the stock's departure and the last departure that still arrives in
     // time; whole units only.
     let quantity_from_production = if eta_hours <= window {

@@ -72,8 +72,8 @@ fn indexed_search_equals_brute_force_scan() {
                 .unwrap()
             },
         };
-        let indexed = shortlist(&catalog, &query);
-        let scanned = shortlist_scan(&catalog, &query);
+        let indexed = shortlist(&catalog, &NoHolds, &query);
+        let scanned = shortlist_scan(&catalog, &NoHolds, &query);
         assert_eq!(indexed.entries, scanned.entries, "round {round}: {query:?}");
     }
 }
