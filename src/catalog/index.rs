@@ -7,33 +7,82 @@
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
-use crate::domain::{LatLon, EARTH_RADIUS_KM};
+use crate::domain::{LatLon, ZoneTier, EARTH_RADIUS_KM};
 
 type Point = GeomWithData<[f32; 3], u32>;
+
+/// What one stock line contributes to its category's index and bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexedLine {
+    pub location: LatLon,
+    pub stock_idx: u32,
+    pub lead_time_hours: f64,
+    pub quantity_on_hand: f64,
+    pub surge_per_day: f64,
+    pub reliability: f64,
+    pub zone: ZoneTier,
+    pub in_demonstration_base: bool,
+    /// Share of the category's expected certifications the supplier holds (1 if none).
+    pub certification_fit: f64,
+}
+
+/// The best value any line of the category has for each input of the score: a search uses
+/// them to bound the score of lines it has not looked at yet.
+#[derive(Debug, Clone, Copy)]
+pub struct CategoryBounds {
+    pub min_lead_time_hours: f64,
+    pub max_quantity_on_hand: f64,
+    pub max_surge_per_day: f64,
+    pub max_reliability: f64,
+    pub max_certification_fit: f64,
+    /// The best zone tier present (core < key < support < outside).
+    pub best_zone: ZoneTier,
+    pub any_demonstration_base: bool,
+}
+
+impl Default for CategoryBounds {
+    fn default() -> CategoryBounds {
+        CategoryBounds {
+            min_lead_time_hours: 0.0,
+            max_quantity_on_hand: 0.0,
+            max_surge_per_day: 0.0,
+            max_reliability: 0.0,
+            max_certification_fit: 0.0,
+            best_zone: ZoneTier::Outside,
+            any_demonstration_base: false,
+        }
+    }
+}
 
 /// The stock lines of one category, by position.
 #[derive(Debug, Default)]
 pub struct CategoryIndex {
     tree: RTree<Point>,
-    /// The shortest lead time of any line in the category: the pruning bound of a search
-    /// uses it as the best case for lines not yet seen.
-    pub min_lead_time_hours: f64,
+    pub bounds: CategoryBounds,
 }
 
 impl CategoryIndex {
-    /// `lines`: (position, stock line index, lead time).
-    pub fn build(lines: impl Iterator<Item = (LatLon, u32, f64)>) -> CategoryIndex {
-        let mut min_lead_time_hours = f64::INFINITY;
+    pub fn build(lines: impl Iterator<Item = IndexedLine>) -> CategoryIndex {
+        let mut bounds =
+            CategoryBounds { min_lead_time_hours: f64::INFINITY, ..CategoryBounds::default() };
         let points: Vec<Point> = lines
-            .map(|(at, stock_idx, lead)| {
-                min_lead_time_hours = min_lead_time_hours.min(lead);
-                GeomWithData::new(to_f32(at.unit_vector()), stock_idx)
+            .map(|line| {
+                bounds.min_lead_time_hours = bounds.min_lead_time_hours.min(line.lead_time_hours);
+                bounds.max_quantity_on_hand =
+                    bounds.max_quantity_on_hand.max(line.quantity_on_hand);
+                bounds.max_surge_per_day = bounds.max_surge_per_day.max(line.surge_per_day);
+                bounds.max_reliability = bounds.max_reliability.max(line.reliability);
+                bounds.max_certification_fit =
+                    bounds.max_certification_fit.max(line.certification_fit);
+                bounds.best_zone = bounds.best_zone.min(line.zone);
+                bounds.any_demonstration_base |= line.in_demonstration_base;
+                GeomWithData::new(to_f32(line.location.unit_vector()), line.stock_idx)
             })
             .collect();
         if points.is_empty() {
-            min_lead_time_hours = 0.0;
+            bounds = CategoryBounds::default();
         }
-        CategoryIndex { tree: RTree::bulk_load(points), min_lead_time_hours }
+        CategoryIndex { tree: RTree::bulk_load(points), bounds }
     }
 
     pub fn len(&self) -> usize {

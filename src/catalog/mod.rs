@@ -15,7 +15,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
-pub use index::CategoryIndex;
+pub use index::{CategoryBounds, CategoryIndex, IndexedLine};
 pub use problems::{Problem, Problems, PROBLEMS_MAX};
 pub use registry::{
     LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE, SUPPLIERS_HEADER,
@@ -357,7 +357,19 @@ fn assemble(
         .map(|&(start, end)| {
             CategoryIndex::build((start..end).map(|i| {
                 let line = &stock_lines[i as usize];
-                (suppliers[line.supplier.0 as usize].location, i, line.lead_time_hours)
+                let supplier = &suppliers[line.supplier.0 as usize];
+                let category = &data.categories[line.category.0 as usize];
+                IndexedLine {
+                    location: supplier.location,
+                    stock_idx: i,
+                    lead_time_hours: line.lead_time_hours,
+                    quantity_on_hand: line.quantity_on_hand,
+                    surge_per_day: line.surge_per_day,
+                    reliability: supplier.reliability,
+                    zone: data.places[supplier.place.0 as usize].zone,
+                    in_demonstration_base: supplier.base.is_some(),
+                    certification_fit: category.certification_fit(supplier.certifications),
+                }
             }))
         })
         .collect();

@@ -37,6 +37,21 @@ pub enum BenchCommand {
     },
     /// Calls/s, p50 and p99 of the empty call, Shortlist and Match against a running server.
     Grpc(GrpcArgs),
+    /// In-process Shortlist and Match calls/s on one thread (the PostGIS baseline's partner).
+    Inproc {
+        /// Registry folder (suppliers.csv, stock_lines.csv); default: the embedded sample.
+        #[arg(long)]
+        registry: Option<PathBuf>,
+        /// Category of the shortlist.
+        #[arg(long, default_value = "ambulance")]
+        category: String,
+        /// Measured seconds per phase.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +80,9 @@ pub fn run(command: BenchCommand) -> ExitCode {
     match command {
         BenchCommand::Load { registry, json } => load(&registry, json),
         BenchCommand::Grpc(args) => grpc(&args),
+        BenchCommand::Inproc { registry, category, seconds, json } => {
+            inproc(registry.as_deref(), &category, seconds, json)
+        }
     }
 }
 
@@ -346,6 +364,137 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
     if empty.errors + shortlist.errors + matched.errors > 0 {
         eprintln!("error: some calls failed");
         return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// Runs `call` for `seconds` (bounded by PHASE_SECONDS_MAX) and returns calls per second.
+fn calls_per_second(seconds: u64, mut call: impl FnMut(u64)) -> f64 {
+    let duration = Duration::from_secs(seconds.clamp(1, PHASE_SECONDS_MAX));
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < duration {
+        call(n);
+        n += 1;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+fn inproc(
+    registry: Option<&std::path::Path>,
+    category: &str,
+    seconds: u64,
+    json: bool,
+) -> ExitCode {
+    use crate::domain::{LatLon, Severity};
+    use crate::matching::{Filters, MatchQuery, NoHolds, ShortlistQuery, Weights};
+    let mut problems = Problems::default();
+    let sources = CatalogSources::from_dirs(None, registry, &mut problems);
+    let catalog = match crate::catalog::Catalog::load(&sources) {
+        Ok(catalog) if problems.is_empty() => catalog,
+        Ok(_) => return super::report_problems(&problems),
+        Err(error) => return super::report_problems(&error.problems),
+    };
+    let Some(category) = catalog.category_by_id(category) else {
+        eprintln!("error: unknown category {category:?}");
+        return ExitCode::FAILURE;
+    };
+    // The same spread as the PostGIS script's pgbench file: latitude 36.5–41, longitude
+    // 114–119.5, a fixed sequence.
+    let location = |n: u64| {
+        let a = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
+        let b = (n.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> 11) as f64 / (1u64 << 53) as f64;
+        LatLon::new(36.5 + 4.5 * a, 114.0 + 5.5 * b).expect("in range")
+    };
+    let shortlist_qps = calls_per_second(seconds, |n| {
+        let query = ShortlistQuery {
+            categories: vec![category],
+            quantity: 10.0,
+            location: Some(location(n)),
+            window_hours: 12.0,
+            count: 20,
+            filters: Filters::default(),
+            weights: Weights::default(),
+        };
+        std::hint::black_box(crate::matching::shortlist(&catalog, &NoHolds, &query));
+    });
+    let scenario = catalog.scenario_by_id("earthquake");
+    let match_qps = match scenario {
+        Some(scenario) => calls_per_second(seconds, |n| {
+            let query = MatchQuery {
+                scenario,
+                severity: Severity::ALL[(n % 4) as usize],
+                location: location(n),
+                affected_population: 500_000.0,
+                affected_area_km2: 200.0,
+                options_per_requirement: 5,
+                max_eta_hours: None,
+                filters: Filters::default(),
+                weights: Weights::default(),
+            };
+            std::hint::black_box(crate::matching::match_incident(&catalog, &NoHolds, &query));
+        }),
+        None => 0.0,
+    };
+    // What one call looks at: the profile of the work behind the rates above.
+    let (mut requirements, mut examined) = (0usize, 0usize);
+    if let Some(scenario) = scenario {
+        let query = MatchQuery {
+            scenario,
+            severity: Severity::I,
+            location: location(0),
+            affected_population: 500_000.0,
+            affected_area_km2: 200.0,
+            options_per_requirement: 5,
+            max_eta_hours: None,
+            filters: Filters::default(),
+            weights: Weights::default(),
+        };
+        let result = crate::matching::match_incident(&catalog, &NoHolds, &query);
+        for requirement in result.stages.iter().flat_map(|stage| stage.requirements.iter()) {
+            requirements += 1;
+            examined += requirement.candidates_examined;
+        }
+    }
+    let shortlist_examined = crate::matching::shortlist(
+        &catalog,
+        &NoHolds,
+        &ShortlistQuery {
+            categories: vec![category],
+            quantity: 10.0,
+            location: Some(location(0)),
+            window_hours: 12.0,
+            count: 20,
+            filters: Filters::default(),
+            weights: Weights::default(),
+        },
+    )
+    .candidates_examined;
+    let counts = catalog.counts();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "stock_lines": counts.stock_lines, "shortlist_qps": shortlist_qps, "match_qps": match_qps,
+                "shortlist_us": 1e6 / shortlist_qps, "match_us": 1e6 / match_qps,
+                "match_requirements": requirements, "match_lines_examined": examined,
+                "shortlist_lines_examined": shortlist_examined,
+                "category_lines": catalog.category_lines(category).len(),
+            })
+        );
+    } else {
+        println!(
+            "{} stock lines, one thread: Shortlist {:.0} calls/s ({:.1} µs, {} of {} lines examined), Match {:.0} calls/s ({:.1} µs, {} requirements, {} lines examined)",
+            counts.stock_lines,
+            shortlist_qps,
+            1e6 / shortlist_qps,
+            shortlist_examined,
+            catalog.category_lines(category).len(),
+            match_qps,
+            1e6 / match_qps,
+            requirements,
+            examined
+        );
     }
     ExitCode::SUCCESS
 }

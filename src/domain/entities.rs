@@ -95,6 +95,19 @@ pub struct Category {
     pub provenance: Provenance,
 }
 
+impl Category {
+    /// Share of the category's expected certifications that `held` covers (1 when none are
+    /// expected).
+    pub fn certification_fit(&self, held: CertSet) -> f64 {
+        if self.certifications.is_empty() {
+            1.0
+        } else {
+            f64::from(held.intersection(self.certifications).len())
+                / f64::from(self.certifications.len())
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
     pub id: Id,

@@ -394,7 +394,11 @@ pub fn shortlist_query(
     })
 }
 
-pub fn option_to_pb(catalog: &Catalog, candidate: &Candidate) -> pb::SupplierOption {
+pub fn option_to_pb(
+    catalog: &Catalog,
+    weights: &Weights,
+    candidate: &Candidate,
+) -> pb::SupplierOption {
     let supplier = catalog.supplier(candidate.supplier);
     let line = catalog.stock_line(candidate.line);
     pb::SupplierOption {
@@ -418,7 +422,7 @@ pub fn option_to_pb(catalog: &Catalog, candidate: &Candidate) -> pb::SupplierOpt
         on_time: candidate.on_time,
         score: candidate.score,
         score_parts: candidate
-            .parts
+            .parts(weights)
             .iter()
             .map(|part| pb::ScorePart {
                 criterion: part.criterion.key().to_owned(),
@@ -468,7 +472,7 @@ pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchRespo
                             options: requirement
                                 .options
                                 .iter()
-                                .map(|c| option_to_pb(catalog, c))
+                                .map(|c| option_to_pb(catalog, &result.weights, c))
                                 .collect(),
                             plan: requirement
                                 .plan
@@ -492,7 +496,7 @@ pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchRespo
 pub fn shortlist_response(catalog: &Catalog, result: &ShortlistResult) -> pb::ShortlistResponse {
     pb::ShortlistResponse {
         catalog_version: result.catalog_version.clone(),
-        entries: result.entries.iter().map(|c| option_to_pb(catalog, c)).collect(),
+        entries: result.entries.iter().map(|c| option_to_pb(catalog, &result.weights, c)).collect(),
     }
 }
 

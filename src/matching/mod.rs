@@ -57,6 +57,8 @@ pub struct MatchResult {
     /// supporting 1).
     pub coverage: f64,
     pub stages: Vec<StageResult>,
+    /// The weights every score was computed with (for the score parts).
+    pub weights: Weights,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +88,9 @@ pub struct RequirementResult {
     /// Stock lines looked at for this requirement (bounded by `CANDIDATES_EXAMINED_MAX` per
     /// category searched).
     pub candidates_examined: usize,
+    /// Some search stopped at `CANDIDATES_EXAMINED_MAX`: the options are the best among the
+    /// lines examined, not necessarily among all.
+    pub bound_reached: bool,
     /// Where the rule's numbers come from.
     pub provenance: Provenance,
 }
@@ -95,6 +100,27 @@ pub fn match_incident(
     catalog: &Catalog,
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
+) -> MatchResult {
+    match_with(catalog, held, query, search::search)
+}
+
+/// `match_incident` by evaluating every stock line of every category involved: the
+/// brute-force reference for benchmarks. Its ranked options are the same; its plans may use
+/// fewer suppliers, since they choose among every on-time line rather than among those the
+/// settled search looked at.
+pub fn match_incident_scan(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    query: &MatchQuery<'_>,
+) -> MatchResult {
+    match_with(catalog, held, query, search::scan)
+}
+
+fn match_with(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    query: &MatchQuery<'_>,
+    search_fn: SearchFn,
 ) -> MatchResult {
     let scenario = query.scenario;
     let factor = scenario.severity_factor(query.severity);
@@ -119,17 +145,15 @@ pub fn match_incident(
                     weights: &query.weights,
                     held,
                 };
-                let primary = search::search(catalog, requirement.category, None, &spec);
+                let primary = search_fn(catalog, requirement.category, None, &spec);
                 let mut candidates_examined = primary.examined;
+                let mut bound_reached = primary.bound_reached;
                 let mut pool = primary.candidates;
                 for substitute in &catalog.category(requirement.category).substitutes {
-                    let found = search::search(
-                        catalog,
-                        substitute.category,
-                        Some(substitute.efficiency),
-                        &spec,
-                    );
+                    let found =
+                        search_fn(catalog, substitute.category, Some(substitute.efficiency), &spec);
                     candidates_examined += found.examined;
+                    bound_reached |= found.bound_reached;
                     pool.extend(found.candidates);
                 }
                 let plan = plan::plan(&pool, quantity_required);
@@ -138,8 +162,7 @@ pub fn match_incident(
                     .map(|entry| entry.quantity_equivalent)
                     .sum::<f64>()
                     .min(quantity_required);
-                search::rank(&mut pool);
-                pool.truncate(query.options_per_requirement);
+                search::rank(&mut pool, query.options_per_requirement);
                 RequirementResult {
                     category: requirement.category,
                     quantity_required,
@@ -156,6 +179,7 @@ pub fn match_incident(
                     },
                     shortfall: (quantity_required - quantity_planned).max(0.0),
                     candidates_examined,
+                    bound_reached,
                     provenance: requirement.provenance.clone(),
                 }
             })
@@ -169,6 +193,7 @@ pub fn match_incident(
         catalog_version: catalog.version.clone(),
         coverage: weighted_coverage(stages.iter().flat_map(|stage| stage.requirements.iter())),
         stages,
+        weights: query.weights,
     }
 }
 
@@ -228,6 +253,10 @@ pub struct ShortlistResult {
     pub catalog_version: String,
     pub entries: Vec<Candidate>,
     pub candidates_examined: usize,
+    /// Some search stopped at `CANDIDATES_EXAMINED_MAX` (see `RequirementResult`).
+    pub bound_reached: bool,
+    /// The weights every score was computed with (for the score parts).
+    pub weights: Weights,
 }
 
 /// Ranked suppliers of one or more categories for a quantity, with the same score as Match.
@@ -269,14 +298,21 @@ fn shortlist_with(
     };
     let mut entries = Vec::new();
     let mut candidates_examined = 0;
+    let mut bound_reached = false;
     for category in &query.categories {
         let found = search_fn(catalog, *category, None, &spec);
         candidates_examined += found.examined;
+        bound_reached |= found.bound_reached;
         entries.extend(found.candidates);
     }
-    search::rank(&mut entries);
-    entries.truncate(query.count);
-    ShortlistResult { catalog_version: catalog.version.clone(), entries, candidates_examined }
+    search::rank(&mut entries, query.count);
+    ShortlistResult {
+        catalog_version: catalog.version.clone(),
+        entries,
+        candidates_examined,
+        bound_reached,
+        weights: query.weights,
+    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::domain::{
 /// The most stock lines one search looks at, per category: a bound on work per request
 /// whatever the registry's size. Lines beyond the nearest this many that pass the index are
 /// never options.
-pub const CANDIDATES_EXAMINED_MAX: usize = 4096;
+pub const CANDIDATES_EXAMINED_MAX: usize = 1024;
 
 /// Hard filters: a line that fails one is never an option.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -73,6 +73,37 @@ pub(super) struct Spec<'a> {
     pub held: &'a dyn HeldStock,
 }
 
+/// Categories with at most this many lines are scanned whole instead of searched through the
+/// index.
+pub const SCAN_LINES_MAX: usize = 512;
+
+/// The most on-time lines a search gathers for the sourcing plan when they do not yet cover
+/// the quantity: the plan is the best among the nearest this many on-time lines.
+pub const PLAN_POOL_LINES_MAX: usize = 64;
+
+/// Ranking keys: on time before late, then higher score. `a` ranks strictly below `b`.
+fn key_less(a: (bool, f64), b: (bool, f64)) -> bool {
+    (a.0, a.1) < (b.0, b.1)
+}
+
+/// The largest sum of the non-arrival score parts any line of the category can reach: each
+/// criterion at the best value a line of the category has (coverage from the largest stock and
+/// surge). Holds only lower availability, so this stays an upper bound with them.
+fn others_bound(bounds: &crate::catalog::CategoryBounds, efficiency: f64, spec: &Spec<'_>) -> f64 {
+    let available_max =
+        bounds.max_quantity_on_hand + bounds.max_surge_per_day * spec.window_hours / 24.0;
+    let coverage_max = if spec.quantity_required > 0.0 {
+        (available_max * efficiency / spec.quantity_required).min(1.0)
+    } else {
+        1.0
+    };
+    let w = spec.weights;
+    w.get(Criterion::Coverage) * coverage_max
+        + w.get(Criterion::Reliability) * bounds.max_reliability
+        + w.get(Criterion::Certification) * bounds.max_certification_fit
+        + w.get(Criterion::ZonePolicy) * zone_value(bounds.best_zone, bounds.any_demonstration_base)
+}
+
 /// One stock line that could serve a requirement, with its numbers and score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -93,18 +124,27 @@ pub struct Candidate {
     /// Arrives within the window with something to deliver.
     pub on_time: bool,
     pub score: f64,
-    pub parts: [ScorePart; 5],
+    /// The criteria's values, in `Criterion::ALL` order; `parts` turns them into the score's
+    /// parts. Kept as values, not parts, so a candidate stays small to move and sort.
+    pub values: [f64; 5],
 }
 
 impl Candidate {
     pub fn quantity_available(&self) -> f64 {
         self.quantity_from_stock + self.quantity_from_production
     }
+
+    /// The score's parts under the weights that produced the score; they add up to it.
+    pub fn parts(&self, weights: &Weights) -> [ScorePart; 5] {
+        score(weights, self.values).1
+    }
 }
 
 pub(super) struct Found {
     pub candidates: Vec<Candidate>,
     pub examined: usize,
+    /// The search stopped at `CANDIDATES_EXAMINED_MAX` with lines left unseen.
+    pub bound_reached: bool,
 }
 
 /// Every line of one category, evaluated with no index and no pruning: the reference the
@@ -115,7 +155,7 @@ pub(super) fn scan(
     efficiency: Option<f64>,
     spec: &Spec<'_>,
 ) -> Found {
-    let mut found = Found { candidates: Vec::new(), examined: 0 };
+    let mut found = Found { candidates: Vec::new(), examined: 0, bound_reached: false };
     for line_idx in catalog.category_lines(category) {
         found.examined += 1;
         if let Some(candidate) =
@@ -134,7 +174,7 @@ pub(super) fn search(
     efficiency: Option<f64>,
     spec: &Spec<'_>,
 ) -> Found {
-    let mut found = Found { candidates: Vec::new(), examined: 0 };
+    let mut found = Found { candidates: Vec::new(), examined: 0, bound_reached: false };
     let Some(location) = spec.location else {
         // Without a location arrival depends on lead time only: every line is a candidate.
         for line_idx in catalog.category_lines(category).take(CANDIDATES_EXAMINED_MAX) {
@@ -148,36 +188,45 @@ pub(super) fn search(
         return found;
     };
     let index = catalog.category_index(category);
+    if index.len() <= SCAN_LINES_MAX {
+        // A small category costs less to evaluate whole than to walk through the R-tree's
+        // heap (the profile in BENCHMARKS.md); the answer is the same.
+        return scan(catalog, category, efficiency, spec);
+    }
     let transport = catalog.category(category).transport;
-    let others_max = 1.0 - spec.weights.get(Criterion::Arrival);
-    // The best on-time scores so far, descending, at most `spec.options` of them.
-    let mut top_scores: Vec<f64> = Vec::with_capacity(spec.options + 1);
+    let window = spec.window_hours;
+    let arrival_weight = spec.weights.get(Criterion::Arrival);
+    let others_max = others_bound(&index.bounds, efficiency.unwrap_or(1.0), spec);
+    // The best (on time, score) keys so far, best first, at most `spec.options` of them.
+    let mut top: Vec<(bool, f64)> = Vec::with_capacity(spec.options + 1);
     let mut on_time_quantity = 0.0;
+    let mut on_time_lines = 0usize;
     for (line_idx, great_circle_lower_bound) in index.nearest(location) {
         if found.examined >= CANDIDATES_EXAMINED_MAX {
+            found.bound_reached = true;
             break;
         }
         let eta_lower_bound =
-            index.min_lead_time_hours + travel_hours(transport, great_circle_lower_bound);
+            index.bounds.min_lead_time_hours + travel_hours(transport, great_circle_lower_bound);
         if spec.max_eta_hours.is_some_and(|max| eta_lower_bound > max) {
             break;
         }
-        // Settled: enough on-time options for the caller and enough on-time quantity for the
-        // plan. Then a line that must arrive late can neither enter the options (late ranks
-        // below on time) nor is it needed for the plan, and a line whose best possible score
-        // is below the k-th best cannot enter the options.
-        let settled =
-            top_scores.len() >= spec.options && on_time_quantity >= spec.quantity_required;
-        if settled {
-            if eta_lower_bound > spec.window_hours {
-                break;
-            }
-            let bound = spec.weights.get(Criterion::Arrival)
-                * arrival_value(eta_lower_bound, spec.window_hours)
-                + others_max;
-            if top_scores.last().is_some_and(|kth| bound < *kth) {
-                break;
-            }
+        // The plan's pool is complete when it covers the quantity, when it holds
+        // PLAN_POOL_LINES_MAX on-time lines, or when no further line can arrive in time.
+        let plan_pool_complete = on_time_quantity >= spec.quantity_required
+            || on_time_lines >= PLAN_POOL_LINES_MAX
+            || eta_lower_bound > window;
+        // The best key any further line could have: on time only if it could still arrive in
+        // the window, and a score at most its arrival bound plus the best other parts.
+        let unseen_best = (
+            eta_lower_bound <= window,
+            arrival_weight * arrival_value(eta_lower_bound, window) + others_max,
+        );
+        if plan_pool_complete
+            && top.len() >= spec.options
+            && top.last().is_some_and(|kth| key_less(unseen_best, *kth))
+        {
+            break;
         }
         found.examined += 1;
         let Some(candidate) =
@@ -187,11 +236,13 @@ pub(super) fn search(
         };
         if candidate.on_time {
             on_time_quantity += candidate.quantity_available() * candidate.efficiency;
-            let at = top_scores.partition_point(|s| *s >= candidate.score);
-            if at < spec.options {
-                top_scores.insert(at, candidate.score);
-                top_scores.truncate(spec.options);
-            }
+            on_time_lines += 1;
+        }
+        let key = (candidate.on_time, candidate.score);
+        let at = top.partition_point(|kept| !key_less(*kept, key));
+        if at < spec.options {
+            top.insert(at, key);
+            top.truncate(spec.options);
         }
         found.candidates.push(candidate);
     }
@@ -244,17 +295,11 @@ fn evaluate(
     } else {
         1.0
     };
-    let certification = if category.certifications.is_empty() {
-        1.0
-    } else {
-        f64::from(supplier.certifications.intersection(category.certifications).len())
-            / f64::from(category.certifications.len())
-    };
+    let certification = category.certification_fit(supplier.certifications);
     let zone = zone_value(catalog.place(supplier.place).zone, supplier.base.is_some());
-    let (total, parts) = score(
-        spec.weights,
-        [arrival_value(eta_hours, window), coverage, supplier.reliability, certification, zone],
-    );
+    let values =
+        [arrival_value(eta_hours, window), coverage, supplier.reliability, certification, zone];
+    let (total, _) = score(spec.weights, values);
     Some(Candidate {
         line: line_idx,
         supplier: line.supplier,
@@ -267,14 +312,20 @@ fn evaluate(
         eta_hours,
         on_time: eta_hours <= window,
         score: total,
-        parts,
+        values,
     })
 }
 
 /// The ranking rules, in order: on time before late; higher score; supplier id; category id.
-/// Supplier indexes follow supplier id order, so the order is total and stable.
-pub(super) fn rank(candidates: &mut [Candidate]) {
-    candidates.sort_by_key(|c| {
+/// Supplier indexes follow supplier id order, so the order is total and stable. Only the
+/// first `keep` are ordered and kept.
+pub(super) fn rank(candidates: &mut Vec<Candidate>, keep: usize) {
+    let key = |c: &Candidate| {
         (!c.on_time, std::cmp::Reverse(OrderedFloat(c.score)), c.supplier, c.category)
-    });
+    };
+    if candidates.len() > keep && keep > 0 {
+        candidates.select_nth_unstable_by(keep - 1, |a, b| key(a).cmp(&key(b)));
+    }
+    candidates.truncate(keep);
+    candidates.sort_unstable_by_key(key);
 }
