@@ -148,6 +148,9 @@ fn serve(listen: SocketAddr, data: &DataArgs) -> ExitCode {
             return report_problems(&problems);
         }
     };
+    // The files' text is not needed once the catalog is built; at national scale it is as
+    // large as the catalog itself.
+    drop(sources);
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
