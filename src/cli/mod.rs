@@ -34,6 +34,9 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:50051")]
         listen: SocketAddr,
+        /// Where holds are kept: sqlite:PATH (one server) or postgres://… (several replicas).
+        #[arg(long, default_value = crate::holds::STORE_DEFAULT, value_parser = crate::holds::StoreUrl::parse)]
+        store: crate::holds::StoreUrl,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -114,7 +117,7 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, data } => serve(listen, &data),
+        Command::Serve { listen, store, data } => serve(listen, &store, &data),
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
             command:
@@ -136,7 +139,7 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn serve(listen: SocketAddr, data: &DataArgs) -> ExitCode {
+fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) -> ExitCode {
     let mut problems = Problems::default();
     let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
@@ -150,14 +153,12 @@ fn serve(listen: SocketAddr, data: &DataArgs) -> ExitCode {
     };
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     let result = runtime.block_on(async move {
+        let catalog = std::sync::Arc::new(catalog);
+        let holds = crate::holds::open(store, catalog.clone(), crate::holds::system_clock())
+            .await
+            .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(
-            std::sync::Arc::new(catalog),
-            listener,
-            Default::default(),
-            shutdown_signal(),
-        )
-        .await
+        crate::grpc::serve(catalog, holds, listener, Default::default(), shutdown_signal()).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use equipmatch::catalog::{Catalog, CatalogSources, SourceFile};
-use equipmatch::grpc::client::{CatalogServiceClient, MatchServiceClient};
+use equipmatch::grpc::client::{CatalogServiceClient, HoldServiceClient, MatchServiceClient};
 use equipmatch::grpc::{ServerHandle, ServerOptions};
+use equipmatch::holds::{Clock, HoldStore, SqliteStore};
 use tonic::transport::Channel;
 
 /// The embedded catalog, loaded once for the whole test binary.
@@ -42,9 +43,22 @@ pub fn catalog_with_registry(suppliers: &str, stock_lines: &str) -> Arc<Catalog>
     }
 }
 
+/// A fresh SQLite hold store in a temporary folder (removed when the folder guard drops).
+pub fn temp_sqlite_store(
+    catalog: Arc<Catalog>,
+    clock: Clock,
+) -> (Arc<dyn HoldStore>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let store = SqliteStore::open(&dir.path().join("holds.sqlite"), catalog, clock)
+        .expect("the SQLite hold store opens");
+    (Arc::new(store), dir)
+}
+
 pub struct TestServer {
     handle: Option<ServerHandle>,
     pub channel: Channel,
+    pub store: Arc<dyn HoldStore>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -52,14 +66,32 @@ impl TestServer {
         TestServer::start_with(embedded_catalog()).await
     }
 
+    /// The server on `catalog` with a fresh SQLite hold store on the system clock.
     pub async fn start_with(catalog: Arc<Catalog>) -> TestServer {
-        let handle =
-            ServerHandle::start(catalog, "127.0.0.1:0".parse().unwrap(), ServerOptions::default())
-                .await
-                .expect("server binds 127.0.0.1:0");
+        let (store, dir) = temp_sqlite_store(catalog.clone(), equipmatch::holds::system_clock());
+        TestServer::start_with_store(catalog, store, Some(dir)).await
+    }
+
+    pub async fn start_with_store(
+        catalog: Arc<Catalog>,
+        store: Arc<dyn HoldStore>,
+        dir: Option<tempfile::TempDir>,
+    ) -> TestServer {
+        let handle = ServerHandle::start(
+            catalog,
+            store.clone(),
+            "127.0.0.1:0".parse().unwrap(),
+            ServerOptions::default(),
+        )
+        .await
+        .expect("server binds 127.0.0.1:0");
         let channel =
             equipmatch::grpc::client::connect(&handle.url()).await.expect("client connects");
-        TestServer { handle: Some(handle), channel }
+        TestServer { handle: Some(handle), channel, store, _dir: dir }
+    }
+
+    pub fn holds(&self) -> HoldServiceClient<Channel> {
+        HoldServiceClient::new(self.channel.clone())
     }
 
     pub fn matching(&self) -> MatchServiceClient<Channel> {
