@@ -3,6 +3,7 @@
 //! and on broken fixtures.
 
 mod catalog;
+mod crash;
 mod grpc;
 mod holds;
 mod support;

@@ -108,3 +108,74 @@ impl TestServer {
         }
     }
 }
+
+/// The real `equipmatch serve` binary as a child process on 127.0.0.1:0, killed when dropped.
+pub struct ServerProcess {
+    child: std::process::Child,
+    pub url: String,
+}
+
+/// How long a child server may take to say it is serving.
+const SERVER_START_SECONDS_MAX: u64 = 60;
+
+impl ServerProcess {
+    /// Starts `equipmatch serve --store STORE` and waits for its "serving" log line.
+    pub fn start(store: &str) -> ServerProcess {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_equipmatch"))
+            .args(["--log-json", "serve", "--listen", "127.0.0.1:0", "--store", store])
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the equipmatch binary starts");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        // Drains the log for the child's whole life, so logging never blocks the server.
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if !sent {
+                    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) {
+                        let fields = &json["fields"];
+                        if fields["message"] == "serving" {
+                            if let Some(addr) = fields["addr"].as_str() {
+                                let _ = tx.send(addr.to_owned());
+                                sent = true;
+                            }
+                        }
+                    }
+                    if line.contains("error") {
+                        eprintln!("server: {line}");
+                    }
+                }
+            }
+        });
+        match rx.recv_timeout(std::time::Duration::from_secs(SERVER_START_SECONDS_MAX)) {
+            Ok(addr) => ServerProcess { child, url: format!("http://{addr}") },
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("equipmatch serve --store {store} did not start serving");
+            }
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        equipmatch::grpc::client::connect(&self.url).await.expect("client connects")
+    }
+
+    /// SIGKILL: no drain, no destructor, no flush.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
