@@ -1,8 +1,9 @@
-//! Subcommands: `serve`, `check`, `registry generate` run in process; `match` and `shortlist`
-//! are clients of a running server.
+//! Subcommands: `serve`, `check`, `registry generate` run in process; `match`, `shortlist` and
+//! `hold …` are clients of a running server.
 
 mod bench;
 mod check;
+mod hold;
 mod remote;
 
 use std::net::SocketAddr;
@@ -57,6 +58,8 @@ pub enum Command {
     Match(remote::MatchArgs),
     /// Ask a running server for a ranked supplier shortlist.
     Shortlist(remote::ShortlistArgs),
+    /// Place, confirm, release, read and list stock holds on a running server; set on-hand stock.
+    Hold(hold::HoldArgs),
     /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
     Bench {
         #[command(subcommand)]
@@ -125,6 +128,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => generate(suppliers, seed, lines_per_supplier, &out, scenarios.as_deref()),
         Command::Match(args) => remote::run_match(args),
         Command::Shortlist(args) => remote::run_shortlist(args),
+        Command::Hold(args) => hold::run(args),
         Command::Bench { command } => bench::run(command),
     }
 }

@@ -968,3 +968,57 @@ pub async fn check_history(
         assert_eq!(held.held(line.line), committed as f64, "{}", line.subject());
     }
 }
+
+// ---- The CLI ----
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_equipmatch"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_places_confirms_releases_gets_and_lists() {
+    let catalog = embedded_catalog();
+    let lines = small_lines(&catalog, 1);
+    let line = format!("{}:{}:2", lines[0].supplier_id, lines[0].category_id);
+    let server = TestServer::start_with(catalog.clone()).await;
+    let url = server.url.clone();
+    let run = |args: Vec<String>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut all: Vec<String> = vec!["hold".into(), "--server".into(), url];
+            all.extend(args);
+            cli(&all.iter().map(String::as_str).collect::<Vec<_>>())
+        })
+    };
+    let args = |text: &str| text.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    let mut place = args("place --hold-id c1 --incident quake-9 --caller ops-1 --line");
+    place.push(line.clone());
+    let (ok, out, err) = run(place.clone()).await.unwrap();
+    assert!(ok, "{err}");
+    assert!(out.starts_with("c1  PENDING  incident quake-9"), "{out}");
+    let (ok, out, _) = run(place).await.unwrap();
+    assert!(ok && out.contains("PENDING"), "a repeated place is the stored hold: {out}");
+    let (ok, out, err) = run(args("confirm c1 --caller ops-2")).await.unwrap();
+    assert!(ok && out.contains("CONFIRMED"), "{out}{err}");
+    let (ok, _, err) = run(args("release c1")).await.unwrap();
+    assert!(!ok && err.contains("FailedPrecondition") && err.contains("HOLD_STATE"), "{err}");
+    let (ok, out, _) = run(args("get c1")).await.unwrap();
+    assert!(ok && out.contains("PENDING → CONFIRMED  by ops-2"), "{out}");
+    let (ok, out, _) = run(args("list --incident quake-9 --json")).await.unwrap();
+    assert!(ok && out.contains("\"hold_id\": \"c1\""), "{out}");
+    let (ok, _, err) = run(args("get nope")).await.unwrap();
+    assert!(!ok && err.contains("NotFound"), "{err}");
+    let mut stock = args("stock --set");
+    stock.push(format!("{}:{}:50", lines[0].supplier_id, lines[0].category_id));
+    let (ok, out, err) = run(stock).await.unwrap();
+    assert!(ok && out.contains("on hand 50  pending 0  confirmed 2  available 48"), "{out}{err}");
+    server.stop().await;
+}

@@ -56,6 +56,7 @@ pub fn temp_sqlite_store(
 
 pub struct TestServer {
     handle: Option<ServerHandle>,
+    pub url: String,
     pub channel: Channel,
     pub store: Arc<dyn HoldStore>,
     _dir: Option<tempfile::TempDir>,
@@ -87,7 +88,7 @@ impl TestServer {
         .expect("server binds 127.0.0.1:0");
         let channel =
             equipmatch::grpc::client::connect(&handle.url()).await.expect("client connects");
-        TestServer { handle: Some(handle), channel, store, _dir: dir }
+        TestServer { url: handle.url(), handle: Some(handle), channel, store, _dir: dir }
     }
 
     pub fn holds(&self) -> HoldServiceClient<Channel> {
