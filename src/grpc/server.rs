@@ -69,9 +69,10 @@ pub async fn serve(
     let catalog_service = CatalogServiceServer::new(CatalogApi { catalog: catalog.clone() })
         .max_decoding_message_size(options.request_bytes_max)
         .max_encoding_message_size(options.response_bytes_max);
-    let hold_service = HoldServiceServer::new(HoldApi { catalog: catalog.clone(), store: holds })
-        .max_decoding_message_size(options.request_bytes_max)
-        .max_encoding_message_size(options.response_bytes_max);
+    let hold_service =
+        HoldServiceServer::new(HoldApi { catalog: catalog.clone(), store: holds.clone() })
+            .max_decoding_message_size(options.request_bytes_max)
+            .max_encoding_message_size(options.response_bytes_max);
 
     // The catalog is loaded and immutable before the server starts: serving from the first call.
     health_reporter.set_serving::<MatchServiceServer<MatchApi>>().await;
@@ -100,6 +101,8 @@ pub async fn serve(
         .add_service(hold_service)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
+    // Commands whose callers left at their deadline still finish before the process ends.
+    holds.flush().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -323,6 +323,10 @@ pub type StoreFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Sen
 pub trait HoldStore: Send + Sync + fmt::Debug {
     fn execute(&self, command: Command) -> StoreFuture;
 
+    /// Completes once every command accepted before the call has finished (whether or not its
+    /// caller is still waiting): a drain for shutdown, and a barrier for tests.
+    fn flush(&self) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+
     /// Units held per stock line as the engine reads them (see `HeldSnapshot`): includes every
     /// hold this process has acknowledged.
     fn held(&self) -> Arc<HeldSnapshot>;

@@ -154,6 +154,19 @@ impl HoldStore for SqliteStore {
     fn held(&self) -> Arc<HeldSnapshot> {
         self.snapshot.load()
     }
+
+    fn flush(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        // The queue is FIFO and the writer answers in order: once a read queued now is
+        // answered, everything queued before it is committed or rolled back.
+        let (reply, answer) = oneshot::channel();
+        let get = Command::Get { hold_id: Id::parse("flush").expect("a valid id") };
+        let queued = self.queue.send(Job { command: get, reply }).is_ok();
+        Box::pin(async move {
+            if queued {
+                let _ = answer.await;
+            }
+        })
+    }
 }
 
 /// Why a command did not apply: refused (its savepoint rolls back, the batch goes on) or a

@@ -156,9 +156,9 @@ pub struct StoredLine {
 /// The sums check both stores share.
 pub const STORED_LINES_SQL: &str = "SELECT s.supplier_id, s.category_id, s.on_hand_override,
         s.pending, s.confirmed,
-        (SELECT COALESCE(SUM(l.quantity_units), 0) FROM hold_lines l JOIN holds h ON h.hold_id = l.hold_id
+        (SELECT CAST(COALESCE(SUM(l.quantity_units), 0) AS BIGINT) FROM hold_lines l JOIN holds h ON h.hold_id = l.hold_id
           WHERE l.supplier_id = s.supplier_id AND l.category_id = s.category_id AND h.state = 'pending'),
-        (SELECT COALESCE(SUM(l.quantity_units), 0) FROM hold_lines l JOIN holds h ON h.hold_id = l.hold_id
+        (SELECT CAST(COALESCE(SUM(l.quantity_units), 0) AS BIGINT) FROM hold_lines l JOIN holds h ON h.hold_id = l.hold_id
           WHERE l.supplier_id = s.supplier_id AND l.category_id = s.category_id AND h.state = 'confirmed')
      FROM stock s";
 
@@ -217,19 +217,77 @@ fn check_sqlite_file(path: &std::path::Path, catalog: &Catalog, acked: &HashMap<
     check_stored(catalog, &lines, &states, acked);
 }
 
+/// Where the killed server keeps its holds, and how the test reads them behind its back.
+pub enum CrashStore {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl CrashStore {
+    fn url(&self) -> String {
+        match self {
+            CrashStore::Sqlite(path) => format!("sqlite:{}", path.display()),
+            CrashStore::Postgres(url) => url.clone(),
+        }
+    }
+
+    async fn check(&self, catalog: &Catalog, acked: &HashMap<String, Acked>) {
+        match self {
+            CrashStore::Sqlite(path) => check_sqlite_file(path, catalog, acked),
+            CrashStore::Postgres(url) => check_postgres(url, catalog, acked).await,
+        }
+    }
+}
+
+/// Reads the stock rows and hold states of a PostgreSQL store and checks them.
+pub async fn check_postgres(url: &str, catalog: &Catalog, acked: &HashMap<String, Acked>) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    let connection = tokio::spawn(connection);
+    let lines: Vec<StoredLine> = client
+        .query(STORED_LINES_SQL, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| StoredLine {
+            supplier_id: row.get(0),
+            category_id: row.get(1),
+            on_hand_override: row.get(2),
+            pending: row.get(3),
+            confirmed: row.get(4),
+            pending_sum: row.get(5),
+            confirmed_sum: row.get(6),
+        })
+        .collect();
+    let states: HashMap<String, String> = client
+        .query("SELECT hold_id, state FROM holds", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    drop(client);
+    let _ = connection.await;
+    check_stored(catalog, &lines, &states, acked);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_under_load_loses_no_acknowledged_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = CrashStore::Sqlite(dir.path().join("holds.sqlite"));
+    crash_cycles(&store, "sq").await;
+}
+
+/// Kill cycles against `store`; returns the cycles run.
+pub async fn crash_cycles(crash_store: &CrashStore, tag: &str) -> usize {
     let catalog = embedded_catalog();
     let lines = Arc::new(small_lines(&catalog, 6));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("holds.sqlite");
-    let store = format!("sqlite:{}", path.display());
+    let store = crash_store.url();
     let acked: Arc<Mutex<HashMap<String, Acked>>> = Arc::default();
     let n_cycles = cycles();
     let mut total_calls = 0;
     for cycle in 0..n_cycles {
         let server = ServerProcess::start(&store);
-        let workers = spawn_load(server.channel().await, lines.clone(), acked.clone(), cycle, "sq");
+        let workers = spawn_load(server.channel().await, lines.clone(), acked.clone(), cycle, tag);
         // Kill at a different moment each cycle, while the workers are busy.
         tokio::time::sleep(Duration::from_millis(500 + 137 * (cycle as u64 % 5))).await;
         server.kill();
@@ -237,14 +295,15 @@ async fn sigkill_under_load_loses_no_acknowledged_hold() {
             total_calls += worker.await.unwrap();
         }
         let acked_now = acked.lock().unwrap().clone();
-        check_sqlite_file(&path, &catalog, &acked_now);
+        crash_store.check(&catalog, &acked_now).await;
     }
     let server = ServerProcess::start(&store);
     let acked_now = acked.lock().unwrap().clone();
     check_acked_through_grpc(server.channel().await, &acked_now).await;
     eprintln!(
-        "crash test (sqlite): {n_cycles} SIGKILL cycles, {total_calls} calls, {} holds acknowledged",
+        "crash test ({tag}): {n_cycles} SIGKILL cycles, {total_calls} calls, {} holds acknowledged",
         acked_now.len()
     );
     assert!(acked_now.len() > n_cycles, "the load acknowledged almost nothing");
+    n_cycles
 }

@@ -29,14 +29,14 @@ use equipmatch::domain::Id;
 use equipmatch::error::Error;
 use equipmatch::grpc::pb;
 use equipmatch::holds::{
-    Caller, Clock, Command, HeldSnapshot, HoldState, HoldStore, NewHold, NewHoldLine, Outcome,
-    SqliteStore, StockRef, StoreFuture,
+    system_clock, Caller, Clock, Command, HeldSnapshot, HoldState, HoldStore, NewHold, NewHoldLine,
+    Outcome, StockRef, StoreFuture,
 };
 use equipmatch::matching::HeldStock;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
 
-use crate::support::{embedded_catalog, temp_sqlite_store, TestServer};
+use crate::support::{embedded_catalog, Backend, TestServer};
 
 /// Stock lines with a small on-hand quantity (so holds run out), in catalog order.
 pub fn small_lines(catalog: &Catalog, n: usize) -> Vec<StockRef> {
@@ -110,10 +110,14 @@ fn precondition_subjects(status: &tonic::Status) -> Vec<(String, String, String)
 
 #[tokio::test]
 async fn hold_lifecycle_and_every_error_code() {
+    lifecycle(Backend::Sqlite).await;
+}
+
+pub async fn lifecycle(backend: Backend) {
     let catalog = embedded_catalog();
     let lines = small_lines(&catalog, 2);
     let (a, b) = (&lines[0], &lines[1]);
-    let server = TestServer::start_with(catalog.clone()).await;
+    let server = backend.server(catalog.clone(), system_clock()).await;
     let mut holds = server.holds();
 
     let placed = holds
@@ -268,11 +272,15 @@ async fn hold_lifecycle_and_every_error_code() {
 
 #[tokio::test]
 async fn match_and_shortlist_see_holds_and_stock_at_once() {
+    availability(Backend::Sqlite).await;
+}
+
+pub async fn availability(backend: Backend) {
     let catalog = embedded_catalog();
     let lines = small_lines(&catalog, 1);
     let a = &lines[0];
     let on_hand = a.catalog_on_hand_units as f64;
-    let server = TestServer::start_with(catalog.clone()).await;
+    let server = backend.server(catalog.clone(), system_clock()).await;
     let mut holds = server.holds();
     assert_eq!(stock_available(&server, a).await, on_hand);
 
@@ -316,12 +324,15 @@ async fn match_and_shortlist_see_holds_and_stock_at_once() {
 
 #[tokio::test]
 async fn expiry_is_decided_by_the_server_clock() {
+    expiry(Backend::Sqlite).await;
+}
+
+pub async fn expiry(backend: Backend) {
     let catalog = embedded_catalog();
     let lines = small_lines(&catalog, 1);
     let a = &lines[0];
     let (clock, now) = manual_clock(1_000_000);
-    let (store, dir) = temp_sqlite_store(catalog.clone(), clock);
-    let server = TestServer::start_with_store(catalog.clone(), store, Some(dir)).await;
+    let server = backend.server(catalog.clone(), clock).await;
     let mut holds = server.holds();
     let mut request = place_request("e1", "fire-1", &[(a, 2)]);
     request.ttl_seconds = 60;
@@ -347,9 +358,13 @@ async fn expiry_is_decided_by_the_server_clock() {
 
 #[tokio::test]
 async fn list_holds_pages_by_incident_and_by_supplier() {
+    paging(Backend::Sqlite).await;
+}
+
+pub async fn paging(backend: Backend) {
     let catalog = embedded_catalog();
     let lines = small_lines(&catalog, 2);
-    let server = TestServer::start_with(catalog.clone()).await;
+    let server = backend.server(catalog.clone(), system_clock()).await;
     let mut holds = server.holds();
     for i in 0..7 {
         let line = &lines[i % 2];
@@ -392,9 +407,13 @@ async fn list_holds_pages_by_incident_and_by_supplier() {
 
 #[tokio::test]
 async fn a_call_dropped_at_its_deadline_leaves_a_whole_hold_or_none() {
+    deadlines(Backend::Sqlite).await;
+}
+
+pub async fn deadlines(backend: Backend) {
     let catalog = embedded_catalog();
     let lines = small_lines(&catalog, 3);
-    let server = TestServer::start_with(catalog.clone()).await;
+    let server = backend.server(catalog.clone(), system_clock()).await;
     let mut holds = server.holds();
     let n_holds = 40;
     let content = |i: usize| {
@@ -443,6 +462,10 @@ impl HoldStore for FullStore {
 
     fn held(&self) -> Arc<HeldSnapshot> {
         Arc::new(HeldSnapshot::default())
+    }
+
+    fn flush(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(async {})
     }
 }
 
@@ -674,18 +697,15 @@ async fn resync(
 #[tokio::test]
 async fn seeded_simulation_agrees_with_the_model_after_every_step() {
     for seed in [1_u64, 2, 3] {
-        simulate(seed, 1500).await;
+        simulate(&Backend::Sqlite, seed, 1500).await;
     }
 }
 
-async fn simulate(seed: u64, steps: usize) {
+pub async fn simulate(backend: &Backend, seed: u64, steps: usize) {
     let catalog = embedded_catalog();
     let lines = small_lines(&catalog, 5);
     let (clock, now) = manual_clock(1_700_000_000_000);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("holds.sqlite");
-    let mut store: Arc<dyn HoldStore> =
-        Arc::new(SqliteStore::open(&path, catalog.clone(), clock.clone()).unwrap());
+    let (mut store, place) = backend.store(catalog.clone(), clock.clone()).await;
     let mut model = Model {
         holds: BTreeMap::new(),
         on_hand: lines.iter().map(|l| (l.line.0, l.catalog_on_hand_units)).collect(),
@@ -748,13 +768,14 @@ async fn simulate(seed: u64, steps: usize) {
             let hold_id = format!("h-{seed}-{next_hold}");
             let hold = random_hold(&mut rng, &lines, &hold_id);
             drop(store.execute(Command::Place { hold: hold.clone(), caller: caller.clone() }));
+            store.flush().await;
             model.expire(now.load(Ordering::SeqCst));
             resync(&mut model, &*store, &hold_id, Some(&hold)).await;
             counts.entry("dropped").and_modify(|n| *n += 1).or_insert(1);
         } else if roll < 14 {
             // A restart: everything acknowledged is read back from the file.
             drop(store);
-            store = reopen(&path, catalog.clone(), clock.clone()).await;
+            store = backend.reopen(&place, catalog.clone(), clock.clone()).await;
             counts.entry("restart").and_modify(|n| *n += 1).or_insert(1);
         } else {
             let command = match roll {
@@ -799,10 +820,20 @@ async fn simulate(seed: u64, steps: usize) {
             }
             *counts.entry(expected).or_insert(0) += 1;
         }
-        // Let the store's own sweep and our expectation agree before looking at the snapshot:
-        // a Get of nothing runs one batch, which expires what is due.
+        // Let the store's expiry and the model's agree before looking at the snapshot: a Get
+        // expires a due hold (and runs the SQLite writer's sweep).
+        let at = now.load(Ordering::SeqCst);
+        let due: Vec<String> = model
+            .holds
+            .iter()
+            .filter(|(_, h)| h.state == HoldState::Pending && at >= h.expires_at_ms)
+            .map(|(id, _)| id.clone())
+            .collect();
         let _ = store.execute(Command::Get { hold_id: Id::parse("sync").unwrap() }).await;
-        model.expire(now.load(Ordering::SeqCst));
+        for hold_id in due {
+            let _ = store.execute(Command::Get { hold_id: Id::parse(&hold_id).unwrap() }).await;
+        }
+        model.expire(at);
         model.check(&store.held(), step);
     }
     eprintln!("simulation seed {seed}: {counts:?}");
@@ -822,26 +853,19 @@ fn command_hold_id(command: &Command) -> Option<&str> {
     }
 }
 
-/// Reopens the file once the previous writer has let go of it (bounded wait).
-async fn reopen(path: &std::path::Path, catalog: Arc<Catalog>, clock: Clock) -> Arc<dyn HoldStore> {
-    for _attempt in 0..100 {
-        match SqliteStore::open(path, catalog.clone(), clock.clone()) {
-            Ok(store) => return Arc::new(store),
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    panic!("the store did not reopen within 5 s");
-}
-
 // ---- Concurrent calls through gRPC ----
 
 #[tokio::test]
 async fn concurrent_calls_on_hot_lines_never_oversubscribe() {
+    hot_lines(Backend::Sqlite).await;
+}
+
+pub async fn hot_lines(backend: Backend) {
     let catalog = embedded_catalog();
     let lines = Arc::new(small_lines(&catalog, 2));
-    let server = TestServer::start_with(catalog.clone()).await;
+    let server = backend.server(catalog.clone(), system_clock()).await;
     let outcomes = history_run(&server.channel, &lines, 8, 60, 7).await;
-    check_history(&mut server.holds(), &server.store.held(), &lines, &outcomes).await;
+    check_history(&mut server.holds(), Some(&server.store.held()), &lines, &outcomes).await;
     server.stop().await;
 }
 
@@ -920,7 +944,7 @@ pub async fn history_run(
 /// sum of pending and confirmed holds and never exceed on-hand.
 pub async fn check_history(
     holds: &mut equipmatch::grpc::client::HoldServiceClient<tonic::transport::Channel>,
-    held: &HeldSnapshot,
+    held: Option<&HeldSnapshot>,
     lines: &[StockRef],
     outcomes: &[CallOutcome],
 ) {
@@ -965,7 +989,9 @@ pub async fn check_history(
             .map(|l| l.quantity_units)
             .sum();
         assert!(committed <= line.catalog_on_hand_units, "{} oversubscribed", line.subject());
-        assert_eq!(held.held(line.line), committed as f64, "{}", line.subject());
+        if let Some(held) = held {
+            assert_eq!(held.held(line.line), committed as f64, "{}", line.subject());
+        }
     }
 }
 

@@ -6,4 +6,5 @@ mod catalog;
 mod crash;
 mod grpc;
 mod holds;
+mod holds_pg;
 mod support;

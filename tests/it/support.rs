@@ -180,3 +180,80 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Which hold store a test runs on: a fresh SQLite file, or a fresh database of the test
+/// PostgreSQL cluster (see `holds_pg`).
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+/// Where a store lives, to reopen it: an SQLite folder or a PostgreSQL URL.
+pub enum StorePlace {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+/// How long reopening a store may take (the previous SQLite writer lets go of the file).
+const REOPEN_ATTEMPTS_MAX: usize = 100;
+
+impl Backend {
+    pub async fn store(
+        &self,
+        catalog: Arc<Catalog>,
+        clock: Clock,
+    ) -> (Arc<dyn HoldStore>, StorePlace) {
+        match self {
+            Backend::Sqlite => {
+                let (store, dir) = temp_sqlite_store(catalog, clock);
+                (store, StorePlace::Sqlite(dir))
+            }
+            Backend::Postgres(url) => {
+                let store = equipmatch::holds::PostgresStore::connect(url, catalog, clock)
+                    .await
+                    .expect("the PostgreSQL hold store connects");
+                (Arc::new(store), StorePlace::Postgres(url.clone()))
+            }
+        }
+    }
+
+    /// Opens the store at `place` again (a restart), waiting a bounded time for the file lock.
+    pub async fn reopen(
+        &self,
+        place: &StorePlace,
+        catalog: Arc<Catalog>,
+        clock: Clock,
+    ) -> Arc<dyn HoldStore> {
+        for _attempt in 0..REOPEN_ATTEMPTS_MAX {
+            let opened: Result<Arc<dyn HoldStore>, _> = match place {
+                StorePlace::Sqlite(dir) => SqliteStore::open(
+                    &dir.path().join("holds.sqlite"),
+                    catalog.clone(),
+                    clock.clone(),
+                )
+                .map(|store| Arc::new(store) as Arc<dyn HoldStore>),
+                StorePlace::Postgres(url) => {
+                    equipmatch::holds::PostgresStore::connect(url, catalog.clone(), clock.clone())
+                        .await
+                        .map(|store| Arc::new(store) as Arc<dyn HoldStore>)
+                }
+            };
+            match opened {
+                Ok(store) => return store,
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+        panic!("the store did not reopen within {REOPEN_ATTEMPTS_MAX} attempts");
+    }
+
+    /// The in-process server on a fresh store of this backend.
+    pub async fn server(&self, catalog: Arc<Catalog>, clock: Clock) -> TestServer {
+        let (store, place) = self.store(catalog.clone(), clock).await;
+        let dir = match place {
+            StorePlace::Sqlite(dir) => Some(dir),
+            StorePlace::Postgres(_) => None,
+        };
+        TestServer::start_with_store(catalog, store, dir).await
+    }
+}
