@@ -15,6 +15,19 @@ impl FieldViolation {
     }
 }
 
+/// A condition the system is not in (google.rpc.PreconditionFailure.Violation), e.g. a stock line
+/// short of what a hold asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreconditionViolation {
+    /// `STOCK` (a short stock line) or `HOLD_STATE` (a hold in the wrong state).
+    pub kind: &'static str,
+    /// What it is about: `supplier_id/category_id` or a hold id.
+    pub subject: String,
+    pub description: String,
+    /// For `STOCK`: the units the line can still give.
+    pub available_units: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// The request is malformed; every bad field is listed.
@@ -23,6 +36,15 @@ pub enum Error {
     /// A scenario, category, supplier or place the request names does not exist.
     #[error("{kind} {id:?} not found")]
     NotFound { kind: &'static str, id: String, field: String },
+    /// A resource with this id exists with other content (a reused hold id).
+    #[error("{kind} {id:?} already exists: {description}")]
+    AlreadyExists { kind: &'static str, id: String, description: String },
+    /// The request is valid but the state does not allow it; every reason is listed.
+    #[error("failed precondition: {}", precondition_summary(.0))]
+    FailedPrecondition(Vec<PreconditionViolation>),
+    /// The durable store cannot be reached or failed; the caller may retry (idempotently).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// The server is overloaded; the caller may retry later.
     #[error("{0}")]
     ResourceExhausted(String),
@@ -35,6 +57,14 @@ fn summary(violations: &[FieldViolation]) -> String {
     violations
         .iter()
         .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn precondition_summary(violations: &[PreconditionViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{} {}: {}", v.kind, v.subject, v.description))
         .collect::<Vec<_>>()
         .join("; ")
 }

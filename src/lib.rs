@@ -4,8 +4,9 @@
 //!
 //! Modules in reading order: `domain` (value types) → `catalog` (load, validate, index the
 //! files) → `matching` (the pure engine) → `grpc` (the only module that knows tonic/prost) →
-//! `cli` (subcommands). `generator` makes synthetic registries; `error` is the one request
-//! error type.
+//! `cli` (subcommands). `holds` keeps durable stock holds (SQLite or PostgreSQL) and hands the
+//! engine a snapshot of held stock; `generator` makes synthetic registries; `error` is the one
+//! request error type.
 
 pub mod catalog;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod generator;
 pub mod grpc;
+pub mod holds;
 pub mod matching;
 
 pub use error::{Error, FieldViolation};

@@ -1,8 +1,9 @@
-//! Subcommands: `serve`, `check`, `registry generate` run in process; `match` and `shortlist`
-//! are clients of a running server.
+//! Subcommands: `serve`, `check`, `registry generate` run in process; `match`, `shortlist` and
+//! `hold …` are clients of a running server.
 
 mod bench;
 mod check;
+mod hold;
 mod remote;
 
 use std::net::SocketAddr;
@@ -34,6 +35,9 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:50051")]
         listen: SocketAddr,
+        /// Where holds are kept: sqlite:PATH (one server) or postgres://… (several replicas).
+        #[arg(long, default_value = crate::holds::STORE_DEFAULT, value_parser = crate::holds::StoreUrl::parse)]
+        store: crate::holds::StoreUrl,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -54,6 +58,8 @@ pub enum Command {
     Match(remote::MatchArgs),
     /// Ask a running server for a ranked supplier shortlist.
     Shortlist(remote::ShortlistArgs),
+    /// Place, confirm, release, read and list stock holds on a running server; set on-hand stock.
+    Hold(hold::HoldArgs),
     /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
     Bench {
         #[command(subcommand)]
@@ -114,7 +120,7 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, data } => serve(listen, &data),
+        Command::Serve { listen, store, data } => serve(listen, &store, &data),
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
             command:
@@ -122,6 +128,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => generate(suppliers, seed, lines_per_supplier, &out, scenarios.as_deref()),
         Command::Match(args) => remote::run_match(args),
         Command::Shortlist(args) => remote::run_shortlist(args),
+        Command::Hold(args) => hold::run(args),
         Command::Bench { command } => bench::run(command),
     }
 }
@@ -136,7 +143,7 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn serve(listen: SocketAddr, data: &DataArgs) -> ExitCode {
+fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) -> ExitCode {
     let mut problems = Problems::default();
     let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
@@ -153,14 +160,12 @@ fn serve(listen: SocketAddr, data: &DataArgs) -> ExitCode {
     drop(sources);
     let Some(runtime) = runtime() else { return ExitCode::FAILURE };
     let result = runtime.block_on(async move {
+        let catalog = std::sync::Arc::new(catalog);
+        let holds = crate::holds::open(store, catalog.clone(), crate::holds::system_clock())
+            .await
+            .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(
-            std::sync::Arc::new(catalog),
-            listener,
-            Default::default(),
-            shutdown_signal(),
-        )
-        .await
+        crate::grpc::serve(catalog, holds, listener, Default::default(), shutdown_signal()).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -110,16 +110,16 @@ fn parse_zone(text: &str) -> Result<crate::domain::ZoneTier, String> {
         .ok_or_else(|| format!("{text:?} is not a zone tier: use core, key, support or outside"))
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-fn block_on<T>(
+pub(super) fn block_on<T>(
     future: impl std::future::Future<Output = Result<T, BoxError>>,
 ) -> Result<T, BoxError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(future)
 }
 
-fn fail(error: &BoxError) -> ExitCode {
+pub(super) fn fail(error: &BoxError) -> ExitCode {
     match error.downcast_ref::<tonic::Status>() {
         Some(status) => {
             eprintln!("error: {:?}: {}", status.code(), status.message());
@@ -127,6 +127,14 @@ fn fail(error: &BoxError) -> ExitCode {
             if let Some(bad_request) = status.get_details_bad_request() {
                 for violation in bad_request.field_violations {
                     eprintln!("  {}: {}", violation.field, violation.description);
+                }
+            }
+            if let Some(failure) = status.get_details_precondition_failure() {
+                for violation in failure.violations {
+                    eprintln!(
+                        "  {} {}: {}",
+                        violation.r#type, violation.subject, violation.description
+                    );
                 }
             }
         }

@@ -1,5 +1,5 @@
 //! MatchService: Match for dispatch, Shortlist for procurement. Handlers validate, call the
-//! pure engine, convert.
+//! pure engine on the hold store's latest snapshot of held stock, convert.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,11 +9,14 @@ use tonic::{Request, Response, Status};
 use super::pb::match_service_server::MatchService;
 use super::{convert, finish, pb};
 use crate::catalog::Catalog;
+use crate::holds::HoldStore;
 use crate::matching;
 
 #[derive(Debug, Clone)]
 pub struct MatchApi {
     pub catalog: Arc<Catalog>,
+    /// Availability is net of the holds this snapshot reports (one cheap `Arc` clone a call).
+    pub holds: Arc<dyn HoldStore>,
 }
 
 #[tonic::async_trait]
@@ -24,7 +27,8 @@ impl MatchService for MatchApi {
     ) -> Result<Response<pb::MatchResponse>, Status> {
         let started = Instant::now();
         let result = convert::match_query(&self.catalog, request.get_ref()).map(|query| {
-            let result = matching::match_incident(&self.catalog, &matching::NoHolds, &query);
+            let held = self.holds.held();
+            let result = matching::match_incident(&self.catalog, &*held, &query);
             convert::match_response(&self.catalog, &result)
         });
         finish("Match", started, result)
@@ -36,7 +40,8 @@ impl MatchService for MatchApi {
     ) -> Result<Response<pb::ShortlistResponse>, Status> {
         let started = Instant::now();
         let result = convert::shortlist_query(&self.catalog, request.get_ref()).map(|query| {
-            let result = matching::shortlist(&self.catalog, &matching::NoHolds, &query);
+            let held = self.holds.held();
+            let result = matching::shortlist(&self.catalog, &*held, &query);
             convert::shortlist_response(&self.catalog, &result)
         });
         finish("Shortlist", started, result)

@@ -4,6 +4,7 @@
 mod catalog_service;
 pub mod client;
 pub mod convert;
+mod hold_service;
 mod match_service;
 mod server;
 mod status;

@@ -1,4 +1,4 @@
-//! The server: equipmatch's services plus the standard health service (SERVING once the
+//! The server: equipmatch's services (catalog, match, holds) plus the standard health service (SERVING once the
 //! catalog is loaded) and server reflection (v1 and v1alpha), on a TCP listener, until a
 //! shutdown signal.
 
@@ -14,11 +14,14 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use super::catalog_service::CatalogApi;
+use super::hold_service::HoldApi;
 use super::match_service::MatchApi;
 use super::pb;
 use super::pb::catalog_service_server::CatalogServiceServer;
+use super::pb::hold_service_server::HoldServiceServer;
 use super::pb::match_service_server::MatchServiceServer;
 use crate::catalog::Catalog;
+use crate::holds::HoldStore;
 
 /// Limits of the transport.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +48,7 @@ impl Default for ServerOptions {
 /// Serves until `shutdown` completes, then drains calls in flight.
 pub async fn serve(
     catalog: Arc<Catalog>,
+    holds: Arc<dyn HoldStore>,
     listener: TcpListener,
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -58,16 +62,22 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    let match_service = MatchServiceServer::new(MatchApi { catalog: catalog.clone() })
-        .max_decoding_message_size(options.request_bytes_max)
-        .max_encoding_message_size(options.response_bytes_max);
+    let match_service =
+        MatchServiceServer::new(MatchApi { catalog: catalog.clone(), holds: holds.clone() })
+            .max_decoding_message_size(options.request_bytes_max)
+            .max_encoding_message_size(options.response_bytes_max);
     let catalog_service = CatalogServiceServer::new(CatalogApi { catalog: catalog.clone() })
         .max_decoding_message_size(options.request_bytes_max)
         .max_encoding_message_size(options.response_bytes_max);
+    let hold_service =
+        HoldServiceServer::new(HoldApi { catalog: catalog.clone(), store: holds.clone() })
+            .max_decoding_message_size(options.request_bytes_max)
+            .max_encoding_message_size(options.response_bytes_max);
 
     // The catalog is loaded and immutable before the server starts: serving from the first call.
     health_reporter.set_serving::<MatchServiceServer<MatchApi>>().await;
     health_reporter.set_serving::<CatalogServiceServer<CatalogApi>>().await;
+    health_reporter.set_serving::<HoldServiceServer<HoldApi>>().await;
     health_reporter.set_service_status("", ServingStatus::Serving).await;
 
     let addr = listener.local_addr()?;
@@ -88,6 +98,7 @@ pub async fn serve(
         .add_service(reflection_v1alpha)
         .add_service(match_service)
         .add_service(catalog_service)
+        .add_service(hold_service)
         // TCP_NODELAY: without it a small response waits for the peer's delayed ACK (~40 ms
         // per call on Linux); with it one call costs what the work costs.
         .serve_with_incoming_shutdown(
@@ -95,6 +106,8 @@ pub async fn serve(
             shutdown,
         )
         .await?;
+    // Commands whose callers left at their deadline still finish before the process ends.
+    holds.flush().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -110,13 +123,14 @@ impl ServerHandle {
     /// Binds `addr` (port 0 picks a free port) and serves in a background task.
     pub async fn start(
         catalog: Arc<Catalog>,
+        holds: Arc<dyn HoldStore>,
         addr: SocketAddr,
         options: ServerOptions,
     ) -> std::io::Result<ServerHandle> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
-        let join = tokio::spawn(serve(catalog, listener, options, async {
+        let join = tokio::spawn(serve(catalog, holds, listener, options, async {
             let _ = rx.await;
         }));
         Ok(ServerHandle { local_addr, shutdown: Some(tx), join })

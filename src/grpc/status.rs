@@ -1,5 +1,5 @@
 //! The one mapping from `Error` to a gRPC status, with machine-readable details
-//! (google.rpc.BadRequest field violations, ResourceInfo), so a client can point at the field.
+//! (google.rpc.BadRequest field violations, ResourceInfo, PreconditionFailure), so a client can point at the field.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -22,6 +22,22 @@ impl From<Error> for Status {
                 details.add_bad_request_violation(field, message.clone());
                 Status::with_error_details(Code::NotFound, message, details)
             }
+            Error::AlreadyExists { kind, id, .. } => {
+                let details = ErrorDetails::with_resource_info(kind, id, "", message.clone());
+                Status::with_error_details(Code::AlreadyExists, message, details)
+            }
+            Error::FailedPrecondition(violations) => {
+                let mut details = ErrorDetails::new();
+                for violation in violations {
+                    details.add_precondition_failure_violation(
+                        violation.kind,
+                        violation.subject,
+                        violation.description,
+                    );
+                }
+                Status::with_error_details(Code::FailedPrecondition, message, details)
+            }
+            Error::Unavailable(_) => Status::new(Code::Unavailable, message),
             Error::ResourceExhausted(_) => Status::new(Code::ResourceExhausted, message),
             Error::Internal(_) => Status::new(Code::Internal, message),
         }

@@ -1,6 +1,10 @@
 //! Integration tests, one binary (ripgrep's layout): the real server on 127.0.0.1:0 through the
-//! generated tonic client, and the catalog loader on the shipped files and on broken fixtures.
+//! generated tonic client, holds on a durable store, and the catalog loader on the shipped files
+//! and on broken fixtures.
 
 mod catalog;
+mod crash;
 mod grpc;
+mod holds;
+mod holds_pg;
 mod support;

@@ -1,0 +1,878 @@
+//! The shared hold store for several replicas: PostgreSQL through tokio-postgres.
+//!
+//! Every command is one transaction on a pooled connection; the stock invariant is a
+//! conditional update (`pending + confirmed + n <= on hand`), which PostgreSQL re-checks after
+//! waiting for the row lock, so two replicas on the same rows never oversubscribe without
+//! SERIALIZABLE (performance-facts). Rows are locked in (supplier, category) order within a
+//! hold, and each expiry is its own transaction, so lock orders agree; a deadlock or
+//! serialization failure is retried a bounded number of times.
+//!
+//! Cancellation: `execute` takes a permit (none left → RESOURCE_EXHAUSTED at once) and spawns
+//! the transaction as its own task, so a caller dropped at its deadline does not cut it short.
+//!
+//! Availability: the replica that ran a command refreshes the lines it touched right after the
+//! commit (Match and Shortlist see it at once); every replica also re-reads all stock rows each
+//! `SNAPSHOT_POLL_INTERVAL`, which bounds how late the others see it. A per-row version keeps an
+//! older read from overwriting a newer one.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, Semaphore};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, NoTls, Transaction};
+
+use super::{
+    hold_exists, hold_not_found, short_line, wrong_state, Caller, Clock, Command, HeldSnapshot,
+    Hold, HoldEvent, HoldLine, HoldState, HoldStore, LineLevel, ListBy, ListQuery, NewHold,
+    Outcome, SnapshotCell, StockRef, StoreFuture, EXPIRE_PER_SWEEP_MAX, EXPIRY_SWEEP_INTERVAL,
+    HISTORY_EVENTS_MAX, WRITE_QUEUE_MAX,
+};
+use crate::catalog::Catalog;
+use crate::domain::{Id, StockLineIdx};
+use crate::error::{Error, PreconditionViolation};
+
+/// Connections per replica.
+pub const POOL_CONNECTIONS: usize = 8;
+/// How often every replica re-reads all stock rows: the bound on how late a replica sees a
+/// hold another replica acknowledged (plus one query).
+pub const SNAPSHOT_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Attempts of one command on deadlock or serialization failure.
+const ATTEMPTS_MAX: usize = 5;
+/// How long connecting may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A lock held by the replica that migrates, so two starting at once do not both migrate.
+const MIGRATION_LOCK_KEY: i64 = 0x6571_6d68_6f6c_6473; // "eqmholds"
+
+/// Schema migrations, applied in order once each; a version is never edited after release. Ids
+/// compare byte-wise (COLLATE "C"), as in SQLite and in `Id`'s order, so pages agree.
+const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    r#"CREATE TABLE stock (
+        supplier_id TEXT COLLATE "C" NOT NULL,
+        category_id TEXT COLLATE "C" NOT NULL,
+        on_hand_override BIGINT,
+        pending BIGINT NOT NULL CHECK (pending >= 0),
+        confirmed BIGINT NOT NULL CHECK (confirmed >= 0),
+        version BIGINT NOT NULL DEFAULT 0,
+        CHECK (on_hand_override IS NULL OR pending + confirmed <= on_hand_override),
+        PRIMARY KEY (supplier_id, category_id)
+    );
+    CREATE TABLE holds (
+        hold_id TEXT COLLATE "C" PRIMARY KEY,
+        incident_ref TEXT COLLATE "C" NOT NULL,
+        ttl_seconds BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        placed_at_ms BIGINT NOT NULL,
+        expires_at_ms BIGINT NOT NULL,
+        resolved_at_ms BIGINT,
+        placed_by TEXT NOT NULL
+    );
+    CREATE INDEX holds_by_incident ON holds (incident_ref, hold_id);
+    CREATE INDEX holds_by_state_expiry ON holds (state, expires_at_ms);
+    CREATE TABLE hold_lines (
+        hold_id TEXT COLLATE "C" NOT NULL REFERENCES holds (hold_id),
+        line_no INTEGER NOT NULL,
+        supplier_id TEXT COLLATE "C" NOT NULL,
+        category_id TEXT COLLATE "C" NOT NULL,
+        quantity_units BIGINT NOT NULL CHECK (quantity_units > 0),
+        PRIMARY KEY (hold_id, line_no)
+    );
+    CREATE INDEX hold_lines_by_supplier ON hold_lines (supplier_id, hold_id);
+    CREATE TABLE hold_audit (
+        seq BIGSERIAL PRIMARY KEY,
+        at_ms BIGINT NOT NULL,
+        hold_id TEXT COLLATE "C" NOT NULL,
+        from_state TEXT,
+        to_state TEXT NOT NULL,
+        actor TEXT NOT NULL
+    );
+    CREATE INDEX hold_audit_by_hold ON hold_audit (hold_id, seq);
+    CREATE TABLE stock_audit (
+        seq BIGSERIAL PRIMARY KEY,
+        at_ms BIGINT NOT NULL,
+        supplier_id TEXT COLLATE "C" NOT NULL,
+        category_id TEXT COLLATE "C" NOT NULL,
+        on_hand_before BIGINT,
+        on_hand_after BIGINT NOT NULL,
+        actor TEXT NOT NULL
+    );"#,
+)];
+
+fn unavailable(error: impl std::fmt::Display) -> Error {
+    Error::Unavailable(format!("hold store: {error}"))
+}
+
+/// Why a command did not apply (as in the SQLite store): `Refused` rolls back, `Answer`
+/// commits what was done on the way (an expiry) and answers the error, `Sql` is a storage
+/// failure.
+enum Failure {
+    Refused(Error),
+    Answer(Error),
+    Sql(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(error: tokio_postgres::Error) -> Failure {
+        Failure::Sql(error)
+    }
+}
+
+type Touched = HashSet<(Id, Id)>;
+
+struct Shared {
+    url: String,
+    catalog: Arc<Catalog>,
+    clock: Clock,
+    /// Idle connections; a task takes one and gives it back.
+    idle: tokio::sync::Mutex<mpsc::Receiver<Client>>,
+    give_back: mpsc::Sender<Client>,
+    /// (catalog units, level, row version) of every catalog line with a stock row.
+    levels: Mutex<HashMap<StockLineIdx, (u64, LineLevel, i64)>>,
+    snapshot: SnapshotCell,
+}
+
+/// The PostgreSQL hold store (see the module doc).
+pub struct PostgresStore {
+    shared: Arc<Shared>,
+    permits: Arc<Semaphore>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").finish_non_exhaustive()
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        for task in &self.background {
+            task.abort();
+        }
+    }
+}
+
+async fn connect_one(url: &str) -> Result<Client, Error> {
+    let connecting = tokio_postgres::connect(url, NoTls);
+    let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+        .await
+        .map_err(|_| unavailable("connecting to PostgreSQL timed out"))?
+        .map_err(unavailable)?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::warn!(%error, "PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
+}
+
+impl PostgresStore {
+    /// Connects the pool, migrates the schema (under an advisory lock), loads the stock levels
+    /// and starts the expiry sweeper and the snapshot poller.
+    pub async fn connect(
+        url: &str,
+        catalog: Arc<Catalog>,
+        clock: Clock,
+    ) -> Result<PostgresStore, Error> {
+        let (give_back, idle) = mpsc::channel(POOL_CONNECTIONS);
+        let mut first = connect_one(url).await?;
+        migrate(&mut first, &clock).await.map_err(unavailable)?;
+        give_back.send(first).await.map_err(unavailable)?;
+        for _ in 1..POOL_CONNECTIONS {
+            give_back.send(connect_one(url).await?).await.map_err(unavailable)?;
+        }
+        let shared = Arc::new(Shared {
+            url: url.to_owned(),
+            catalog,
+            clock,
+            idle: tokio::sync::Mutex::new(idle),
+            give_back,
+            levels: Mutex::new(HashMap::new()),
+            snapshot: SnapshotCell::default(),
+        });
+        shared.poll_levels().await?;
+        let sweeper = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(EXPIRY_SWEEP_INTERVAL).await;
+                    if let Err(error) = shared.sweep().await {
+                        tracing::warn!(%error, "expiry sweep failed");
+                    }
+                }
+            })
+        };
+        let poller = {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(SNAPSHOT_POLL_INTERVAL).await;
+                    if let Err(error) = shared.poll_levels().await {
+                        tracing::warn!(%error, "stock snapshot poll failed");
+                    }
+                }
+            })
+        };
+        Ok(PostgresStore {
+            shared,
+            permits: Arc::new(Semaphore::new(WRITE_QUEUE_MAX)),
+            background: vec![sweeper, poller],
+        })
+    }
+}
+
+impl HoldStore for PostgresStore {
+    fn execute(&self, command: Command) -> StoreFuture {
+        let permit = self.permits.clone().try_acquire_owned();
+        let shared = self.shared.clone();
+        // Spawned now, not when first polled: a dropped caller does not stop the transaction.
+        let task = match (permit, tokio::runtime::Handle::try_current()) {
+            (Ok(permit), Ok(runtime)) => Ok(runtime.spawn(async move {
+                let _permit = permit;
+                shared.run(&command).await
+            })),
+            (Err(_), _) => Err(Error::ResourceExhausted(format!(
+                "the hold store has {WRITE_QUEUE_MAX} commands in flight: retry later with the \
+                 same hold_id"
+            ))),
+            (_, Err(_)) => Err(unavailable("no async runtime")),
+        };
+        Box::pin(async move {
+            match task {
+                Ok(handle) => handle.await.unwrap_or_else(|error| Err(unavailable(error))),
+                Err(error) => Err(error),
+            }
+        })
+    }
+
+    fn held(&self) -> Arc<HeldSnapshot> {
+        self.shared.snapshot.load()
+    }
+
+    fn flush(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        // Every command in flight holds a permit: having them all means none is running.
+        let permits = self.permits.clone();
+        Box::pin(async move {
+            let _all = permits.acquire_many(WRITE_QUEUE_MAX as u32).await;
+        })
+    }
+}
+
+async fn migrate(client: &mut Client, clock: &Clock) -> Result<(), tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK_KEY]).await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY, applied_at_ms BIGINT NOT NULL)",
+    )
+    .await?;
+    let applied: i32 =
+        tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?.get(0);
+    for (version, sql) in MIGRATIONS.iter().filter(|(version, _)| *version > applied) {
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at_ms) VALUES ($1, $2)",
+            &[version, &clock()],
+        )
+        .await?;
+        tracing::info!(version, "hold store migrated");
+    }
+    tx.commit().await
+}
+
+fn retryable(error: &tokio_postgres::Error) -> bool {
+    matches!(
+        error.code(),
+        Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::UNIQUE_VIOLATION
+    )
+}
+
+impl Shared {
+    /// Takes an idle connection, reconnecting one that has closed.
+    async fn take(&self) -> Result<Client, Error> {
+        let client =
+            self.idle.lock().await.recv().await.ok_or_else(|| unavailable("pool closed"))?;
+        if client.is_closed() {
+            return connect_one(&self.url).await;
+        }
+        Ok(client)
+    }
+
+    async fn run(&self, command: &Command) -> Result<Outcome, Error> {
+        let mut client = self.take().await?;
+        let mut result = Err(unavailable("not attempted"));
+        let mut touched = Touched::new();
+        for _attempt in 0..ATTEMPTS_MAX {
+            touched.clear();
+            let now = (self.clock)();
+            match attempt(&mut client, command, now, &mut touched).await {
+                Err(Failure::Sql(error)) if retryable(&error) => {
+                    result = Err(unavailable(&error));
+                    continue;
+                }
+                Err(Failure::Sql(error)) => {
+                    result = Err(unavailable(&error));
+                    break;
+                }
+                Err(Failure::Refused(error) | Failure::Answer(error)) => {
+                    result = Err(error);
+                    break;
+                }
+                Ok(outcome) => {
+                    result = Ok(outcome);
+                    break;
+                }
+            }
+        }
+        if !touched.is_empty() {
+            if let Err(error) = self.refresh(&client, &touched).await {
+                tracing::warn!(%error, "refreshing stock levels failed; the poll will catch up");
+            }
+        }
+        let _ = self.give_back.send(client).await;
+        result
+    }
+
+    /// Re-reads the touched lines (after the commit) and publishes a new snapshot.
+    async fn refresh(
+        &self,
+        client: &Client,
+        touched: &Touched,
+    ) -> Result<(), tokio_postgres::Error> {
+        let mut rows = Vec::new();
+        for (supplier_id, category_id) in touched {
+            if let Some(row) = client
+                .query_opt(
+                    "SELECT supplier_id, category_id, on_hand_override, pending, confirmed, version
+                     FROM stock WHERE supplier_id = $1 AND category_id = $2",
+                    &[&supplier_id.as_str(), &category_id.as_str()],
+                )
+                .await?
+            {
+                rows.push(row);
+            }
+        }
+        self.apply_rows(&rows);
+        Ok(())
+    }
+
+    /// Re-reads every stock row (the bound on how late this replica sees the others).
+    async fn poll_levels(&self) -> Result<(), Error> {
+        let client = self.take().await?;
+        let rows = client
+            .query(
+                "SELECT supplier_id, category_id, on_hand_override, pending, confirmed, version
+                 FROM stock",
+                &[],
+            )
+            .await;
+        let _ = self.give_back.send(client).await;
+        self.apply_rows(&rows.map_err(unavailable)?);
+        Ok(())
+    }
+
+    fn apply_rows(&self, rows: &[tokio_postgres::Row]) {
+        let mut levels = match self.levels.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut changed = false;
+        for row in rows {
+            let supplier_id: &str = row.get(0);
+            let category_id: &str = row.get(1);
+            let Some(line) = super::find_stock_line(&self.catalog, supplier_id, category_id) else {
+                continue;
+            };
+            let version: i64 = row.get(5);
+            if levels.get(&line).is_some_and(|(_, _, known)| *known >= version) {
+                continue;
+            }
+            let catalog_units = StockRef::from_catalog(&self.catalog, line).catalog_on_hand_units;
+            let on_hand: Option<i64> = row.get(2);
+            let level = LineLevel {
+                on_hand_units: on_hand.map_or(catalog_units, |units| units as u64),
+                pending_units: row.get::<_, i64>(3) as u64,
+                confirmed_units: row.get::<_, i64>(4) as u64,
+            };
+            levels.insert(line, (catalog_units, level, version));
+            changed = true;
+        }
+        if changed {
+            let plain =
+                levels.iter().map(|(line, (units, level, _))| (*line, (*units, *level))).collect();
+            self.snapshot.store(HeldSnapshot::from_levels(&plain));
+        }
+    }
+
+    /// Expires up to `EXPIRE_PER_SWEEP_MAX` due holds, each in its own transaction.
+    async fn sweep(&self) -> Result<(), Error> {
+        let now = (self.clock)();
+        let client = self.take().await?;
+        let due = client
+            .query(
+                "SELECT hold_id FROM holds WHERE state = 'pending' AND expires_at_ms <= $1
+                 ORDER BY expires_at_ms, hold_id LIMIT $2",
+                &[&now, &(EXPIRE_PER_SWEEP_MAX as i64)],
+            )
+            .await;
+        let _ = self.give_back.send(client).await;
+        for row in due.map_err(unavailable)? {
+            let hold_id: &str = row.get(0);
+            if let Ok(hold_id) = Id::parse(hold_id) {
+                // A Get expires a due hold on the way, exactly once across replicas.
+                let _ = self.run(&Command::Get { hold_id }).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn attempt(
+    client: &mut Client,
+    command: &Command,
+    now: i64,
+    touched: &mut Touched,
+) -> Result<Outcome, Failure> {
+    let tx = client.transaction().await?;
+    let result = match command {
+        Command::Place { hold, caller } => place(&tx, hold, caller, now, touched).await,
+        Command::Confirm { hold_id, caller } => {
+            resolve(&tx, hold_id, HoldState::Confirmed, caller, now, touched).await
+        }
+        Command::Release { hold_id, caller } => {
+            resolve(&tx, hold_id, HoldState::Released, caller, now, touched).await
+        }
+        Command::Get { hold_id } => match load_hold(&tx, hold_id, now, touched, true).await {
+            Ok(Some(hold)) => Ok(Outcome::Hold(hold)),
+            Ok(None) => Err(Failure::Refused(hold_not_found(hold_id))),
+            Err(failure) => Err(failure),
+        },
+        Command::List(query) => list(&tx, query, now, touched).await,
+        Command::UpdateStock { lines, caller } => {
+            update_stock(&tx, lines, caller, now, touched).await
+        }
+    };
+    match result {
+        Ok(outcome) => {
+            tx.commit().await?;
+            Ok(outcome)
+        }
+        Err(Failure::Answer(error)) => {
+            tx.commit().await?;
+            Err(Failure::Answer(error))
+        }
+        Err(failure) => {
+            touched.clear();
+            drop(tx); // rolls back
+            Err(failure)
+        }
+    }
+}
+
+async fn ensure_stock_row(
+    tx: &Transaction<'_>,
+    stock: &StockRef,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO stock (supplier_id, category_id, on_hand_override, pending, confirmed)
+         VALUES ($1, $2, NULL, 0, 0) ON CONFLICT DO NOTHING",
+        &[&stock.supplier_id.as_str(), &stock.category_id.as_str()],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn read_level(
+    tx: &Transaction<'_>,
+    stock: &StockRef,
+) -> Result<LineLevel, tokio_postgres::Error> {
+    let row = tx
+        .query_opt(
+            "SELECT on_hand_override, pending, confirmed FROM stock
+             WHERE supplier_id = $1 AND category_id = $2",
+            &[&stock.supplier_id.as_str(), &stock.category_id.as_str()],
+        )
+        .await?;
+    Ok(match row {
+        Some(row) => LineLevel {
+            on_hand_units: row
+                .get::<_, Option<i64>>(0)
+                .map_or(stock.catalog_on_hand_units, |units| units as u64),
+            pending_units: row.get::<_, i64>(1) as u64,
+            confirmed_units: row.get::<_, i64>(2) as u64,
+        },
+        None => LineLevel { on_hand_units: stock.catalog_on_hand_units, ..LineLevel::default() },
+    })
+}
+
+async fn place(
+    tx: &Transaction<'_>,
+    new: &NewHold,
+    caller: &Caller,
+    now: i64,
+    touched: &mut Touched,
+) -> Result<Outcome, Failure> {
+    let expires_at_ms = now + 1000 * i64::from(new.ttl_seconds);
+    // The hold row first: a concurrent place of the same id (another replica) waits here for
+    // the first to commit, then finds it.
+    let inserted = tx
+        .execute(
+            "INSERT INTO holds (hold_id, incident_ref, ttl_seconds, state, placed_at_ms,
+                                expires_at_ms, resolved_at_ms, placed_by)
+             VALUES ($1, $2, $3, 'pending', $4, $5, NULL, $6) ON CONFLICT DO NOTHING",
+            &[
+                &new.hold_id.as_str(),
+                &new.incident_ref.as_str(),
+                &i64::from(new.ttl_seconds),
+                &now,
+                &expires_at_ms,
+                &caller.as_str(),
+            ],
+        )
+        .await?;
+    if inserted == 0 {
+        return match load_hold(tx, &new.hold_id, now, touched, false).await? {
+            Some(stored) if new.same_content(&stored) => Ok(Outcome::Hold(stored)),
+            Some(_) => Err(Failure::Answer(hold_exists(&new.hold_id))),
+            None => Err(Failure::Refused(Error::Internal("a conflicting hold vanished".into()))),
+        };
+    }
+    let mut short = Vec::new();
+    for line in &new.lines {
+        ensure_stock_row(tx, &line.stock).await?;
+        // The conditional update is the whole invariant: it never takes more than is left.
+        let changed = tx
+            .execute(
+                "UPDATE stock SET pending = pending + $3, version = version + 1
+                 WHERE supplier_id = $1 AND category_id = $2
+                   AND pending + confirmed + $3 <= COALESCE(on_hand_override, $4)",
+                &[
+                    &line.stock.supplier_id.as_str(),
+                    &line.stock.category_id.as_str(),
+                    &(line.quantity_units as i64),
+                    &(line.stock.catalog_on_hand_units as i64),
+                ],
+            )
+            .await?;
+        if changed == 0 {
+            short.push(short_line(
+                &line.stock,
+                line.quantity_units,
+                read_level(tx, &line.stock).await?,
+            ));
+        }
+        touched.insert((line.stock.supplier_id.clone(), line.stock.category_id.clone()));
+    }
+    if !short.is_empty() {
+        return Err(Failure::Refused(Error::FailedPrecondition(short)));
+    }
+    for (line_no, line) in new.lines.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO hold_lines (hold_id, line_no, supplier_id, category_id, quantity_units)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &new.hold_id.as_str(),
+                &(line_no as i32),
+                &line.stock.supplier_id.as_str(),
+                &line.stock.category_id.as_str(),
+                &(line.quantity_units as i64),
+            ],
+        )
+        .await?;
+    }
+    audit(tx, &new.hold_id, None, HoldState::Pending, caller.as_str(), now).await?;
+    Ok(Outcome::Hold(Hold {
+        hold_id: new.hold_id.clone(),
+        incident_ref: new.incident_ref.clone(),
+        lines: new
+            .lines
+            .iter()
+            .map(|line| HoldLine {
+                supplier_id: line.stock.supplier_id.clone(),
+                category_id: line.stock.category_id.clone(),
+                quantity_units: line.quantity_units,
+            })
+            .collect(),
+        ttl_seconds: new.ttl_seconds,
+        state: HoldState::Pending,
+        placed_at_ms: now,
+        expires_at_ms,
+        resolved_at_ms: None,
+        placed_by: caller.as_str().to_owned(),
+        history: Vec::new(),
+    }))
+}
+
+async fn audit(
+    tx: &Transaction<'_>,
+    hold_id: &Id,
+    from: Option<HoldState>,
+    to: HoldState,
+    actor: &str,
+    now: i64,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO hold_audit (at_ms, hold_id, from_state, to_state, actor)
+         VALUES ($1, $2, $3, $4, $5)",
+        &[&now, &hold_id.as_str(), &from.map(HoldState::as_str), &to.as_str(), &actor],
+    )
+    .await?;
+    Ok(())
+}
+
+fn corrupt(what: impl std::fmt::Display) -> Failure {
+    Failure::Refused(Error::Internal(format!("hold store row is corrupt: {what}")))
+}
+
+fn parse_id(text: &str) -> Result<Id, Failure> {
+    Id::parse(text).map_err(corrupt)
+}
+
+fn parse_state(text: &str) -> Result<HoldState, Failure> {
+    HoldState::parse(text).ok_or_else(|| corrupt(format!("state {text:?}")))
+}
+
+/// Reads a hold, locking its row; a PENDING hold past its expiry is expired first.
+async fn load_hold(
+    tx: &Transaction<'_>,
+    hold_id: &Id,
+    now: i64,
+    touched: &mut Touched,
+    with_history: bool,
+) -> Result<Option<Hold>, Failure> {
+    let Some(row) = tx
+        .query_opt(
+            "SELECT incident_ref, ttl_seconds, state, placed_at_ms, expires_at_ms,
+                    resolved_at_ms, placed_by
+             FROM holds WHERE hold_id = $1 FOR UPDATE",
+            &[&hold_id.as_str()],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut lines = Vec::new();
+    for line in tx
+        .query(
+            "SELECT supplier_id, category_id, quantity_units FROM hold_lines
+             WHERE hold_id = $1 ORDER BY line_no",
+            &[&hold_id.as_str()],
+        )
+        .await?
+    {
+        lines.push(HoldLine {
+            supplier_id: parse_id(line.get(0))?,
+            category_id: parse_id(line.get(1))?,
+            quantity_units: line.get::<_, i64>(2) as u64,
+        });
+    }
+    let mut hold = Hold {
+        hold_id: hold_id.clone(),
+        incident_ref: parse_id(row.get(0))?,
+        lines,
+        ttl_seconds: row.get::<_, i64>(1) as u32,
+        state: parse_state(row.get(2))?,
+        placed_at_ms: row.get(3),
+        expires_at_ms: row.get(4),
+        resolved_at_ms: row.get(5),
+        placed_by: row.get(6),
+        history: Vec::new(),
+    };
+    if hold.state == HoldState::Pending && now >= hold.expires_at_ms {
+        transition(tx, &mut hold, HoldState::Expired, Caller::server().as_str(), now, touched)
+            .await?;
+    }
+    if with_history {
+        for event in tx
+            .query(
+                "SELECT at_ms, from_state, to_state, actor FROM hold_audit
+                 WHERE hold_id = $1 ORDER BY seq LIMIT $2",
+                &[&hold_id.as_str(), &(HISTORY_EVENTS_MAX as i64)],
+            )
+            .await?
+        {
+            let from: Option<&str> = event.get(1);
+            hold.history.push(HoldEvent {
+                at_ms: event.get(0),
+                from: from.map(parse_state).transpose()?,
+                to: parse_state(event.get(2))?,
+                actor: event.get(3),
+            });
+        }
+    }
+    Ok(Some(hold))
+}
+
+/// Moves a PENDING hold to `to` with its stock and audit.
+async fn transition(
+    tx: &Transaction<'_>,
+    hold: &mut Hold,
+    to: HoldState,
+    actor: &str,
+    now: i64,
+    touched: &mut Touched,
+) -> Result<(), Failure> {
+    let changed = tx
+        .execute(
+            "UPDATE holds SET state = $2, resolved_at_ms = $3
+             WHERE hold_id = $1 AND state = 'pending'",
+            &[&hold.hold_id.as_str(), &to.as_str(), &now],
+        )
+        .await?;
+    if changed != 1 {
+        return Err(Failure::Refused(Error::Internal(format!(
+            "hold {} was not pending when resolving it",
+            hold.hold_id
+        ))));
+    }
+    for line in &hold.lines {
+        let sql = if to == HoldState::Confirmed {
+            "UPDATE stock SET pending = pending - $3, confirmed = confirmed + $3,
+                              version = version + 1
+             WHERE supplier_id = $1 AND category_id = $2 AND pending >= $3"
+        } else {
+            "UPDATE stock SET pending = pending - $3, version = version + 1
+             WHERE supplier_id = $1 AND category_id = $2 AND pending >= $3"
+        };
+        let changed = tx
+            .execute(
+                sql,
+                &[
+                    &line.supplier_id.as_str(),
+                    &line.category_id.as_str(),
+                    &(line.quantity_units as i64),
+                ],
+            )
+            .await?;
+        if changed != 1 {
+            return Err(Failure::Refused(Error::Internal(format!(
+                "stock line {}/{} holds fewer pending units than hold {}",
+                line.supplier_id, line.category_id, hold.hold_id
+            ))));
+        }
+        touched.insert((line.supplier_id.clone(), line.category_id.clone()));
+    }
+    audit(tx, &hold.hold_id, Some(HoldState::Pending), to, actor, now).await?;
+    hold.state = to;
+    hold.resolved_at_ms = Some(now);
+    Ok(())
+}
+
+async fn resolve(
+    tx: &Transaction<'_>,
+    hold_id: &Id,
+    to: HoldState,
+    caller: &Caller,
+    now: i64,
+    touched: &mut Touched,
+) -> Result<Outcome, Failure> {
+    let Some(mut hold) = load_hold(tx, hold_id, now, touched, false).await? else {
+        return Err(Failure::Refused(hold_not_found(hold_id)));
+    };
+    if hold.state == HoldState::Pending {
+        transition(tx, &mut hold, to, caller.as_str(), now, touched).await?;
+    } else if hold.state != to {
+        let wanted = if to == HoldState::Confirmed { "confirmed" } else { "released" };
+        return Err(Failure::Answer(wrong_state(hold_id, hold.state, wanted)));
+    }
+    Ok(Outcome::Hold(hold))
+}
+
+async fn list(
+    tx: &Transaction<'_>,
+    query: &ListQuery,
+    now: i64,
+    touched: &mut Touched,
+) -> Result<Outcome, Failure> {
+    let after = query.after.as_ref().map_or("", |id| id.as_str());
+    let (sql, key) = match &query.by {
+        ListBy::Incident(incident) => (
+            "SELECT hold_id FROM holds WHERE incident_ref = $1 AND hold_id > $2
+             ORDER BY hold_id LIMIT $3",
+            incident,
+        ),
+        ListBy::Supplier(supplier) => (
+            "SELECT DISTINCT hold_id FROM hold_lines
+             WHERE supplier_id = $1 AND hold_id > $2 ORDER BY hold_id LIMIT $3",
+            supplier,
+        ),
+    };
+    let mut ids = Vec::new();
+    for row in tx.query(sql, &[&key.as_str(), &after, &(query.limit as i64 + 1)]).await? {
+        ids.push(parse_id(row.get(0))?);
+    }
+    let more = ids.len() > query.limit;
+    ids.truncate(query.limit);
+    let mut holds = Vec::with_capacity(ids.len());
+    for hold_id in &ids {
+        if let Some(hold) = load_hold(tx, hold_id, now, touched, false).await? {
+            holds.push(hold);
+        }
+    }
+    Ok(Outcome::Holds { holds, more })
+}
+
+async fn update_stock(
+    tx: &Transaction<'_>,
+    lines: &[(StockRef, u64)],
+    caller: &Caller,
+    now: i64,
+    touched: &mut Touched,
+) -> Result<Outcome, Failure> {
+    let mut levels = Vec::with_capacity(lines.len());
+    let mut refused: Vec<PreconditionViolation> = Vec::new();
+    for (stock, on_hand_units) in lines {
+        ensure_stock_row(tx, stock).await?;
+        // Locks the row, so no hold can slip in between the check and the update.
+        tx.execute(
+            "SELECT 1 FROM stock WHERE supplier_id = $1 AND category_id = $2 FOR UPDATE",
+            &[&stock.supplier_id.as_str(), &stock.category_id.as_str()],
+        )
+        .await?;
+        let before = read_level(tx, stock).await?;
+        let committed = before.pending_units + before.confirmed_units;
+        if *on_hand_units < committed {
+            refused.push(PreconditionViolation {
+                kind: "STOCK",
+                subject: stock.subject(),
+                description: format!(
+                    "on hand {on_hand_units} would be below the {committed} units held \
+                     (pending {}, confirmed {}): release holds first",
+                    before.pending_units, before.confirmed_units
+                ),
+                available_units: Some(before.available_units()),
+            });
+            continue;
+        }
+        tx.execute(
+            "UPDATE stock SET on_hand_override = $3, version = version + 1
+             WHERE supplier_id = $1 AND category_id = $2",
+            &[&stock.supplier_id.as_str(), &stock.category_id.as_str(), &(*on_hand_units as i64)],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO stock_audit (at_ms, supplier_id, category_id, on_hand_before,
+                                      on_hand_after, actor)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &now,
+                &stock.supplier_id.as_str(),
+                &stock.category_id.as_str(),
+                &(before.on_hand_units as i64),
+                &(*on_hand_units as i64),
+                &caller.as_str(),
+            ],
+        )
+        .await?;
+        touched.insert((stock.supplier_id.clone(), stock.category_id.clone()));
+        levels.push(LineLevel { on_hand_units: *on_hand_units, ..before });
+    }
+    if !refused.is_empty() {
+        return Err(Failure::Refused(Error::FailedPrecondition(refused)));
+    }
+    Ok(Outcome::Stock(levels))
+}
