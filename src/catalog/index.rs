@@ -54,35 +54,26 @@ impl Default for CategoryBounds {
     }
 }
 
-/// The stock lines of one category, by position.
+/// Upper ends of the lead-time bands (hours) that split a category's lines into buckets: a
+/// line with lead time in [band[b-1], band[b]) goes to bucket b, the rest to the last one.
+/// Within a bucket the shortest lead time is close to every line's, so the arrival bound of
+/// unseen lines is tight, and a search can walk the short-lead buckets further than the rest.
+pub const LEAD_TIME_BANDS_HOURS: [f64; 4] = [2.0, 4.0, 8.0, 16.0];
+
+/// The lines of one lead-time band of a category, by position, with their own bounds.
 #[derive(Debug, Default)]
-pub struct CategoryIndex {
+pub struct Bucket {
     tree: RTree<Point>,
     pub bounds: CategoryBounds,
 }
 
-impl CategoryIndex {
-    pub fn build(lines: impl Iterator<Item = IndexedLine>) -> CategoryIndex {
-        let mut bounds =
-            CategoryBounds { min_lead_time_hours: f64::INFINITY, ..CategoryBounds::default() };
-        let points: Vec<Point> = lines
-            .map(|line| {
-                bounds.min_lead_time_hours = bounds.min_lead_time_hours.min(line.lead_time_hours);
-                bounds.max_quantity_on_hand =
-                    bounds.max_quantity_on_hand.max(line.quantity_on_hand);
-                bounds.max_surge_per_day = bounds.max_surge_per_day.max(line.surge_per_day);
-                bounds.max_reliability = bounds.max_reliability.max(line.reliability);
-                bounds.max_certification_fit =
-                    bounds.max_certification_fit.max(line.certification_fit);
-                bounds.best_zone = bounds.best_zone.min(line.zone);
-                bounds.any_demonstration_base |= line.in_demonstration_base;
-                GeomWithData::new(to_f32(line.location.unit_vector()), line.stock_idx)
-            })
+impl Bucket {
+    fn build(lines: &[IndexedLine]) -> Bucket {
+        let points = lines
+            .iter()
+            .map(|line| GeomWithData::new(to_f32(line.location.unit_vector()), line.stock_idx))
             .collect();
-        if points.is_empty() {
-            bounds = CategoryBounds::default();
-        }
-        CategoryIndex { tree: RTree::bulk_load(points), bounds }
+        Bucket { tree: RTree::bulk_load(points), bounds: bounds_of(lines) }
     }
 
     pub fn len(&self) -> usize {
@@ -106,10 +97,81 @@ impl CategoryIndex {
             },
         )
     }
+}
 
-    /// Every stock line index, in no particular order (for brute-force comparisons).
-    pub fn all(&self) -> impl Iterator<Item = u32> + '_ {
-        self.tree.iter().map(|point| point.data)
+fn bounds_of(lines: &[IndexedLine]) -> CategoryBounds {
+    if lines.is_empty() {
+        return CategoryBounds::default();
+    }
+    let mut bounds =
+        CategoryBounds { min_lead_time_hours: f64::INFINITY, ..CategoryBounds::default() };
+    for line in lines {
+        bounds.min_lead_time_hours = bounds.min_lead_time_hours.min(line.lead_time_hours);
+        bounds.max_quantity_on_hand = bounds.max_quantity_on_hand.max(line.quantity_on_hand);
+        bounds.max_surge_per_day = bounds.max_surge_per_day.max(line.surge_per_day);
+        bounds.max_reliability = bounds.max_reliability.max(line.reliability);
+        bounds.max_certification_fit = bounds.max_certification_fit.max(line.certification_fit);
+        bounds.best_zone = bounds.best_zone.min(line.zone);
+        bounds.any_demonstration_base |= line.in_demonstration_base;
+    }
+    bounds
+}
+
+/// The stock lines of one category: buckets by lead-time band, each an R-tree by position.
+#[derive(Debug, Default)]
+pub struct CategoryIndex {
+    /// Non-empty buckets, shortest lead times first.
+    buckets: Vec<Bucket>,
+    /// Bounds over every line of the category.
+    pub bounds: CategoryBounds,
+    len: usize,
+}
+
+impl CategoryIndex {
+    pub fn build(lines: impl Iterator<Item = IndexedLine>) -> CategoryIndex {
+        let lines: Vec<IndexedLine> = lines.collect();
+        let mut banded: Vec<Vec<IndexedLine>> = vec![Vec::new(); LEAD_TIME_BANDS_HOURS.len() + 1];
+        for line in &lines {
+            let band =
+                LEAD_TIME_BANDS_HOURS.partition_point(|upper| *upper <= line.lead_time_hours);
+            banded[band].push(*line);
+        }
+        CategoryIndex {
+            buckets: banded
+                .iter()
+                .filter(|band| !band.is_empty())
+                .map(|band| Bucket::build(band))
+                .collect(),
+            bounds: bounds_of(&lines),
+            len: lines.len(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn buckets(&self) -> &[Bucket] {
+        &self.buckets
+    }
+
+    /// Stock line indexes of the whole category nearest first (a merge of the buckets), each
+    /// with a lower bound of its great-circle distance in km.
+    pub fn nearest(&self, at: LatLon) -> impl Iterator<Item = (u32, f64)> + '_ {
+        let mut iters: Vec<_> =
+            self.buckets.iter().map(|bucket| bucket.nearest(at).peekable()).collect();
+        std::iter::from_fn(move || {
+            let next = iters
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, it)| it.peek().map(|(_, d)| (i, *d)))
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            iters[next.0].next()
+        })
     }
 }
 

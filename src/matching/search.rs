@@ -196,38 +196,60 @@ pub(super) fn search(
     let transport = catalog.category(category).transport;
     let window = spec.window_hours;
     let arrival_weight = spec.weights.get(Criterion::Arrival);
-    let others_max = others_bound(&index.bounds, efficiency.unwrap_or(1.0), spec);
+    let efficiency_value = efficiency.unwrap_or(1.0);
+    // One nearest-first walk per lead-time bucket, each with its own bounds; at every step the
+    // bucket whose next line could rank best goes next (best-first across buckets).
+    let mut walks: Vec<_> = index
+        .buckets()
+        .iter()
+        .map(|bucket| {
+            (
+                bucket.nearest(location).peekable(),
+                bucket.bounds.min_lead_time_hours,
+                others_bound(&bucket.bounds, efficiency_value, spec),
+            )
+        })
+        .collect();
     // The best (on time, score) keys so far, best first, at most `spec.options` of them.
     let mut top: Vec<(bool, f64)> = Vec::with_capacity(spec.options + 1);
     let mut on_time_quantity = 0.0;
     let mut on_time_lines = 0usize;
-    for (line_idx, great_circle_lower_bound) in index.nearest(location) {
+    loop {
         if found.examined >= CANDIDATES_EXAMINED_MAX {
             found.bound_reached = true;
             break;
         }
-        let eta_lower_bound =
-            index.bounds.min_lead_time_hours + travel_hours(transport, great_circle_lower_bound);
-        if spec.max_eta_hours.is_some_and(|max| eta_lower_bound > max) {
-            break;
+        // The best key any unseen line could have, per bucket: on time only if it could still
+        // arrive in the window, and a score at most its arrival bound plus the bucket's best
+        // other parts. Buckets that can no longer meet max_eta_hours are done.
+        let mut best: Option<(usize, (bool, f64))> = None;
+        for (i, (walk, min_lead, others_max)) in walks.iter_mut().enumerate() {
+            let Some(&(_, great_circle_lower_bound)) = walk.peek() else { continue };
+            let eta_lower_bound = *min_lead + travel_hours(transport, great_circle_lower_bound);
+            if spec.max_eta_hours.is_some_and(|max| eta_lower_bound > max) {
+                continue;
+            }
+            let key = (
+                eta_lower_bound <= window,
+                arrival_weight * arrival_value(eta_lower_bound, window) + *others_max,
+            );
+            if best.is_none_or(|(_, kept)| key_less(kept, key)) {
+                best = Some((i, key));
+            }
         }
+        let Some((bucket, unseen_best)) = best else { break };
         // The plan's pool is complete when it covers the quantity, when it holds
-        // PLAN_POOL_LINES_MAX on-time lines, or when no further line can arrive in time.
+        // PLAN_POOL_LINES_MAX on-time lines, or when no unseen line can arrive in time.
         let plan_pool_complete = on_time_quantity >= spec.quantity_required
             || on_time_lines >= PLAN_POOL_LINES_MAX
-            || eta_lower_bound > window;
-        // The best key any further line could have: on time only if it could still arrive in
-        // the window, and a score at most its arrival bound plus the best other parts.
-        let unseen_best = (
-            eta_lower_bound <= window,
-            arrival_weight * arrival_value(eta_lower_bound, window) + others_max,
-        );
+            || !unseen_best.0;
         if plan_pool_complete
             && top.len() >= spec.options
             && top.last().is_some_and(|kth| key_less(unseen_best, *kth))
         {
             break;
         }
+        let Some((line_idx, _)) = walks[bucket].0.next() else { break };
         found.examined += 1;
         let Some(candidate) =
             evaluate(catalog, StockLineIdx(line_idx), Some(location), efficiency, spec)
