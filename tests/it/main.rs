@@ -8,3 +8,4 @@ mod grpc;
 mod holds;
 mod holds_pg;
 mod support;
+mod tidy;
