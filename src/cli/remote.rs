@@ -182,6 +182,16 @@ pub fn run_match(args: MatchArgs) -> ExitCode {
     }
 }
 
+/// A quantity for people: whole numbers as such, fractions (substitutes at an efficiency) to
+/// two decimals, without float noise like 14.700000000000001.
+fn qty(x: f64) -> String {
+    if (x - x.round()).abs() < 1e-6 {
+        format!("{}", x.round())
+    } else {
+        format!("{x:.2}")
+    }
+}
+
 fn stage_title(stage: i32) -> &'static str {
     match pb::ChainStage::try_from(stage) {
         Ok(pb::ChainStage::MonitoringWarning) => "监测预警 monitoring & early warning",
@@ -238,14 +248,14 @@ fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
                 "  {} ({}) · need {} {} within {}h [{}] · planned {} ({:.0}%){}",
                 requirement.category_id,
                 requirement.category_name,
-                requirement.quantity_required,
+                qty(requirement.quantity_required),
                 requirement.unit,
                 requirement.needed_within_hours,
                 priority_name(requirement.priority),
-                requirement.quantity_planned,
+                qty(requirement.quantity_planned),
                 100.0 * requirement.coverage,
                 if requirement.shortfall > 0.0 {
-                    format!(" · SHORTFALL {}", requirement.shortfall)
+                    format!(" · SHORTFALL {}", qty(requirement.shortfall))
                 } else {
                     String::new()
                 }
@@ -276,7 +286,7 @@ fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
                         format!(
                             "{} ×{} @{:.1}h{}",
                             entry.supplier_id,
-                            entry.quantity,
+                            qty(entry.quantity),
                             entry.eta_hours,
                             if entry.substitute { " (substitute)" } else { "" }
                         )
