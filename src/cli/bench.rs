@@ -4,7 +4,9 @@
 //!   against only parsing its CSV, side by side in one run.
 //! - `bench grpc`: a load generator (tonic client, N connections × M calls in flight, fixed
 //!   warm-up and duration) that measures the health check (the empty call), Shortlist and Match
-//!   against the same server in one run and prints the ratios.
+//!   against the same server in one run and prints the ratios; `--holds` adds a PlaceHold
+//!   phase (1 % of calls retry the previous hold id), for a server on a throwaway store: it sets
+//!   the on-hand of the lines it uses to the maximum first, so stock never runs out.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +15,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 
 use crate::catalog::{self, CatalogSources, Problems};
-use crate::grpc::client::{self, MatchServiceClient};
+use crate::grpc::client::{self, HoldServiceClient, MatchServiceClient};
 use crate::grpc::pb;
 
 /// The longest a measured phase may run, whatever the flags say.
@@ -71,10 +73,16 @@ pub struct GrpcArgs {
     /// Measured seconds per phase.
     #[arg(long, default_value_t = 8)]
     seconds: u64,
+    /// Also measure PlaceHold (changes the server's store: use a throwaway one).
+    #[arg(long)]
+    holds: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
 }
+
+/// One call in this many of the holds phase repeats the previous hold id (an idempotent retry).
+const HOLD_RETRY_EVERY: usize = 100;
 
 pub fn run(command: BenchCommand) -> ExitCode {
     match command {
@@ -227,6 +235,36 @@ enum Call {
     Health,
     Shortlist,
     Match,
+    PlaceHold,
+}
+
+/// The stock lines the holds phase uses: those the shortlist requests rank, with their
+/// on-hand set to the maximum so the phase measures holds, not running out.
+async fn hold_lines(
+    channel: &tonic::transport::Channel,
+) -> Result<Vec<(String, String)>, BoxError> {
+    let mut matching = MatchServiceClient::new(channel.clone());
+    let mut lines: Vec<(String, String)> = Vec::new();
+    for request in shortlist_requests() {
+        for entry in matching.shortlist(request).await?.into_inner().entries {
+            let line = (entry.supplier_id, entry.category_id);
+            if !lines.contains(&line) {
+                lines.push(line);
+            }
+        }
+    }
+    let update = pb::UpdateStockRequest {
+        lines: lines
+            .iter()
+            .map(|(supplier_id, category_id)| pb::StockQuantity {
+                supplier_id: supplier_id.clone(),
+                category_id: category_id.clone(),
+                on_hand_units: crate::holds::ON_HAND_UNITS_MAX,
+            })
+            .collect(),
+    };
+    HoldServiceClient::new(channel.clone()).update_stock(update).await?;
+    Ok(lines)
 }
 
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -243,7 +281,12 @@ async fn phase(
     channels: &[tonic::transport::Channel],
     args: &GrpcArgs,
     call: Call,
+    lines: &[(String, String)],
 ) -> Result<PhaseResult, BoxError> {
+    // Hold ids unique to this run, so a second run on the same store places new holds.
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
     let warmup = Duration::from_secs(args.warmup_seconds.min(PHASE_SECONDS_MAX));
     let measure = Duration::from_secs(args.seconds.clamp(1, PHASE_SECONDS_MAX));
     let start = Instant::now() + warmup;
@@ -254,9 +297,11 @@ async fn phase(
             let channel = channel.clone();
             let matches = match_requests();
             let shortlists = shortlist_requests();
+            let lines = lines.to_vec();
             tasks.push(tokio::spawn(async move {
                 let mut health =
                     tonic_health::pb::health_client::HealthClient::new(channel.clone());
+                let mut holds = HoldServiceClient::new(channel.clone());
                 let mut matching = MatchServiceClient::new(channel);
                 let mut latencies: Vec<u32> = Vec::new();
                 let mut errors = 0u64;
@@ -278,6 +323,21 @@ async fn phase(
                             .is_ok(),
                         Call::Match => {
                             matching.r#match(matches[i % matches.len()].clone()).await.is_ok()
+                        }
+                        Call::PlaceHold => {
+                            let n = if i % HOLD_RETRY_EVERY == 0 { i - 1 } else { i };
+                            let (supplier_id, category_id) = &lines[n % lines.len().max(1)];
+                            let request = pb::PlaceHoldRequest {
+                                hold_id: format!("bench-{run_id}-{c}-{w}-{n}"),
+                                incident_ref: "bench".into(),
+                                lines: vec![pb::HoldLine {
+                                    supplier_id: supplier_id.clone(),
+                                    category_id: category_id.clone(),
+                                    quantity_units: 1,
+                                }],
+                                ttl_seconds: crate::holds::TTL_SECONDS_MAX,
+                            };
+                            holds.place_hold(request).await.is_ok()
                         }
                     };
                     let done = Instant::now();
@@ -322,12 +382,18 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
         for _ in 0..args.connections.clamp(1, CONNECTIONS_MAX) {
             channels.push(client::connect(&args.server).await?);
         }
-        let empty = phase(&channels, args, Call::Health).await?;
-        let shortlist = phase(&channels, args, Call::Shortlist).await?;
-        let matched = phase(&channels, args, Call::Match).await?;
-        Ok::<_, BoxError>((empty, shortlist, matched))
+        let empty = phase(&channels, args, Call::Health, &[]).await?;
+        let shortlist = phase(&channels, args, Call::Shortlist, &[]).await?;
+        let matched = phase(&channels, args, Call::Match, &[]).await?;
+        let held = if args.holds {
+            let lines = hold_lines(&channels[0]).await?;
+            Some(phase(&channels, args, Call::PlaceHold, &lines).await?)
+        } else {
+            None
+        };
+        Ok::<_, BoxError>((empty, shortlist, matched, held))
     });
-    let (empty, shortlist, matched) = match result {
+    let (empty, shortlist, matched, held) = match result {
         Ok(results) => results,
         Err(error) => {
             eprintln!("error: {error}");
@@ -343,6 +409,7 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
                 "empty_qps": empty.qps, "match_qps": matched.qps, "shortlist_qps": shortlist.qps,
                 "match_ratio": ratio(matched.qps), "shortlist_ratio": ratio(shortlist.qps),
                 "empty": empty, "match": matched, "shortlist": shortlist,
+                "place_hold": held, "place_hold_ratio": held.map(|h| ratio(h.qps)),
             })
         );
     } else {
@@ -350,7 +417,13 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
             "{} connection(s) × {} in flight, {} s per phase",
             args.connections, args.in_flight, args.seconds
         );
-        for (name, r) in [("health (empty)", empty), ("Shortlist", shortlist), ("Match", matched)] {
+        let phases = [
+            ("health (empty)", Some(empty)),
+            ("Shortlist", Some(shortlist)),
+            ("Match", Some(matched)),
+            ("PlaceHold", held),
+        ];
+        for (name, r) in phases.into_iter().filter_map(|(name, r)| r.map(|r| (name, r))) {
             println!(
                 "  {name:<15} {:>9.0} calls/s  p50 {:>7.0} µs  p99 {:>7.0} µs  errors {}  ratio {:.3}",
                 r.qps,
@@ -361,7 +434,7 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
             );
         }
     }
-    if empty.errors + shortlist.errors + matched.errors > 0 {
+    if empty.errors + shortlist.errors + matched.errors + held.map_or(0, |h| h.errors) > 0 {
         eprintln!("error: some calls failed");
         return ExitCode::FAILURE;
     }

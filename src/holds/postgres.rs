@@ -42,6 +42,8 @@ pub const SNAPSHOT_POLL_INTERVAL: Duration = Duration::from_millis(250);
 const ATTEMPTS_MAX: usize = 5;
 /// How long connecting may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a command waits for a free pooled connection before answering UNAVAILABLE.
+const TAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A lock held by the replica that migrates, so two starting at once do not both migrate.
 const MIGRATION_LOCK_KEY: i64 = 0x6571_6d68_6f6c_6473; // "eqmholds"
 
@@ -292,12 +294,23 @@ fn retryable(error: &tokio_postgres::Error) -> bool {
 }
 
 impl Shared {
-    /// Takes an idle connection, reconnecting one that has closed.
+    /// Takes an idle connection (waiting at most `TAKE_TIMEOUT`), reconnecting one that has
+    /// closed. A failed reconnect puts the closed one back, so the pool never shrinks and the
+    /// next taker tries again.
     async fn take(&self) -> Result<Client, Error> {
-        let client =
-            self.idle.lock().await.recv().await.ok_or_else(|| unavailable("pool closed"))?;
+        let taking = async { self.idle.lock().await.recv().await };
+        let client = tokio::time::timeout(TAKE_TIMEOUT, taking)
+            .await
+            .map_err(|_| unavailable("no PostgreSQL connection became free in time"))?
+            .ok_or_else(|| unavailable("pool closed"))?;
         if client.is_closed() {
-            return connect_one(&self.url).await;
+            return match connect_one(&self.url).await {
+                Ok(fresh) => Ok(fresh),
+                Err(error) => {
+                    let _ = self.give_back.send(client).await;
+                    Err(error)
+                }
+            };
         }
         Ok(client)
     }

@@ -5,7 +5,8 @@
 //! - every HoldService RPC answers, and every error code with its details: INVALID_ARGUMENT
 //!   (a field violation per bad field), NOT_FOUND (unknown hold, unknown stock line),
 //!   ALREADY_EXISTS (a reused hold_id with other content), FAILED_PRECONDITION (each short line
-//!   with what is available; a hold in the wrong state), RESOURCE_EXHAUSTED (a full queue);
+//!   with what is available; a hold in the wrong state), RESOURCE_EXHAUSTED (a full queue),
+//!   UNAVAILABLE (a store that is down);
 //! - idempotency: the same hold_id and content returns the stored hold with no second effect;
 //!   confirm and release are safe to retry;
 //! - Match and Shortlist see availability net of pending and confirmed holds as soon as the
@@ -448,16 +449,16 @@ pub async fn deadlines(backend: Backend) {
     server.stop().await;
 }
 
-/// A store whose queue is always full, to see RESOURCE_EXHAUSTED reach the caller (the queue
-/// itself is tested in `holds::sqlite`'s unit tests).
+/// A store that answers every command with one error, to see RESOURCE_EXHAUSTED (a full
+/// queue) and UNAVAILABLE (a store that is down) reach the caller with their codes. The queue
+/// itself is tested in `holds::sqlite`'s unit tests.
 #[derive(Debug)]
-struct FullStore;
+struct FailingStore(Error);
 
-impl HoldStore for FullStore {
+impl HoldStore for FailingStore {
     fn execute(&self, _command: Command) -> StoreFuture {
-        Box::pin(async {
-            Err(Error::ResourceExhausted("the hold store's write queue is full".into()))
-        })
+        let error = self.0.clone();
+        Box::pin(async move { Err(error) })
     }
 
     fn held(&self) -> Arc<HeldSnapshot> {
@@ -470,17 +471,26 @@ impl HoldStore for FullStore {
 }
 
 #[tokio::test]
-async fn a_full_write_queue_answers_resource_exhausted() {
+async fn a_full_queue_and_a_store_that_is_down_answer_their_codes() {
     let catalog = embedded_catalog();
     let lines = small_lines(&catalog, 1);
-    let server = TestServer::start_with_store(catalog.clone(), Arc::new(FullStore), None).await;
-    let status = server
-        .holds()
-        .place_hold(place_request("r1", "quake-3", &[(&lines[0], 1)]))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::ResourceExhausted);
-    server.stop().await;
+    for (error, code) in [
+        (
+            Error::ResourceExhausted("the hold store's write queue is full".into()),
+            Code::ResourceExhausted,
+        ),
+        (Error::Unavailable("hold store: connection refused".into()), Code::Unavailable),
+    ] {
+        let store = Arc::new(FailingStore(error));
+        let server = TestServer::start_with_store(catalog.clone(), store, None).await;
+        let status = server
+            .holds()
+            .place_hold(place_request("r1", "quake-3", &[(&lines[0], 1)]))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), code);
+        server.stop().await;
+    }
 }
 
 // ---- The seeded simulation ----
