@@ -1,8 +1,9 @@
-//! Subcommands: `serve`, `check`, `registry generate` run in process; `match` and `shortlist`
+//! Subcommands: `serve`, `check`, `registry generate`, `drill` run in process; `match` and `shortlist`
 //! are clients of a running server.
 
 mod bench;
 mod check;
+mod drill;
 mod remote;
 
 use std::net::SocketAddr;
@@ -54,6 +55,9 @@ pub enum Command {
     Match(remote::MatchArgs),
     /// Ask a running server for a ranked supplier shortlist.
     Shortlist(remote::ShortlistArgs),
+    /// Run a drill: several incidents competing for the same stock, allocated optimally, with
+    /// a gap report (in process).
+    Drill(drill::DrillArgs),
     /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
     Bench {
         #[command(subcommand)]
@@ -122,6 +126,7 @@ pub fn run(cli: Cli) -> ExitCode {
         } => generate(suppliers, seed, lines_per_supplier, &out, scenarios.as_deref()),
         Command::Match(args) => remote::run_match(args),
         Command::Shortlist(args) => remote::run_shortlist(args),
+        Command::Drill(args) => drill::run(args),
         Command::Bench { command } => bench::run(command),
     }
 }
