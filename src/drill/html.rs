@@ -13,6 +13,10 @@ const PALETTE: [&str; 8] =
 /// Incidents drawn as separate lines in the coverage chart; the rest are summarised in the
 /// table (a 100-incident chart is unreadable).
 const CHART_INCIDENTS_MAX: usize = 12;
+/// The map's minimum frame: the Beijing–Tianjin–Hebei region (degrees; GK, from the
+/// coordinates of places.toml's region cities with a margin).
+const REGION_LAT: (f64, f64) = (36.0, 42.7);
+const REGION_LON: (f64, f64) = (113.4, 119.9);
 /// Rows of the shortfall and supply tables.
 const TABLE_ROWS_MAX: usize = 40;
 
@@ -315,18 +319,22 @@ fn stage_chart(out: &mut String, report: &DrillReport) {
 /// an equirectangular projection of their bounding box.
 fn map(out: &mut String, report: &DrillReport) {
     let (w, h, pad): (f64, f64, f64) = (520.0, 420.0, 30.0);
-    let mut lats: Vec<f64> = report.incidents.iter().map(|i| i.latitude).collect();
-    let mut lons: Vec<f64> = report.incidents.iter().map(|i| i.longitude).collect();
-    for row in report.supply_map.iter().take(TABLE_ROWS_MAX) {
-        lats.push(row.latitude);
-        lons.push(row.longitude);
-    }
+    // The frame: the Beijing–Tianjin–Hebei region plus every incident. Supplying places outside
+    // it (national suppliers far away) are listed under the map instead of squeezing it.
+    let mut lats = vec![REGION_LAT.0, REGION_LAT.1];
+    let mut lons = vec![REGION_LON.0, REGION_LON.1];
+    lats.extend(report.incidents.iter().map(|i| i.latitude));
+    lons.extend(report.incidents.iter().map(|i| i.longitude));
     let (lat_min, lat_max) = bounds(&lats);
     let (lon_min, lon_max) = bounds(&lons);
+    let inside = |lat: f64, lon: f64| {
+        (lat_min..=lat_max).contains(&lat) && (lon_min..=lon_max).contains(&lon)
+    };
     // Keep degrees of longitude shorter than degrees of latitude by cos(latitude).
     let mid = ((lat_min + lat_max) / 2.0).to_radians().cos().max(0.2);
-    let span = ((lon_max - lon_min) * mid).max(lat_max - lat_min).max(0.5);
-    let scale = (w - 2.0 * pad).min(h - 2.0 * pad) / span;
+    let span_x = (lon_max - lon_min) * mid;
+    let span_y = lat_max - lat_min;
+    let scale = ((w - 2.0 * pad) / span_x).min((h - 2.0 * pad) / span_y);
     let x = |lon: f64| pad + (lon - lon_min) * mid * scale;
     let y = |lat: f64| h - pad - (lat - lat_min) * scale;
     let _ = write!(
@@ -335,7 +343,14 @@ fn map(out: &mut String, report: &DrillReport) {
     );
     let units_max =
         report.supply_map.iter().map(|r| r.units_total).max().unwrap_or(1).max(1) as f64;
+    let mut outside = Vec::new();
     for row in report.supply_map.iter().take(TABLE_ROWS_MAX) {
+        if !inside(row.latitude, row.longitude) {
+            if outside.len() < 6 {
+                outside.push(format!("{} {}", row.place_id, row.units_total));
+            }
+            continue;
+        }
         let r = 3.0 + 14.0 * (row.units_total as f64 / units_max).sqrt();
         let (cx, cy) = (x(row.longitude), y(row.latitude));
         let fill = if row.kind == "demonstration_base" { "#56B4E9" } else { "#0072B2" };
@@ -355,7 +370,7 @@ fn map(out: &mut String, report: &DrillReport) {
         let (cx, cy) = (x(incident.longitude), y(incident.latitude));
         let _ = write!(
             out,
-            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="none" stroke="#D55E00" stroke-width="2.5"><title>{} · {}</title></circle><text x="{:.1}" y="{:.1}" fill="#a33">{}</text>"##,
+            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="none" stroke="#D55E00" stroke-width="2.5"><title>{} · {}</title></circle><text x="{:.1}" y="{:.1}" fill="#a33" font-weight="bold">{}</text>"##,
             esc(&incident.id),
             esc(&incident.scenario_id),
             cx + r + 2.0,
@@ -365,16 +380,24 @@ fn map(out: &mut String, report: &DrillReport) {
     }
     let _ = write!(
         out,
-        r##"<text x="8" y="{}">○ incident (size: population) · ● supplying place (size: units), light blue: demonstration base</text></svg>"##,
+        r##"<text x="8" y="{}">○ incident (size: population) · ● supplying place (size: units), light blue: demonstration base</text>"##,
         h - 8.0
     );
+    if !outside.is_empty() {
+        let _ = write!(
+            out,
+            r##"<text x="8" y="16">also from outside the frame: {}</text>"##,
+            esc(&outside.join(", "))
+        );
+    }
+    out.push_str("</svg>");
 }
 
 fn bounds(values: &[f64]) -> (f64, f64) {
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if lo.is_finite() && hi.is_finite() {
-        (lo - 0.2, hi + 0.2)
+        (lo - 0.1, hi + 0.1)
     } else {
         (0.0, 1.0)
     }
