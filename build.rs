@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 
-const PROTOS: [&str; 3] = [
+const PROTOS: [&str; 4] = [
     "proto/equipmatch/v1/common.proto",
     "proto/equipmatch/v1/catalog.proto",
     "proto/equipmatch/v1/match.proto",
+    "proto/equipmatch/v1/drill.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

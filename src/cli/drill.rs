@@ -10,12 +10,15 @@ use clap::Args;
 
 use super::DataArgs;
 use crate::catalog::{Catalog, Problems};
-use crate::drill::{self, DrillReport, Policy, Progress};
+use crate::drill::{self, DrillReport, Policy};
 
 #[derive(Debug, Args)]
 pub struct DrillArgs {
     /// Drill file (TOML; see scenarios/drills/README.md).
     file: PathBuf,
+    /// Run on this server (e.g. http://127.0.0.1:50051) instead of in process.
+    #[arg(long)]
+    server: Option<String>,
     /// Override the drill's policy: efficiency or equity.
     #[arg(long, value_parser = parse_policy)]
     policy: Option<Policy>,
@@ -45,7 +48,12 @@ pub fn run(args: DrillArgs) -> ExitCode {
         }
     };
     let started = std::time::Instant::now();
-    let report = run_local(&args, &text);
+    let report = match &args.server {
+        Some(server) => {
+            super::remote::run_drill_remote(server, &args.file, &text, args.policy, args.quiet)
+        }
+        None => run_local(&args, &text),
+    };
     let Some(report) = report else { return ExitCode::FAILURE };
     if !args.quiet {
         eprintln!("drill {} done in {:.2} s", report.drill_id, started.elapsed().as_secs_f64());
@@ -96,7 +104,8 @@ fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
     let quiet = args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let outcome = drill::run(&catalog, &drill, policy, &mut |progress| {
         if !quiet {
-            progress_line(&progress, catalog.category(progress.category).id.as_str());
+            let category_id = catalog.category(progress.category).id.as_str();
+            progress_line(progress.categories_done, progress.categories_total, category_id);
         }
     });
     if !quiet {
@@ -115,17 +124,17 @@ fn print_problems(problems: &Problems) {
 }
 
 /// One `\r`-rewritten progress line: a bar, the count and the category just solved.
-pub(super) fn progress_line(progress: &Progress, category_id: &str) {
+pub(super) fn progress_line(done: usize, total: usize, category_id: &str) {
     const WIDTH: usize = 30;
-    let filled = WIDTH * progress.categories_done / progress.categories_total.max(1);
+    let filled = WIDTH * done.min(total) / total.max(1);
     let mut stderr = std::io::stderr();
     let _ = write!(
         stderr,
         "\r[{}{}] {}/{} categories · {:<40}",
         "#".repeat(filled),
         "-".repeat(WIDTH - filled),
-        progress.categories_done,
-        progress.categories_total,
+        done,
+        total,
         category_id
     );
     let _ = stderr.flush();

@@ -8,6 +8,7 @@ use tonic::transport::Channel;
 use super::pb;
 
 pub use super::pb::catalog_service_client::CatalogServiceClient;
+pub use super::pb::drill_service_client::DrillServiceClient;
 pub use super::pb::match_service_client::MatchServiceClient;
 
 /// Opens a channel to `url` (e.g. `http://127.0.0.1:50051`).

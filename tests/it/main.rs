@@ -2,5 +2,6 @@
 //! generated tonic client, and the catalog loader on the shipped files and on broken fixtures.
 
 mod catalog;
+mod drill;
 mod grpc;
 mod support;
