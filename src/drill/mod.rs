@@ -161,6 +161,21 @@ pub fn run(
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
 ) -> Outcome {
+    match run_until(catalog, drill, policy, progress, &|| false) {
+        Some(outcome) => outcome,
+        None => unreachable!("a run that is never stopped completes"),
+    }
+}
+
+/// `run`, checking `stop` before each category: `None` when it said stop (a server's client
+/// went away, so the remaining categories would be computed for nobody).
+pub fn run_until(
+    catalog: &Catalog,
+    drill: &Drill,
+    policy: Policy,
+    progress: &mut dyn FnMut(Progress),
+    stop: &dyn Fn() -> bool,
+) -> Option<Outcome> {
     let offline = offline_suppliers(catalog, &drill.what_if, drill.seed);
     let suppliers_offline = offline.iter().filter(|o| **o).count();
     let demands = demands(catalog, drill);
@@ -174,6 +189,9 @@ pub fn run(
     for (c, demand_ids) in by_category.into_iter().enumerate() {
         if demand_ids.is_empty() {
             continue;
+        }
+        if stop() {
+            return None;
         }
         let category = CategoryIdx(c as u32);
         let (problem, lines) =
@@ -189,7 +207,7 @@ pub fn run(
         });
         progress(Progress { categories_done: categories.len(), categories_total, category });
     }
-    Outcome { policy, demands, categories, suppliers_offline }
+    Some(Outcome { policy, demands, categories, suppliers_offline })
 }
 
 /// Which suppliers the what-if takes out, indexed by supplier.

@@ -71,3 +71,20 @@ fn taking_suppliers_offline_never_helps() {
     assert!(fewer.what_if.suppliers_offline_total > 0);
     assert!(fewer.totals.objective >= base.totals.objective);
 }
+
+#[test]
+fn a_stopped_run_returns_nothing_after_the_categories_it_did() {
+    let catalog = catalog();
+    let (name, text) = &sample_drills()[0];
+    let drill = parse(&catalog, name, text).expect("parses");
+    let done = std::cell::Cell::new(0);
+    let outcome = run_until(
+        &catalog,
+        &drill,
+        Policy::Efficiency,
+        &mut |progress| done.set(progress.categories_done),
+        &|| done.get() >= 2,
+    );
+    assert!(outcome.is_none());
+    assert_eq!(done.get(), 2);
+}

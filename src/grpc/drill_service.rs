@@ -62,14 +62,30 @@ impl DrillService for DrillApi {
         let catalog = self.catalog.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            // A reader that went away makes sends fail; the drill still finishes (it cannot be
-            // interrupted mid-category) but nothing more is sent.
-            let outcome = drill::run(&catalog, &drill, policy, &mut |progress| {
-                let event = pb::run_drill_event::Event::Progress(drill_convert::progress_to_pb(
-                    &catalog, &progress,
-                ));
-                let _ = tx.blocking_send(Ok(pb::RunDrillEvent { event: Some(event) }));
-            });
+            // A reader that went away closes the channel: stop before the next category
+            // instead of keeping a core busy for nobody.
+            let progress_tx = tx.clone();
+            let outcome = drill::run_until(
+                &catalog,
+                &drill,
+                policy,
+                &mut |progress| {
+                    let event = pb::run_drill_event::Event::Progress(
+                        drill_convert::progress_to_pb(&catalog, &progress),
+                    );
+                    let _ = progress_tx.blocking_send(Ok(pb::RunDrillEvent { event: Some(event) }));
+                },
+                &|| tx.is_closed(),
+            );
+            let Some(outcome) = outcome else {
+                tracing::info!(
+                    method = "RunDrill",
+                    code = "CANCELLED",
+                    latency_us = started.elapsed().as_micros() as u64,
+                    "call"
+                );
+                return;
+            };
             let report = drill::build_report(&catalog, &drill, &outcome);
             let event =
                 pb::run_drill_event::Event::Report(drill_convert::drill_report_to_pb(&report));
