@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 
-const PROTOS: [&str; 4] = [
+const PROTOS: [&str; 5] = [
     "proto/equipmatch/v1/common.proto",
     "proto/equipmatch/v1/catalog.proto",
     "proto/equipmatch/v1/match.proto",
     "proto/equipmatch/v1/hold.proto",
+    "proto/equipmatch/v1/drill.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod domain;
+pub mod drill;
 pub mod error;
 pub mod generator;
 pub mod grpc;

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub use index::{Bucket, CategoryBounds, CategoryIndex, IndexedLine, LEAD_TIME_BANDS_HOURS};
-pub use problems::{Problem, Problems, PROBLEMS_MAX};
+pub use problems::{Problem, Problems, SourceText, PROBLEMS_MAX};
 pub use registry::{
     LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE, SUPPLIERS_HEADER,
 };

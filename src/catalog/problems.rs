@@ -55,7 +55,7 @@ impl Problems {
 }
 
 /// A file's text with its line starts, to turn byte offsets (serde spans) into line and column.
-pub(super) struct SourceText<'a> {
+pub struct SourceText<'a> {
     pub name: &'a str,
     pub text: &'a str,
     line_starts: Vec<usize>,

@@ -1,8 +1,9 @@
-//! Subcommands: `serve`, `check`, `registry generate` run in process; `match`, `shortlist` and
-//! `hold …` are clients of a running server.
+//! Subcommands: `serve`, `check`, `registry generate`, `drill` run in process; `match`,
+//! `shortlist` and `hold …` are clients of a running server (`drill --server` too).
 
 mod bench;
 mod check;
+mod drill;
 mod hold;
 mod remote;
 
@@ -60,6 +61,9 @@ pub enum Command {
     Shortlist(remote::ShortlistArgs),
     /// Place, confirm, release, read and list stock holds on a running server; set on-hand stock.
     Hold(hold::HoldArgs),
+    /// Run a drill: several incidents competing for the same stock, allocated optimally, with
+    /// a gap report (in process).
+    Drill(drill::DrillArgs),
     /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
     Bench {
         #[command(subcommand)]
@@ -129,6 +133,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Match(args) => remote::run_match(args),
         Command::Shortlist(args) => remote::run_shortlist(args),
         Command::Hold(args) => hold::run(args),
+        Command::Drill(args) => drill::run(args),
         Command::Bench { command } => bench::run(command),
     }
 }

@@ -402,3 +402,56 @@ pub fn run_shortlist(args: ShortlistArgs) -> ExitCode {
     }
     ExitCode::SUCCESS
 }
+
+/// `equipmatch drill FILE --server URL`: streams RunDrill, drawing progress on stderr (when
+/// it is a terminal and not `quiet`), and returns the final report.
+pub fn run_drill_remote(
+    server: &str,
+    file: &std::path::Path,
+    text: &str,
+    policy: Option<crate::drill::Policy>,
+    quiet: bool,
+) -> Option<crate::drill::DrillReport> {
+    use crate::grpc::client::DrillServiceClient;
+    use crate::grpc::drill_convert;
+    let request = pb::RunDrillRequest {
+        drill_toml: text.to_owned(),
+        file_name: file.display().to_string(),
+        policy: policy.map_or(pb::DrillPolicy::Unspecified, drill_convert::policy_to_pb) as i32,
+    };
+    let quiet = quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let result = block_on(async {
+        let channel = client::connect(server).await?;
+        let mut stream = DrillServiceClient::new(channel)
+            .max_decoding_message_size(64 * 1024 * 1024)
+            .run_drill(request)
+            .await?
+            .into_inner();
+        while let Some(event) = stream.message().await? {
+            match event.event {
+                Some(pb::run_drill_event::Event::Progress(progress)) if !quiet => {
+                    super::drill::progress_line(
+                        progress.categories_done as usize,
+                        progress.categories_total as usize,
+                        &progress.category_id,
+                    );
+                }
+                Some(pb::run_drill_event::Event::Report(report)) => {
+                    if !quiet {
+                        eprintln!();
+                    }
+                    return Ok(drill_convert::drill_report_from_pb(report));
+                }
+                _ => {}
+            }
+        }
+        Err("the server ended the stream without a report".into())
+    });
+    match result {
+        Ok(report) => Some(report),
+        Err(error) => {
+            fail(&error);
+            None
+        }
+    }
+}

@@ -6,13 +6,13 @@
 //! specialisations through the `specialities` of `places.toml` (a model, not a survey).
 
 mod rng;
+pub use rng::SplitMix64;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::catalog::{Catalog, STOCK_LINES_HEADER, SUPPLIERS_HEADER};
 use crate::domain::{Category, PlaceKind, Transport, ZoneTier};
-use rng::SplitMix64;
 
 /// The most suppliers one run may generate.
 pub const GENERATED_SUPPLIERS_MAX: usize = 2_000_000;

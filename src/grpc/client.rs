@@ -8,6 +8,7 @@ use tonic::transport::Channel;
 use super::pb;
 
 pub use super::pb::catalog_service_client::CatalogServiceClient;
+pub use super::pb::drill_service_client::DrillServiceClient;
 pub use super::pb::hold_service_client::HoldServiceClient;
 pub use super::pb::match_service_client::MatchServiceClient;
 

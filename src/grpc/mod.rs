@@ -4,6 +4,8 @@
 mod catalog_service;
 pub mod client;
 pub mod convert;
+pub mod drill_convert;
+mod drill_service;
 mod hold_service;
 mod match_service;
 mod server;

@@ -14,10 +14,12 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use super::catalog_service::CatalogApi;
+use super::drill_service::{DrillApi, DRILL_REQUEST_BYTES_MAX};
 use super::hold_service::HoldApi;
 use super::match_service::MatchApi;
 use super::pb;
 use super::pb::catalog_service_server::CatalogServiceServer;
+use super::pb::drill_service_server::DrillServiceServer;
 use super::pb::hold_service_server::HoldServiceServer;
 use super::pb::match_service_server::MatchServiceServer;
 use crate::catalog::Catalog;
@@ -74,10 +76,16 @@ pub async fn serve(
             .max_decoding_message_size(options.request_bytes_max)
             .max_encoding_message_size(options.response_bytes_max);
 
+    // A drill request carries a whole drill file: its own, larger request limit.
+    let drill_service = DrillServiceServer::new(DrillApi::new(catalog.clone()))
+        .max_decoding_message_size(DRILL_REQUEST_BYTES_MAX)
+        .max_encoding_message_size(options.response_bytes_max);
+
     // The catalog is loaded and immutable before the server starts: serving from the first call.
     health_reporter.set_serving::<MatchServiceServer<MatchApi>>().await;
     health_reporter.set_serving::<CatalogServiceServer<CatalogApi>>().await;
     health_reporter.set_serving::<HoldServiceServer<HoldApi>>().await;
+    health_reporter.set_serving::<DrillServiceServer<DrillApi>>().await;
     health_reporter.set_service_status("", ServingStatus::Serving).await;
 
     let addr = listener.local_addr()?;
@@ -99,6 +107,7 @@ pub async fn serve(
         .add_service(match_service)
         .add_service(catalog_service)
         .add_service(hold_service)
+        .add_service(drill_service)
         // TCP_NODELAY: without it a small response waits for the peer's delayed ACK (~40 ms
         // per call on Linux); with it one call costs what the work costs.
         .serve_with_incoming_shutdown(

@@ -4,6 +4,7 @@
 
 mod catalog;
 mod crash;
+mod drill;
 mod grpc;
 mod holds;
 mod holds_pg;

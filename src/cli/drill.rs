@@ -1,0 +1,240 @@
+//! `equipmatch drill FILE`: runs a drill in process (or on a server with `--server`), shows
+//! progress on stderr, prints a summary table or the report as JSON, and writes the HTML page.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::DataArgs;
+use crate::catalog::{Catalog, Problems};
+use crate::drill::{self, DrillReport, Policy};
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// Drill file (TOML; see scenarios/drills/README.md).
+    file: PathBuf,
+    /// Run on this server (e.g. http://127.0.0.1:50051) instead of in process.
+    #[arg(long)]
+    server: Option<String>,
+    /// Override the drill's policy: efficiency or equity.
+    #[arg(long, value_parser = parse_policy)]
+    policy: Option<Policy>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Write the report as a self-contained HTML page to this file.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// No progress line on stderr.
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+fn parse_policy(text: &str) -> Result<Policy, String> {
+    Policy::parse(text).ok_or_else(|| format!("{text:?} is not a policy: use efficiency or equity"))
+}
+
+pub fn run(args: DrillArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(text) => text,
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", args.file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let started = std::time::Instant::now();
+    let report = match &args.server {
+        Some(server) => {
+            super::remote::run_drill_remote(server, &args.file, &text, args.policy, args.quiet)
+        }
+        None => run_local(&args, &text),
+    };
+    let Some(report) = report else { return ExitCode::FAILURE };
+    if !args.quiet {
+        eprintln!("drill {} done in {:.2} s", report.drill_id, started.elapsed().as_secs_f64());
+    }
+    if let Some(path) = &args.report {
+        if let Err(error) = std::fs::write(path, drill::html::render(&report)) {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", summary(&report));
+    }
+    ExitCode::SUCCESS
+}
+
+fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
+    let mut problems = Problems::default();
+    let sources = args.data.sources(&mut problems);
+    let catalog = match Catalog::load(&sources) {
+        Ok(catalog) if problems.is_empty() => catalog,
+        Ok(_) => {
+            print_problems(&problems);
+            return None;
+        }
+        Err(error) => {
+            print_problems(&error.problems);
+            return None;
+        }
+    };
+    let drill = match drill::parse(&catalog, &args.file.display().to_string(), text) {
+        Ok(drill) => drill,
+        Err(problems) => {
+            print_problems(&problems);
+            return None;
+        }
+    };
+    let policy = args.policy.unwrap_or(drill.policy);
+    // A progress bar only where someone watches it: `\r` lines would clutter a log file.
+    let quiet = args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let outcome = drill::run(&catalog, &drill, policy, &mut |progress| {
+        if !quiet {
+            let category_id = catalog.category(progress.category).id.as_str();
+            progress_line(progress.categories_done, progress.categories_total, category_id);
+        }
+    });
+    if !quiet {
+        eprintln!();
+    }
+    Some(drill::build_report(&catalog, &drill, &outcome))
+}
+
+fn print_problems(problems: &Problems) {
+    for problem in &problems.list {
+        eprintln!("{problem}");
+    }
+    if problems.dropped > 0 {
+        eprintln!("… and {} more", problems.dropped);
+    }
+}
+
+/// One `\r`-rewritten progress line: a bar, the count and the category just solved.
+pub(super) fn progress_line(done: usize, total: usize, category_id: &str) {
+    const WIDTH: usize = 30;
+    let filled = WIDTH * done.min(total) / total.max(1);
+    let mut stderr = std::io::stderr();
+    let _ = write!(
+        stderr,
+        "\r[{}{}] {}/{} categories · {:<40}",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled),
+        done,
+        total,
+        category_id
+    );
+    let _ = stderr.flush();
+}
+
+fn pct(x: f64) -> String {
+    format!("{:>4.0}%", x * 100.0)
+}
+
+/// The human summary: totals, incidents, stages, the worst shortfalls and the supply map.
+pub fn summary(report: &DrillReport) -> String {
+    let mut out = String::new();
+    let t = &report.totals;
+    let _ = writeln!(
+        out,
+        "drill {} · {} · policy {} · catalog {}",
+        report.drill_id, report.name, report.policy, report.catalog_version
+    );
+    let _ = writeln!(
+        out,
+        "{} incidents, {} requirements in {} categories: {} units required, {} on time, {} late, {} unmet; {} suppliers offline",
+        t.incidents, t.requirements, t.categories, t.units_required, t.units_on_time, t.units_late, t.units_unmet, report.what_if.suppliers_offline_total
+    );
+    let _ = writeln!(out, "\n== incidents (coverage on time / final; hours to full coverage)");
+    for incident in &report.incidents {
+        let stages: Vec<String> = incident
+            .stages
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}/{}",
+                    &s.stage[..s.stage.find('_').unwrap_or(s.stage.len())],
+                    pct(s.on_time_coverage).trim(),
+                    pct(s.final_coverage).trim()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<26} {:<18} {:<3} t+{:>5.1}h  {} / {}  full {:>8}  [{}]",
+            incident.id,
+            incident.scenario_id,
+            incident.severity,
+            incident.start_hours,
+            pct(incident.on_time_coverage),
+            pct(incident.final_coverage),
+            incident.hours_to_full_coverage.map_or("never".to_owned(), |h| format!("{h:.1}h")),
+            stages.join(", ")
+        );
+    }
+    let _ = writeln!(out, "\n== gaps by chain stage (units)");
+    for stage in &report.stages {
+        let _ = writeln!(
+            out,
+            "  {:<20} required {:>6}  on time {:>6}  late {:>6}  unmet {:>6}  categories short {}",
+            stage.stage,
+            stage.units_required,
+            stage.units_on_time,
+            stage.units_late,
+            stage.units_unmet,
+            stage.categories_short
+        );
+    }
+    let _ = writeln!(out, "\n== worst shortfalls (unmet, late of required)");
+    for row in report.shortfalls.iter().take(10) {
+        let _ = writeln!(
+            out,
+            "  {:<40} {:<18} unmet {:>5} late {:>5} of {:>5} ({} incidents)",
+            row.category_id,
+            row.stage,
+            row.units_unmet,
+            row.units_late,
+            row.units_required,
+            row.incidents
+        );
+    }
+    let count =
+        |kind: &str| report.single_points_of_failure.iter().filter(|s| s.kind == kind).count();
+    let _ = writeln!(
+        out,
+        "\n== single points of failure: {} requirements one supplier alone can serve in time, {} one place alone, {} nobody",
+        count("supplier"),
+        count("place"),
+        count("none")
+    );
+    let _ = writeln!(out, "\n== who supplied (place or base · zone · units by stage m/p/r)");
+    for row in report.supply_map.iter().take(10) {
+        let _ = writeln!(
+            out,
+            "  {:<20} {:<8} {:>6} = {}/{}/{}",
+            row.place_id,
+            row.zone,
+            row.units_total,
+            row.units_by_stage[0],
+            row.units_by_stage[1],
+            row.units_by_stage[2]
+        );
+    }
+    let zones: Vec<String> =
+        report.zones.iter().map(|z| format!("{} {}", z.zone, pct(z.share).trim())).collect();
+    let _ = writeln!(out, "  zones: {}", zones.join(", "));
+    out
+}

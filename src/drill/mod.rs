@@ -1,0 +1,421 @@
+//! Drills: several incidents competing for the same stock over time, an optimal allocation per
+//! equipment category, and a gap report planners can read.
+//!
+//! `format` parses and validates a drill file against the catalog; `run` turns the drill into
+//! one allocation problem per category (the candidate supply lines, batches of stock and surge
+//! production, travel times) and solves each with `allocate` (a min-cost flow from `flow`);
+//! `report` builds the planner's report and `html` renders it as a self-contained page.
+//!
+//! Pure like `matching`: no I/O, no clock; the only randomness is a seeded SplitMix64 for
+//! what-ifs that knock suppliers out at random. Same catalog, drill and policy, same output.
+
+pub mod allocate;
+pub mod flow;
+pub mod format;
+pub mod html;
+pub mod report;
+
+pub use allocate::{Allocation, Origin, Policy, Shipment};
+pub use format::parse;
+pub use report::{build_report, DrillReport};
+
+use crate::catalog::Catalog;
+use crate::domain::{
+    great_circle_km, CategoryIdx, ChainStage, Id, LatLon, PlaceIdx, Priority, Provenance, Severity,
+    StockLineIdx, SupplierIdx, Transport, ZoneTier,
+};
+use crate::generator::SplitMix64;
+use crate::matching::eta::travel_hours;
+use crate::matching::CANDIDATES_EXAMINED_MAX;
+
+/// The most supply lines considered per demand: the nearest this many that can arrive while
+/// the equipment is still useful. The allocation is optimal over these candidates.
+pub const CANDIDATE_LINES_PER_DEMAND_MAX: usize = 48;
+/// Surge production arrives in batches this far apart (hours): finer batches add nodes
+/// without changing a plan by more than half a day of one line's output (MODEL).
+pub const PRODUCTION_BATCH_HOURS: f64 = 12.0;
+
+/// A validated drill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drill {
+    pub id: Id,
+    pub name: String,
+    pub summary: String,
+    /// The file's policy; a caller may override it.
+    pub policy: Policy,
+    /// Lateness is counted in whole steps of this many hours.
+    pub time_step_hours: f64,
+    /// Nothing arrives, and no batch is made, after this many hours from the drill start.
+    pub horizon_hours: f64,
+    pub surge_production: bool,
+    pub seed: u64,
+    /// Per category (indexed like `Catalog::categories`): hours a unit stays deployed after the
+    /// requirement's deadline before it is released at the incident site.
+    pub deployment_hours: Vec<f64>,
+    pub incidents: Vec<Incident>,
+    pub what_if: WhatIf,
+    pub provenance: Provenance,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incident {
+    pub id: Id,
+    pub scenario: Id,
+    /// Hours after the drill start at which the incident happens and its equipment is ordered.
+    pub start_hours: f64,
+    pub place: Option<PlaceIdx>,
+    pub location: LatLon,
+    pub severity: Severity,
+    pub affected_population: f64,
+    pub affected_area_km2: f64,
+    pub provenance: Provenance,
+}
+
+/// What-if toggles: the world the drill is played in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WhatIf {
+    /// Sorted, no duplicates.
+    pub suppliers_offline: Vec<SupplierIdx>,
+    /// Sorted; a supplier is offline if its place or its demonstration base is listed.
+    pub places_offline: Vec<PlaceIdx>,
+    pub zones_offline: Vec<ZoneTier>,
+    /// Multiplies every line's on-hand stock (rounded down to whole units).
+    pub stock_factor: f64,
+    /// Multiplies ground travel times (a damaged or congested road network); air is unchanged.
+    pub road_factor_scale: f64,
+    /// Share of the remaining suppliers knocked out at random, drawn with the drill's seed.
+    pub random_suppliers_offline_share: f64,
+    pub note: String,
+}
+
+impl Default for WhatIf {
+    fn default() -> WhatIf {
+        WhatIf {
+            suppliers_offline: Vec::new(),
+            places_offline: Vec::new(),
+            zones_offline: Vec::new(),
+            stock_factor: 1.0,
+            road_factor_scale: 1.0,
+            random_suppliers_offline_share: 0.0,
+            note: String::new(),
+        }
+    }
+}
+
+/// One requirement of one incident: a demand for units of a category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandInfo {
+    pub incident: usize,
+    pub category: CategoryIdx,
+    pub stage: ChainStage,
+    pub priority: Priority,
+    pub units: i64,
+    pub window_hours: f64,
+    pub deadline_hours: f64,
+    pub release_hours: f64,
+    /// Suppliers among the candidates that can have something there by the deadline, sorted.
+    pub on_time_suppliers: Vec<SupplierIdx>,
+}
+
+/// One category's problem and its solution, with the ids to read it back.
+#[derive(Debug, Clone)]
+pub struct CategoryOutcome {
+    pub category: CategoryIdx,
+    /// Global demand indexes, in the problem's demand order.
+    pub demands: Vec<usize>,
+    /// Stock lines, in the problem's line order.
+    pub lines: Vec<StockLineIdx>,
+    pub problem: allocate::Problem,
+    pub allocation: Allocation,
+}
+
+/// Everything a drill run produced.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub policy: Policy,
+    pub demands: Vec<DemandInfo>,
+    pub categories: Vec<CategoryOutcome>,
+    pub suppliers_offline: usize,
+}
+
+/// Progress of a run, reported after each category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub categories_done: usize,
+    pub categories_total: usize,
+    pub category: CategoryIdx,
+}
+
+pub fn priority_weight(priority: Priority) -> i64 {
+    match priority {
+        Priority::Critical => 3,
+        Priority::Important => 2,
+        Priority::Supporting => 1,
+    }
+}
+
+/// Runs a drill: every category's allocation under `policy`, in category order.
+pub fn run(
+    catalog: &Catalog,
+    drill: &Drill,
+    policy: Policy,
+    progress: &mut dyn FnMut(Progress),
+) -> Outcome {
+    match run_until(catalog, drill, policy, progress, &|| false) {
+        Some(outcome) => outcome,
+        None => unreachable!("a run that is never stopped completes"),
+    }
+}
+
+/// `run`, checking `stop` before each category: `None` when it said stop (a server's client
+/// went away, so the remaining categories would be computed for nobody).
+pub fn run_until(
+    catalog: &Catalog,
+    drill: &Drill,
+    policy: Policy,
+    progress: &mut dyn FnMut(Progress),
+    stop: &dyn Fn() -> bool,
+) -> Option<Outcome> {
+    let offline = offline_suppliers(catalog, &drill.what_if, drill.seed);
+    let suppliers_offline = offline.iter().filter(|o| **o).count();
+    let demands = demands(catalog, drill);
+    let mut by_category: Vec<Vec<usize>> = vec![Vec::new(); catalog.categories.len()];
+    for (d, demand) in demands.iter().enumerate() {
+        by_category[demand.category.0 as usize].push(d);
+    }
+    let categories_total = by_category.iter().filter(|list| !list.is_empty()).count();
+    let mut demands = demands;
+    let mut categories = Vec::with_capacity(categories_total);
+    for (c, demand_ids) in by_category.into_iter().enumerate() {
+        if demand_ids.is_empty() {
+            continue;
+        }
+        if stop() {
+            return None;
+        }
+        let category = CategoryIdx(c as u32);
+        let (problem, lines) =
+            category_problem(catalog, drill, &offline, category, &mut demands, &demand_ids);
+        let allocation = allocate::allocate(&problem, policy);
+        debug_assert_eq!(allocate::verify(&problem, &allocation), Ok(()));
+        categories.push(CategoryOutcome {
+            category,
+            demands: demand_ids,
+            lines,
+            problem,
+            allocation,
+        });
+        progress(Progress { categories_done: categories.len(), categories_total, category });
+    }
+    Some(Outcome { policy, demands, categories, suppliers_offline })
+}
+
+/// Which suppliers the what-if takes out, indexed by supplier.
+fn offline_suppliers(catalog: &Catalog, what_if: &WhatIf, seed: u64) -> Vec<bool> {
+    let mut rng = SplitMix64::new(seed);
+    catalog
+        .suppliers
+        .iter()
+        .enumerate()
+        .map(|(i, supplier)| {
+            let listed = what_if.suppliers_offline.binary_search(&SupplierIdx(i as u32)).is_ok()
+                || what_if.places_offline.binary_search(&supplier.place).is_ok()
+                || supplier
+                    .base
+                    .is_some_and(|base| what_if.places_offline.binary_search(&base).is_ok())
+                || what_if.zones_offline.contains(&catalog.place(supplier.place).zone);
+            // One draw per supplier whatever the lists say, so adding a listed supplier does
+            // not reshuffle which others the seed knocks out.
+            let draw =
+                if what_if.random_suppliers_offline_share > 0.0 { rng.next_f64() } else { 1.0 };
+            listed || draw < what_if.random_suppliers_offline_share
+        })
+        .collect()
+}
+
+/// Every requirement of every incident with a positive quantity, in incident order, then
+/// chain stage, then the scenario's order.
+fn demands(catalog: &Catalog, drill: &Drill) -> Vec<DemandInfo> {
+    let mut demands = Vec::new();
+    for (i, incident) in drill.incidents.iter().enumerate() {
+        let Some(scenario) = catalog.scenario_by_id(incident.scenario.as_str()) else { continue };
+        let factor = scenario.severity_factor(incident.severity);
+        for requirement in &scenario.requirements {
+            let units = requirement.quantity(
+                factor,
+                incident.affected_population,
+                incident.affected_area_km2,
+            );
+            if units < 1.0 {
+                continue;
+            }
+            let deadline_hours = incident.start_hours + requirement.needed_within_hours;
+            demands.push(DemandInfo {
+                incident: i,
+                category: requirement.category,
+                stage: requirement.stage,
+                priority: requirement.priority,
+                units: units as i64,
+                window_hours: requirement.needed_within_hours,
+                deadline_hours,
+                release_hours: deadline_hours
+                    + drill.deployment_hours[requirement.category.0 as usize],
+                on_time_suppliers: Vec::new(),
+            });
+        }
+    }
+    demands
+}
+
+/// Ground travel scales with the what-if's road factor; air does not use roads.
+fn travel(transport: Transport, great_circle: f64, road_factor_scale: f64) -> f64 {
+    let hours = travel_hours(transport, great_circle);
+    if transport == Transport::Air {
+        hours
+    } else {
+        hours * road_factor_scale
+    }
+}
+
+/// Builds one category's allocation problem: candidate lines per demand (nearest first, up to
+/// `CANDIDATE_LINES_PER_DEMAND_MAX`), their batches, and the travel times.
+fn category_problem(
+    catalog: &Catalog,
+    drill: &Drill,
+    offline: &[bool],
+    category: CategoryIdx,
+    demands: &mut [DemandInfo],
+    demand_ids: &[usize],
+) -> (allocate::Problem, Vec<StockLineIdx>) {
+    let transport = catalog.category(category).transport;
+    let index = catalog.category_index(category);
+    let scale = drill.what_if.road_factor_scale;
+    // Per demand: (line, travel hours) of its candidates.
+    let mut candidates: Vec<Vec<(u32, f64)>> = Vec::with_capacity(demand_ids.len());
+    for &d in demand_ids {
+        let demand = &demands[d];
+        let incident = &drill.incidents[demand.incident];
+        let mut found = Vec::new();
+        let mut on_time = Vec::new();
+        for (examined, (line_idx, great_circle_lower_bound)) in
+            index.nearest(incident.location).enumerate()
+        {
+            if examined >= CANDIDATES_EXAMINED_MAX || found.len() >= CANDIDATE_LINES_PER_DEMAND_MAX
+            {
+                break;
+            }
+            let earliest = incident.start_hours
+                + index.bounds.min_lead_time_hours
+                + travel(transport, great_circle_lower_bound, scale);
+            if earliest >= demand.release_hours {
+                break;
+            }
+            let line = catalog.stock_line(StockLineIdx(line_idx));
+            if offline[line.supplier.0 as usize] {
+                continue;
+            }
+            let stock = (line.quantity_on_hand * drill.what_if.stock_factor).floor();
+            if stock < 1.0 && !(drill.surge_production && line.surge_per_day > 0.0) {
+                continue;
+            }
+            let supplier = catalog.supplier(line.supplier);
+            let hours =
+                travel(transport, great_circle_km(incident.location, supplier.location), scale);
+            let arrive = incident.start_hours + line.lead_time_hours + hours;
+            if arrive >= demand.release_hours || arrive > drill.horizon_hours {
+                continue;
+            }
+            if arrive <= demand.deadline_hours && stock >= 1.0 {
+                on_time.push(line.supplier);
+            }
+            found.push((line_idx, hours));
+        }
+        on_time.sort_unstable();
+        on_time.dedup();
+        demands[d].on_time_suppliers = on_time;
+        candidates.push(found);
+    }
+    let mut lines: Vec<u32> = candidates.iter().flatten().map(|(line, _)| *line).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    let mut line_travel = vec![vec![None; demand_ids.len()]; lines.len()];
+    let mut first_start = vec![f64::INFINITY; lines.len()];
+    for (local, found) in candidates.iter().enumerate() {
+        let start = drill.incidents[demands[demand_ids[local]].incident].start_hours;
+        for &(line, hours) in found {
+            let l = lines.binary_search(&line).unwrap_or_default();
+            line_travel[l][local] = Some(hours);
+            first_start[l] = first_start[l].min(start);
+        }
+    }
+    let problem_lines = lines
+        .iter()
+        .zip(&first_start)
+        .map(|(line_idx, start)| {
+            let line = catalog.stock_line(StockLineIdx(*line_idx));
+            let mut batches = Vec::new();
+            let stock = (line.quantity_on_hand * drill.what_if.stock_factor).floor() as i64;
+            if stock > 0 {
+                batches.push(allocate::Batch { ready_hours: 0.0, units: stock });
+            }
+            if drill.surge_production && line.surge_per_day > 0.0 {
+                // Production starts when the first incident this line can serve orders it.
+                let mut made = 0i64;
+                let mut k = 1.0;
+                while start + k * PRODUCTION_BATCH_HOURS <= drill.horizon_hours {
+                    let total =
+                        (line.surge_per_day * k * PRODUCTION_BATCH_HOURS / 24.0).floor() as i64;
+                    if total > made {
+                        batches.push(allocate::Batch {
+                            ready_hours: start + k * PRODUCTION_BATCH_HOURS,
+                            units: total - made,
+                        });
+                        made = total;
+                    }
+                    k += 1.0;
+                }
+            }
+            allocate::Line { batches, lead_hours: line.lead_time_hours }
+        })
+        .collect();
+    let problem_demands: Vec<allocate::Demand> = demand_ids
+        .iter()
+        .map(|&d| {
+            let demand = &demands[d];
+            allocate::Demand {
+                incident: demand.incident,
+                start_hours: drill.incidents[demand.incident].start_hours,
+                deadline_hours: demand.deadline_hours,
+                release_hours: demand.release_hours,
+                units: demand.units,
+                weight: priority_weight(demand.priority),
+            }
+        })
+        .collect();
+    let site_travel = drill
+        .incidents
+        .iter()
+        .map(|from| {
+            demand_ids
+                .iter()
+                .map(|&d| {
+                    let to = drill.incidents[demands[d].incident].location;
+                    travel(transport, great_circle_km(from.location, to), scale)
+                })
+                .collect()
+        })
+        .collect();
+    let problem = allocate::Problem {
+        step_hours: drill.time_step_hours,
+        horizon_hours: drill.horizon_hours,
+        n_incidents: drill.incidents.len(),
+        lines: problem_lines,
+        demands: problem_demands,
+        line_travel,
+        site_travel,
+    };
+    (problem, lines.into_iter().map(StockLineIdx).collect())
+}
+
+#[cfg(test)]
+mod tests;
