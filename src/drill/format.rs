@@ -8,8 +8,9 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Drill, Incident, Policy, WhatIf};
+use crate::catalog::fields::{catalog_id, keyword, number, provenance};
 use crate::catalog::{Catalog, Problems, SourceText};
-use crate::domain::{Grade, Id, LatLon, Provenance, Severity, ZoneTier};
+use crate::domain::{LatLon, Severity, ZoneTier};
 use crate::matching::{AFFECTED_AREA_KM2_MAX, AFFECTED_POPULATION_MAX};
 
 /// The largest drill file accepted (bytes).
@@ -151,7 +152,7 @@ fn parse_into(
             return None;
         }
     };
-    let id = drill_id(source, problems, &file.id);
+    let id = catalog_id(source, problems, &file.id);
     let drill_provenance = provenance(source, problems, &file.source, &file.grade);
     let policy = match &file.policy {
         None => Some(Policy::Efficiency),
@@ -279,7 +280,7 @@ fn incident(
     horizon_hours: f64,
 ) -> Option<Incident> {
     let before = problems.total();
-    let id = drill_id(source, problems, &entry.id);
+    let id = catalog_id(source, problems, &entry.id);
     let scenario = catalog.scenario_by_id(entry.scenario.get_ref()).map(|s| s.id.clone());
     if scenario.is_none() {
         let known: Vec<&str> = catalog.scenarios.iter().map(|s| s.id.as_str()).collect();
@@ -447,71 +448,6 @@ fn what_if(
     })
 }
 
-/// A drill or incident id: the catalog's alphabet (lowercase letters, digits and '-').
-fn drill_id(source: &SourceText<'_>, problems: &mut Problems, id: &Spanned<String>) -> Option<Id> {
-    let text = id.get_ref();
-    let ok = !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    match Id::parse(text) {
-        Ok(parsed) if ok => Some(parsed),
-        Ok(_) => {
-            source.report(
-                problems,
-                id.span(),
-                format!("id {text:?} must use lowercase ASCII letters, digits and '-' only"),
-            );
-            None
-        }
-        Err(error) => {
-            source.report(problems, id.span(), error.to_string());
-            None
-        }
-    }
-}
-
-fn keyword<T: Copy>(
-    source: &SourceText<'_>,
-    problems: &mut Problems,
-    field: &str,
-    value: &Spanned<String>,
-    parse: fn(&str) -> Option<T>,
-    allowed: &[T],
-    key: fn(T) -> &'static str,
-) -> Option<T> {
-    let parsed = parse(value.get_ref());
-    if parsed.is_none() {
-        let allowed: Vec<&str> = allowed.iter().map(|item| key(*item)).collect();
-        source.report(
-            problems,
-            value.span(),
-            format!(
-                "unknown {field} {:?}; expected one of {}",
-                value.get_ref(),
-                allowed.join(", ")
-            ),
-        );
-    }
-    parsed
-}
-
-fn provenance(
-    source: &SourceText<'_>,
-    problems: &mut Problems,
-    note: &Spanned<String>,
-    grade: &Spanned<String>,
-) -> Option<Provenance> {
-    if note.get_ref().trim().is_empty() {
-        source.report(
-            problems,
-            note.span(),
-            "source is empty: say where the numbers come from, or that they are a model assumption",
-        );
-        return None;
-    }
-    let grade = keyword(source, problems, "grade", grade, Grade::parse, &Grade::ALL, Grade::key)?;
-    Some(Provenance { source: note.get_ref().clone(), grade })
-}
-
 fn optional_number(
     source: &SourceText<'_>,
     problems: &mut Problems,
@@ -525,32 +461,6 @@ fn optional_number(
         Some(value) => number(source, problems, field, value, range, inclusive_start),
         None => Some(default),
     }
-}
-
-/// A finite number within `range` (end inclusive); the message names the field and the range.
-fn number(
-    source: &SourceText<'_>,
-    problems: &mut Problems,
-    field: &str,
-    value: &Spanned<f64>,
-    range: Range<f64>,
-    inclusive_start: bool,
-) -> Option<f64> {
-    let x = *value.get_ref();
-    let start_ok = if inclusive_start { x >= range.start } else { x > range.start };
-    if !x.is_finite() || !start_ok || x > range.end {
-        let open = if inclusive_start { '[' } else { '(' };
-        source.report(
-            problems,
-            value.span(),
-            format!(
-                "{field} must be a finite number in {open}{}, {}], not {x}",
-                range.start, range.end
-            ),
-        );
-        return None;
-    }
-    Some(x)
 }
 
 #[cfg(test)]
