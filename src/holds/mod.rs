@@ -243,6 +243,32 @@ pub struct Hold {
     pub history: Vec<HoldEvent>,
 }
 
+impl Hold {
+    /// The hold a store has just placed for `new`: PENDING, placed now by `caller`.
+    pub fn placed(new: &NewHold, caller: &Caller, now_ms: i64, expires_at_ms: i64) -> Hold {
+        Hold {
+            hold_id: new.hold_id.clone(),
+            incident_ref: new.incident_ref.clone(),
+            lines: new
+                .lines
+                .iter()
+                .map(|line| HoldLine {
+                    supplier_id: line.stock.supplier_id.clone(),
+                    category_id: line.stock.category_id.clone(),
+                    quantity_units: line.quantity_units,
+                })
+                .collect(),
+            ttl_seconds: new.ttl_seconds,
+            state: HoldState::Pending,
+            placed_at_ms: now_ms,
+            expires_at_ms,
+            resolved_at_ms: None,
+            placed_by: caller.as_str().to_owned(),
+            history: Vec::new(),
+        }
+    }
+}
+
 /// Where one stock line stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LineLevel {

@@ -598,26 +598,7 @@ async fn place(
         .await?;
     }
     audit(tx, &new.hold_id, None, HoldState::Pending, caller.as_str(), now).await?;
-    Ok(Outcome::Hold(Hold {
-        hold_id: new.hold_id.clone(),
-        incident_ref: new.incident_ref.clone(),
-        lines: new
-            .lines
-            .iter()
-            .map(|line| HoldLine {
-                supplier_id: line.stock.supplier_id.clone(),
-                category_id: line.stock.category_id.clone(),
-                quantity_units: line.quantity_units,
-            })
-            .collect(),
-        ttl_seconds: new.ttl_seconds,
-        state: HoldState::Pending,
-        placed_at_ms: now,
-        expires_at_ms,
-        resolved_at_ms: None,
-        placed_by: caller.as_str().to_owned(),
-        history: Vec::new(),
-    }))
+    Ok(Outcome::Hold(Hold::placed(new, caller, now, expires_at_ms)))
 }
 
 async fn audit(
