@@ -503,32 +503,34 @@ fn inproc(
         let b = (n.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> 11) as f64 / (1u64 << 53) as f64;
         LatLon::new(36.5 + 4.5 * a, 114.0 + 5.5 * b).expect("in range")
     };
-    let shortlist_qps = calls_per_second(seconds, |n| {
-        let query = ShortlistQuery {
-            categories: vec![category],
-            quantity: 10.0,
-            location: Some(location(n)),
-            window_hours: 12.0,
-            count: 20,
-            filters: Filters::default(),
-            weights: Weights::default(),
-        };
-        std::hint::black_box(crate::matching::shortlist(&catalog, &NoHolds, &query));
-    });
+    // One query of each kind per call number: the timed loops and the profile use the same.
+    let shortlist_query = |n: u64| ShortlistQuery {
+        categories: vec![category],
+        quantity: 10.0,
+        location: Some(location(n)),
+        window_hours: 12.0,
+        count: 20,
+        filters: Filters::default(),
+        weights: Weights::default(),
+    };
     let scenario = catalog.scenario_by_id("earthquake");
+    let match_query = |scenario, severity, n: u64| MatchQuery {
+        scenario,
+        severity,
+        location: location(n),
+        affected_population: 500_000.0,
+        affected_area_km2: 200.0,
+        options_per_requirement: 5,
+        max_eta_hours: None,
+        filters: Filters::default(),
+        weights: Weights::default(),
+    };
+    let shortlist_qps = calls_per_second(seconds, |n| {
+        std::hint::black_box(crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(n)));
+    });
     let match_qps = match scenario {
         Some(scenario) => calls_per_second(seconds, |n| {
-            let query = MatchQuery {
-                scenario,
-                severity: Severity::ALL[(n % 4) as usize],
-                location: location(n),
-                affected_population: 500_000.0,
-                affected_area_km2: 200.0,
-                options_per_requirement: 5,
-                max_eta_hours: None,
-                filters: Filters::default(),
-                weights: Weights::default(),
-            };
+            let query = match_query(scenario, Severity::ALL[(n % 4) as usize], n);
             std::hint::black_box(crate::matching::match_incident(&catalog, &NoHolds, &query));
         }),
         None => 0.0,
@@ -536,37 +538,18 @@ fn inproc(
     // What one call looks at: the profile of the work behind the rates above.
     let (mut requirements, mut examined) = (0usize, 0usize);
     if let Some(scenario) = scenario {
-        let query = MatchQuery {
-            scenario,
-            severity: Severity::I,
-            location: location(0),
-            affected_population: 500_000.0,
-            affected_area_km2: 200.0,
-            options_per_requirement: 5,
-            max_eta_hours: None,
-            filters: Filters::default(),
-            weights: Weights::default(),
-        };
-        let result = crate::matching::match_incident(&catalog, &NoHolds, &query);
+        let result = crate::matching::match_incident(
+            &catalog,
+            &NoHolds,
+            &match_query(scenario, Severity::I, 0),
+        );
         for requirement in result.stages.iter().flat_map(|stage| stage.requirements.iter()) {
             requirements += 1;
             examined += requirement.candidates_examined;
         }
     }
-    let shortlist_examined = crate::matching::shortlist(
-        &catalog,
-        &NoHolds,
-        &ShortlistQuery {
-            categories: vec![category],
-            quantity: 10.0,
-            location: Some(location(0)),
-            window_hours: 12.0,
-            count: 20,
-            filters: Filters::default(),
-            weights: Weights::default(),
-        },
-    )
-    .candidates_examined;
+    let shortlist_examined =
+        crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(0)).candidates_examined;
     let counts = catalog.counts();
     if json {
         println!(

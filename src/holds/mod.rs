@@ -485,6 +485,18 @@ pub(crate) fn hold_exists(hold_id: &Id) -> Error {
     }
 }
 
+/// Why a store command did not apply: `Refused` rolls back (its savepoint or transaction),
+/// `Answer` commits what the command did on the way (expiring the hold it read) and answers
+/// the error, `Storage` is a failure of the database itself (`E`: the store's driver error).
+pub(crate) enum Failure<E> {
+    Refused(Error),
+    Answer(Error),
+    Storage(E),
+}
+
+/// (supplier id, category id) of the stock lines a command changed.
+pub(crate) type Touched = std::collections::HashSet<(Id, Id)>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

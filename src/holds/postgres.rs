@@ -15,7 +15,7 @@
 //! `SNAPSHOT_POLL_INTERVAL`, which bounds how late the others see it. A per-row version keeps an
 //! older read from overwriting a newer one.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -106,22 +106,15 @@ fn unavailable(error: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("hold store: {error}"))
 }
 
-/// Why a command did not apply (as in the SQLite store): `Refused` rolls back, `Answer`
-/// commits what was done on the way (an expiry) and answers the error, `Sql` is a storage
-/// failure.
-enum Failure {
-    Refused(Error),
-    Answer(Error),
-    Sql(tokio_postgres::Error),
-}
+use super::Touched;
+
+type Failure = super::Failure<tokio_postgres::Error>;
 
 impl From<tokio_postgres::Error> for Failure {
     fn from(error: tokio_postgres::Error) -> Failure {
-        Failure::Sql(error)
+        Failure::Storage(error)
     }
 }
-
-type Touched = HashSet<(Id, Id)>;
 
 struct Shared {
     url: String,
@@ -323,11 +316,11 @@ impl Shared {
             touched.clear();
             let now = (self.clock)();
             match attempt(&mut client, command, now, &mut touched).await {
-                Err(Failure::Sql(error)) if retryable(&error) => {
+                Err(Failure::Storage(error)) if retryable(&error) => {
                     result = Err(unavailable(&error));
                     continue;
                 }
-                Err(Failure::Sql(error)) => {
+                Err(Failure::Storage(error)) => {
                     result = Err(unavailable(&error));
                     break;
                 }

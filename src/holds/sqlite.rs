@@ -11,7 +11,7 @@
 //! Reads go through the writer too: every answer reflects every acknowledged write, and expiry
 //! is decided at one place, by one clock.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -175,22 +175,15 @@ impl HoldStore for SqliteStore {
     }
 }
 
-/// Why a command did not apply: refused (its savepoint rolls back, the batch goes on) or a
-/// storage failure (the whole batch rolls back and every caller hears UNAVAILABLE).
-enum Failure {
-    Refused(Error),
-    /// Refused, but what the command did on the way (expiring the hold it read) commits.
-    Answer(Error),
-    Sql(rusqlite::Error),
-}
+use super::Touched;
+
+type Failure = super::Failure<rusqlite::Error>;
 
 impl From<rusqlite::Error> for Failure {
     fn from(error: rusqlite::Error) -> Failure {
-        Failure::Sql(error)
+        Failure::Storage(error)
     }
 }
-
-type Touched = HashSet<(Id, Id)>;
 
 struct Writer {
     conn: Connection,
@@ -303,7 +296,7 @@ impl Writer {
             let mut tx = self.conn.transaction()?;
             match sweep(&tx, now, &mut touched) {
                 Ok(()) => {}
-                Err(Failure::Sql(error)) => return Err(error),
+                Err(Failure::Storage(error)) => return Err(error),
                 Err(Failure::Refused(error) | Failure::Answer(error)) => {
                     tracing::error!(%error, "expiry sweep refused");
                 }
@@ -327,7 +320,7 @@ impl Writer {
                         touched.extend(local);
                         results.push(Err(error));
                     }
-                    Err(Failure::Sql(error)) => return Err(error),
+                    Err(Failure::Storage(error)) => return Err(error),
                 }
             }
             tx.commit()?;
