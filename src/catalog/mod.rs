@@ -299,7 +299,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
         cert_ids: &cert_ids,
     };
     let find = |name: &str| sources.registry_files.iter().find(|file| file.base_name() == name);
-    let (suppliers, supplier_ids) = match find(SUPPLIERS_FILE) {
+    let loaded_suppliers = match find(SUPPLIERS_FILE) {
         Some(file) => registry::load_suppliers(file, &lookups, &mut problems),
         None => {
             problems.push(SUPPLIERS_FILE, 0, None, "suppliers.csv is missing from the registry");
@@ -307,7 +307,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
         }
     };
     let stock_lines = match find(STOCK_LINES_FILE) {
-        Some(file) => registry::load_stock_lines(file, &lookups, &supplier_ids, &mut problems),
+        Some(file) => registry::load_stock_lines(file, &lookups, &loaded_suppliers, &mut problems),
         None => {
             problems.push(
                 STOCK_LINES_FILE,
@@ -318,7 +318,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
             Vec::new()
         }
     };
-    let catalog = assemble(sources, data, suppliers, stock_lines);
+    let catalog = assemble(sources, data, loaded_suppliers.suppliers, stock_lines);
     Loaded { catalog, problems }
 }
 
