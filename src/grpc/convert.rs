@@ -32,21 +32,38 @@ pub const SHORTLIST_QUANTITY_MAX: f64 = 1e7;
 pub const PAGE_SIZE_DEFAULT: usize = 100;
 pub const PAGE_SIZE_MAX: usize = 1000;
 
+/// The most field violations one INVALID_ARGUMENT carries; past it one more says how many
+/// were left out (the details travel in a header, and a request must not choose their size).
+pub const VIOLATIONS_MAX: usize = 32;
+
 /// Collects field violations; `finish` turns any into one INVALID_ARGUMENT.
 #[derive(Default)]
-struct Violations(Vec<FieldViolation>);
+struct Violations {
+    list: Vec<FieldViolation>,
+    /// Violations found past `VIOLATIONS_MAX`, counted only.
+    left_out: usize,
+}
 
 impl Violations {
     fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
+        if self.list.len() < VIOLATIONS_MAX {
+            self.list.push(FieldViolation::new(field, description));
+        } else {
+            self.left_out += 1;
+        }
     }
 
-    fn finish(self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidArgument(self.0))
+    fn finish(mut self) -> Result<(), Error> {
+        if self.list.is_empty() {
+            return Ok(());
         }
+        if self.left_out > 0 {
+            self.list.push(FieldViolation::new(
+                "request",
+                format!("{} more violation(s) left out", self.left_out),
+            ));
+        }
+        Err(Error::InvalidArgument(self.list))
     }
 
     /// A finite number in [min, max] (or (min, max] when `open_min`).
@@ -319,8 +336,10 @@ pub fn shortlist_query(
     if request.category_ids.len() > SHORTLIST_CATEGORIES_MAX {
         v.add("category_ids", format!("at most {SHORTLIST_CATEGORIES_MAX} categories"));
     }
+    // One pass (a set, not a scan of the earlier ids per id): the list is not bounded yet.
+    let mut seen = std::collections::HashSet::with_capacity(request.category_ids.len());
     for (i, id) in request.category_ids.iter().enumerate() {
-        if request.category_ids[..i].contains(id) {
+        if !seen.insert(id.as_str()) {
             v.add(format!("category_ids[{i}]"), format!("{id:?} is listed twice"));
         }
     }

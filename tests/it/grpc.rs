@@ -3,7 +3,8 @@
 //! Properties checked:
 //! - every RPC of CatalogService and MatchService answers, and paging walks every item once;
 //! - every error code with its field details: INVALID_ARGUMENT carries a BadRequest violation
-//!   per bad field, NOT_FOUND names the field and the resource;
+//!   per bad field (at most `VIOLATIONS_MAX`, whatever the request repeats), NOT_FOUND names
+//!   the field and the resource;
 //! - the health service says SERVING; reflection v1 and v1alpha list and describe the services;
 //! - determinism: the same request twice gives identical bytes;
 //! - ranking: all else equal nearer ranks higher; a supplier that cannot deliver within the
@@ -272,6 +273,28 @@ async fn invalid_shortlist_and_paging_requests_get_invalid_argument() {
             && fields.contains(&"page.page_token".to_string()),
         "{fields:?}"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_shortlist_naming_one_category_thousands_of_times_gets_a_bounded_answer() {
+    // Duplicates are found in one pass and reported within a bound: a request cannot make the
+    // server build (and send back) one violation per repeated id.
+    let server = TestServer::start().await;
+    let status = server
+        .matching()
+        .shortlist(pb::ShortlistRequest {
+            category_ids: vec!["ambulance".into(); 5000],
+            quantity: 1.0,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let fields = violations(&status);
+    assert!(fields.contains(&"category_ids".to_string()), "{fields:?}");
+    assert!(fields.contains(&"category_ids[1]".to_string()), "{fields:?}");
+    assert!(fields.len() <= equipmatch::grpc::convert::VIOLATIONS_MAX + 1, "{}", fields.len());
     server.stop().await;
 }
 
