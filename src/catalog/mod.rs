@@ -168,6 +168,9 @@ pub struct Catalog {
     /// Grouped by category, then sorted by supplier id.
     pub stock_lines: Vec<StockLine>,
     category_ranges: Vec<(u32, u32)>,
+    /// Per category, its position in id order: the ranking's last tie-break, so that no output
+    /// depends on the taxonomy's file order.
+    category_id_rank: Vec<u32>,
     /// Per supplier, its stock line indexes (CSR layout: offsets into `supplier_line_idx`).
     supplier_line_offsets: Vec<u32>,
     supplier_line_idx: Vec<u32>,
@@ -258,6 +261,11 @@ impl Catalog {
     pub fn category_lines(&self, idx: CategoryIdx) -> std::ops::Range<usize> {
         let (start, end) = self.category_ranges[idx.0 as usize];
         start as usize..end as usize
+    }
+
+    /// The category's position among all categories in id order.
+    pub fn category_id_rank(&self, idx: CategoryIdx) -> u32 {
+        self.category_id_rank[idx.0 as usize]
     }
 
     /// The spatial index of one category's stock lines.
@@ -394,6 +402,14 @@ fn assemble(
     let index_by_id = |ids: Vec<&Id>| {
         ids.into_iter().enumerate().map(|(i, id)| (id.clone(), i)).collect::<HashMap<Id, usize>>()
     };
+    let mut by_id: Vec<u32> = (0..n_categories as u32).collect();
+    by_id.sort_unstable_by(|a, b| {
+        data.categories[*a as usize].id.cmp(&data.categories[*b as usize].id)
+    });
+    let mut category_id_rank = vec![0u32; n_categories];
+    for (rank, idx) in by_id.iter().enumerate() {
+        category_id_rank[*idx as usize] = rank as u32;
+    }
     let category_by_id = data
         .categories
         .iter()
@@ -416,6 +432,7 @@ fn assemble(
         suppliers,
         stock_lines,
         category_ranges,
+        category_id_rank,
         supplier_line_offsets,
         supplier_line_idx,
         indexes,

@@ -156,13 +156,15 @@ fn match_with(
                     bound_reached |= found.bound_reached;
                     pool.extend(found.candidates);
                 }
-                let plan = plan::plan(&pool, quantity_required);
-                let quantity_planned: f64 = plan
-                    .iter()
-                    .map(|entry| entry.quantity_equivalent)
-                    .sum::<f64>()
-                    .min(quantity_required);
-                search::rank(&mut pool, query.options_per_requirement);
+                let plan = plan::plan(catalog, &pool, quantity_required);
+                let planned: f64 = plan.iter().map(|entry| entry.quantity_equivalent).sum();
+                // Efficiencies are not exact in binary: 30 × 0.7 covers 21 in full.
+                let quantity_planned = if plan::is_covered(planned, quantity_required) {
+                    quantity_required
+                } else {
+                    planned
+                };
+                search::rank(catalog, &mut pool, query.options_per_requirement);
                 RequirementResult {
                     category: requirement.category,
                     quantity_required,
@@ -305,7 +307,7 @@ fn shortlist_with(
         bound_reached |= found.bound_reached;
         entries.extend(found.candidates);
     }
-    search::rank(&mut entries, query.count);
+    search::rank(catalog, &mut entries, query.count);
     ShortlistResult {
         catalog_version: catalog.version.clone(),
         entries,

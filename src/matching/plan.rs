@@ -5,6 +5,7 @@
 use ordered_float::OrderedFloat;
 
 use super::search::Candidate;
+use crate::catalog::Catalog;
 use crate::domain::{CategoryIdx, StockLineIdx, SupplierIdx};
 
 /// One delivery of the plan.
@@ -21,16 +22,39 @@ pub struct PlanEntry {
     pub eta_hours: f64,
 }
 
-pub(super) fn plan(pool: &[Candidate], required: f64) -> Vec<PlanEntry> {
+pub(super) fn plan(catalog: &Catalog, pool: &[Candidate], required: f64) -> Vec<PlanEntry> {
     let primaries: Vec<&Candidate> = pool.iter().filter(|c| c.on_time && !c.substitute).collect();
-    let mut entries = fewest_then_earliest(&primaries, required);
+    let mut entries = fewest_then_earliest(catalog, &primaries, required);
     let covered: f64 = entries.iter().map(|entry| entry.quantity_equivalent).sum();
-    if covered < required {
+    if !is_covered(covered, required) {
         let substitutes: Vec<&Candidate> =
             pool.iter().filter(|c| c.on_time && c.substitute).collect();
-        entries.extend(fewest_then_earliest(&substitutes, required - covered));
+        entries.extend(fewest_then_earliest(catalog, &substitutes, required - covered));
     }
     entries
+}
+
+/// Relative slack under which a quantity counts as covered: floating point cannot represent
+/// most efficiencies exactly (0.7 × 30 is not quite 21), and a plan must not take a whole unit
+/// more for a difference of 1e-15.
+const COVERED_TOLERANCE: f64 = 1e-12;
+
+/// The fewest whole units of a line at `efficiency` that cover `remaining` (in the required
+/// category's units): 21 short at 0.7 is 30 units, although 21 ÷ 0.7 computes as
+/// 30.000000000000004.
+/// `planned` covers `required` up to `COVERED_TOLERANCE`.
+pub(super) fn is_covered(planned: f64, required: f64) -> bool {
+    planned >= required * (1.0 - COVERED_TOLERANCE)
+}
+
+fn units_to_cover(remaining: f64, efficiency: f64) -> f64 {
+    let units = (remaining / efficiency).ceil();
+    let fewer = units - 1.0;
+    if fewer >= 1.0 && fewer * efficiency >= remaining * (1.0 - COVERED_TOLERANCE) {
+        fewer
+    } else {
+        units
+    }
 }
 
 fn equivalent(candidate: &Candidate) -> f64 {
@@ -40,7 +64,11 @@ fn equivalent(candidate: &Candidate) -> f64 {
 /// Exact for its objective on the given candidates: the fewest lines (largest first is optimal
 /// for one quantity), then the earliest possible last arrival (binary search over deadlines:
 /// allowing later arrivals never needs more lines).
-fn fewest_then_earliest(candidates: &[&Candidate], required: f64) -> Vec<PlanEntry> {
+fn fewest_then_earliest(
+    catalog: &Catalog,
+    candidates: &[&Candidate],
+    required: f64,
+) -> Vec<PlanEntry> {
     if candidates.is_empty() || required <= 0.0 {
         return Vec::new();
     }
@@ -49,7 +77,7 @@ fn fewest_then_earliest(candidates: &[&Candidate], required: f64) -> Vec<PlanEnt
             std::cmp::Reverse(OrderedFloat(equivalent(c))),
             OrderedFloat(c.eta_hours),
             c.supplier,
-            c.category,
+            catalog.category_id_rank(c.category),
         )
     };
     let mut sorted: Vec<&Candidate> = candidates.to_vec();
@@ -78,16 +106,18 @@ fn fewest_then_earliest(candidates: &[&Candidate], required: f64) -> Vec<PlanEnt
     let first_covering = deadlines.partition_point(|deadline| !covers(&pick(*deadline)));
     let deadline = deadlines[first_covering.min(deadlines.len() - 1)];
     let mut chosen = pick(deadline);
-    chosen.sort_by_key(|c| (OrderedFloat(c.eta_hours), c.supplier, c.category));
+    chosen.sort_by_key(|c| {
+        (OrderedFloat(c.eta_hours), c.supplier, catalog.category_id_rank(c.category))
+    });
 
     let mut remaining = required;
     let mut entries = Vec::with_capacity(chosen.len());
     for candidate in chosen {
-        if remaining <= 0.0 {
+        if remaining <= required * COVERED_TOLERANCE {
             break;
         }
         let quantity =
-            (remaining / candidate.efficiency).ceil().min(candidate.quantity_available());
+            units_to_cover(remaining, candidate.efficiency).min(candidate.quantity_available());
         let quantity_equivalent = quantity * candidate.efficiency;
         remaining -= quantity_equivalent;
         entries.push(PlanEntry {

@@ -339,11 +339,17 @@ fn evaluate(
 }
 
 /// The ranking rules, in order: on time before late; higher score; supplier id; category id.
-/// Supplier indexes follow supplier id order, so the order is total and stable. Only the
-/// first `keep` are ordered and kept.
-pub(super) fn rank(candidates: &mut Vec<Candidate>, keep: usize) {
+/// Supplier indexes follow supplier id order and categories are compared by id, so the order
+/// is total and stable and never depends on file order. Only the first `keep` are ordered
+/// and kept.
+pub(super) fn rank(catalog: &Catalog, candidates: &mut Vec<Candidate>, keep: usize) {
     let key = |c: &Candidate| {
-        (!c.on_time, std::cmp::Reverse(OrderedFloat(c.score)), c.supplier, c.category)
+        (
+            !c.on_time,
+            std::cmp::Reverse(OrderedFloat(c.score)),
+            c.supplier,
+            catalog.category_id_rank(c.category),
+        )
     };
     if candidates.len() > keep && keep > 0 {
         candidates.select_nth_unstable_by(keep - 1, |a, b| key(a).cmp(&key(b)));

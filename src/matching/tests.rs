@@ -120,6 +120,12 @@ fn indexed_search_equals_brute_force_scan() {
     assert!(capped < 60, "{capped} of 300 rounds hit the bound: the test compares too little");
 }
 
+/// The embedded catalog, for plan tests on hand-made candidates (of category 0).
+fn test_catalog() -> &'static Catalog {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::embedded().expect("embedded catalog"))
+}
+
 fn candidate(supplier: u32, available: f64, eta_hours: f64) -> Candidate {
     Candidate {
         line: StockLineIdx(supplier),
@@ -166,7 +172,7 @@ fn the_plan_is_optimal_against_exhaustive_search() {
             .map(|i| candidate(i as u32, (1 + rng.below(12)) as f64, (1 + rng.below(20)) as f64))
             .collect();
         let required = (1 + rng.below(40)) as f64;
-        let entries = plan(&pool, required);
+        let entries = plan(test_catalog(), &pool, required);
         let (lines, last) = exhaustive(&pool, required);
         let used = entries.len();
         let latest = entries.iter().map(|e| e.eta_hours).fold(0.0, f64::max);
@@ -192,7 +198,7 @@ fn substitutes_only_cover_what_the_required_category_cannot() {
     let mut substitute = candidate(2, 100.0, 1.0);
     substitute.substitute = true;
     substitute.efficiency = 0.5;
-    let entries = plan(&[primary, substitute], 5.0);
+    let entries = plan(test_catalog(), &[primary, substitute], 5.0);
     assert_eq!(entries.len(), 2);
     assert_eq!((entries[0].quantity, entries[0].substitute), (3.0, false));
     // 2 units short, at efficiency 0.5: 4 units of the substitute.
@@ -230,5 +236,89 @@ fn indexed_match_offers_the_same_options_as_a_brute_force_scan() {
                 assert_eq!(x.quantity_required, y.quantity_required);
             }
         }
+    }
+}
+
+#[test]
+fn a_substitute_covers_a_shortfall_without_one_unit_too_many() {
+    // 21 short at efficiency 0.7 is 30 units (30 × 0.7 = 21), though 21 ÷ 0.7 computes as
+    // 30.000000000000004 in floating point.
+    let primary = candidate(1, 9.0, 2.0);
+    let mut substitute = candidate(2, 100.0, 1.0);
+    substitute.substitute = true;
+    substitute.efficiency = 0.7;
+    let entries = plan(test_catalog(), &[primary, substitute], 30.0);
+    assert_eq!(entries.len(), 2);
+    assert_eq!((entries[1].quantity, entries[1].substitute), (30.0, true));
+    // Never short either: the units taken cover what was missing.
+    for (short, efficiency) in [(21.0, 0.7), (10.0, 0.3), (7.0, 0.1), (1.0, 0.9), (33.0, 0.11)] {
+        let mut substitute = candidate(2, 1000.0, 1.0);
+        substitute.substitute = true;
+        substitute.efficiency = efficiency;
+        let entries = plan(test_catalog(), &[substitute], short);
+        let units = entries[0].quantity;
+        assert!(units * efficiency >= short - 1e-9, "{short} at {efficiency}: {units}");
+        assert!((units - 1.0) * efficiency < short - 1e-9, "{short} at {efficiency}: {units}");
+    }
+}
+
+/// A catalog of the embedded scenarios with a registry given as CSV text.
+fn catalog_with(suppliers: &str, stock_lines: &str) -> Catalog {
+    use crate::catalog::{CatalogSources, SourceFile, STOCK_LINES_FILE, SUPPLIERS_FILE};
+    let file = |name: &str, text: &str| SourceFile {
+        name: name.into(),
+        text: std::borrow::Cow::Owned(text.to_owned()),
+    };
+    Catalog::load(&CatalogSources {
+        registry_files: vec![file(SUPPLIERS_FILE, suppliers), file(STOCK_LINES_FILE, stock_lines)],
+        ..CatalogSources::embedded()
+    })
+    .expect("test registry loads")
+}
+
+#[test]
+fn the_last_tie_break_is_the_category_id_not_the_taxonomy_order() {
+    // One supplier holding every certification, with the same stock in two categories that the
+    // taxonomy lists against id order: without a location the two lines tie on every criterion
+    // and on the supplier, so only the category id may decide.
+    let embedded = Catalog::embedded().expect("embedded catalog");
+    let (first, second) = (0..embedded.categories.len())
+        .flat_map(|i| (i + 1..embedded.categories.len()).map(move |j| (i, j)))
+        .map(|(i, j)| (&embedded.categories[i], &embedded.categories[j]))
+        .find(|(a, b)| a.id.as_str() > b.id.as_str())
+        .expect("the taxonomy is not in id order");
+    let certifications: Vec<&str> = embedded.certifications.iter().map(|c| c.id.as_str()).collect();
+    let suppliers = format!(
+        "{}\nsup-1,Test supplier,{},,39.6,118.2,{},0.9\n",
+        crate::catalog::SUPPLIERS_HEADER.join(","),
+        embedded.places[0].id,
+        certifications.join(";")
+    );
+    let stock_lines = format!(
+        "{}\nsup-1,{},10,0,4\nsup-1,{},10,0,4\n",
+        crate::catalog::STOCK_LINES_HEADER.join(","),
+        first.id,
+        second.id
+    );
+    let catalog = catalog_with(&suppliers, &stock_lines);
+    let query = ShortlistQuery {
+        categories: vec![
+            catalog.category_by_id(first.id.as_str()).unwrap(),
+            catalog.category_by_id(second.id.as_str()).unwrap(),
+        ],
+        quantity: 5.0,
+        location: None,
+        window_hours: 24.0,
+        count: 2,
+        filters: Filters::default(),
+        weights: Weights::default(),
+    };
+    for result in
+        [shortlist(&catalog, &NoHolds, &query), shortlist_scan(&catalog, &NoHolds, &query)]
+    {
+        let ids: Vec<&str> =
+            result.entries.iter().map(|e| catalog.category(e.category).id.as_str()).collect();
+        assert_eq!(result.entries[0].score, result.entries[1].score);
+        assert_eq!(ids, vec![second.id.as_str(), first.id.as_str()]);
     }
 }
