@@ -5,8 +5,9 @@
 //! Modules in reading order: `domain` (value types) → `catalog` (load, validate, index the
 //! files) → `matching` (the pure engine) → `grpc` (the only module that knows tonic/prost) →
 //! `cli` (subcommands). `holds` keeps durable stock holds (SQLite or PostgreSQL) and hands the
-//! engine a snapshot of held stock; `generator` makes synthetic registries; `error` is the one
-//! request error type.
+//! engine a snapshot of held stock (through `domain::HeldStock`); `generator` makes synthetic
+//! registries; `rng` is the seeded generator it shares with `drill`; `error` is the one request
+//! error type.
 
 pub mod catalog;
 pub mod cli;
@@ -17,5 +18,6 @@ pub mod generator;
 pub mod grpc;
 pub mod holds;
 pub mod matching;
+pub mod rng;
 
 pub use error::{Error, FieldViolation};

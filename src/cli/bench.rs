@@ -587,7 +587,7 @@ const BENCH_INCIDENTS_MAX: usize = crate::drill::format::INCIDENTS_PER_DRILL_MAX
 /// is a benchmark assumption.
 fn generated_drill(catalog: &catalog::Catalog, incidents: usize, seed: u64) -> String {
     use std::fmt::Write as _;
-    let mut rng = crate::generator::SplitMix64::new(seed);
+    let mut rng = crate::rng::SplitMix64::new(seed);
     let places: Vec<&crate::domain::Place> =
         catalog.places.iter().filter(|p| p.zone != crate::domain::ZoneTier::Outside).collect();
     let mut text = String::from(

@@ -4,10 +4,12 @@
 
 mod entities;
 mod geo;
+mod held;
 mod ids;
 
 pub use entities::*;
 pub use geo::{great_circle_km, LatLon, EARTH_RADIUS_KM};
+pub use held::{HeldStock, NoHolds};
 pub use ids::{Id, IdError};
 
 use std::fmt;

@@ -24,9 +24,9 @@ use crate::domain::{
     great_circle_km, CategoryIdx, ChainStage, Id, LatLon, PlaceIdx, Priority, Provenance, Severity,
     StockLineIdx, SupplierIdx, Transport, ZoneTier,
 };
-use crate::generator::SplitMix64;
 use crate::matching::eta::travel_hours;
 use crate::matching::CANDIDATES_EXAMINED_MAX;
+use crate::rng::SplitMix64;
 
 /// The most supply lines considered per demand: the nearest this many that can arrive while
 /// the equipment is still useful. The allocation is optimal over these candidates.

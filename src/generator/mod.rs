@@ -5,8 +5,7 @@
 //! Every supplier it makes is fictional and named so; the data follows the cluster plan's
 //! specialisations through the `specialities` of `places.toml` (a model, not a survey).
 
-mod rng;
-pub use rng::SplitMix64;
+use crate::rng::SplitMix64;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

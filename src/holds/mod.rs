@@ -17,9 +17,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::catalog::Catalog;
-use crate::domain::{Id, StockLineIdx};
+use crate::domain::{HeldStock, Id, StockLineIdx};
 use crate::error::Error;
-use crate::matching::HeldStock;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
@@ -364,24 +363,33 @@ pub trait HoldStore: Send + Sync + fmt::Debug {
 #[derive(Debug, Clone, Default)]
 pub struct HeldSnapshot {
     held: HashMap<StockLineIdx, f64>,
+    /// The lines with a negative `held` (raised above the catalog), ascending.
+    raised: Vec<StockLineIdx>,
 }
 
 impl HeldSnapshot {
     /// From the levels of the lines that have any hold or override.
     pub fn from_levels(levels: &HashMap<StockLineIdx, (u64, LineLevel)>) -> HeldSnapshot {
-        let held = levels
+        let held: HashMap<StockLineIdx, f64> = levels
             .iter()
             .map(|(line, (catalog_units, level))| {
                 (*line, *catalog_units as f64 - level.available_units() as f64)
             })
             .collect();
-        HeldSnapshot { held }
+        let mut raised: Vec<StockLineIdx> =
+            held.iter().filter(|(_, held)| **held < 0.0).map(|(line, _)| *line).collect();
+        raised.sort_unstable();
+        HeldSnapshot { held, raised }
     }
 }
 
 impl HeldStock for HeldSnapshot {
     fn held(&self, line: StockLineIdx) -> f64 {
         self.held.get(&line).copied().unwrap_or(0.0)
+    }
+
+    fn raised(&self) -> &[StockLineIdx] {
+        &self.raised
     }
 }
 

@@ -5,12 +5,11 @@
 //! layer or the CLI); on a valid query it never fails. Same catalog and query, same answer.
 
 pub mod eta;
-mod held;
 mod plan;
 mod score;
 mod search;
 
-pub use held::{HeldStock, NoHolds};
+pub use crate::domain::{HeldStock, NoHolds};
 pub use plan::PlanEntry;
 pub use score::{arrival_value, zone_value, Criterion, ScorePart, Weights, WEIGHT_MAX};
 pub use search::{Candidate, Filters, CANDIDATES_EXAMINED_MAX};

@@ -5,11 +5,11 @@
 use ordered_float::OrderedFloat;
 
 use super::eta::{travel_hours, travel_km};
-use super::held::HeldStock;
 use super::score::{arrival_value, score, zone_value, Criterion, ScorePart, Weights};
 use crate::catalog::Catalog;
 use crate::domain::{
-    great_circle_km, CategoryIdx, CertSet, LatLon, PlaceIdx, StockLineIdx, SupplierIdx, ZoneTier,
+    great_circle_km, CategoryIdx, CertSet, HeldStock, LatLon, PlaceIdx, StockLineIdx, SupplierIdx,
+    ZoneTier,
 };
 
 /// The most stock lines one search looks at, per category: a bound on work per request

@@ -5,7 +5,7 @@
 //! policies behave as named on a crafted case.
 
 use super::*;
-use crate::generator::SplitMix64;
+use crate::rng::SplitMix64;
 
 fn random_problem(
     rng: &mut SplitMix64,
