@@ -16,7 +16,10 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
-pub use index::{Bucket, CategoryBounds, CategoryIndex, IndexedLine, LEAD_TIME_BANDS_HOURS};
+pub use index::{
+    CategoryBounds, CategoryIndex, Children, IndexedLine, Node, NodeBounds, LEAD_TIME_BANDS_HOURS,
+    LEAF_LINES_MAX, SMALL_CATEGORY_LINES_MAX, STATIC_SCORE_WEIGHTS,
+};
 pub use problems::{Problem, Problems, SourceText, PROBLEMS_MAX};
 pub use registry::{
     LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE, SUPPLIERS_HEADER,
@@ -24,8 +27,8 @@ pub use registry::{
 pub use scenarios::{NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
 
 use crate::domain::{
-    Category, CategoryIdx, Certification, Id, Place, PlaceIdx, Scenario, StockLine, StockLineIdx,
-    Supplier, SupplierIdx,
+    great_circle_km_units, zone_value, Category, CategoryIdx, CertSet, Certification, Id, LatLon,
+    Place, PlaceIdx, Scenario, StockLine, StockLineIdx, Supplier, SupplierIdx, ZoneTier,
 };
 
 /// One input file: a display name (a path, or `embedded:scenarios/…`) and its text.
@@ -153,6 +156,22 @@ pub struct Counts {
     pub stock_lines: usize,
 }
 
+/// What the engine reads of a supplier for every stock line it evaluates, packed apart from
+/// the names and ids of `Supplier` so the hot path touches little memory (~64 bytes a
+/// supplier).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SupplierPoint {
+    /// The position on the unit sphere (`LatLon::unit_vector`).
+    pub unit: [f64; 3],
+    pub reliability: f64,
+    pub certifications: CertSet,
+    pub zone: ZoneTier,
+    /// The zone policy criterion's value (`domain::zone_value`).
+    pub zone_value: f64,
+    pub place: PlaceIdx,
+    pub base: Option<PlaceIdx>,
+}
+
 /// The immutable, validated and indexed catalog every answer is computed from.
 #[derive(Debug)]
 pub struct Catalog {
@@ -165,7 +184,10 @@ pub struct Catalog {
     pub scenarios: Vec<Scenario>,
     /// Sorted by id.
     pub suppliers: Vec<Supplier>,
-    /// Grouped by category, then sorted by supplier id.
+    /// Per supplier, what the engine reads for every line it evaluates (`SupplierPoint`).
+    supplier_points: Vec<SupplierPoint>,
+    /// Grouped by category; within a category in the order of its index's leaves (which
+    /// depends on the data only, never on file order), so a leaf is a contiguous run.
     pub stock_lines: Vec<StockLine>,
     category_ranges: Vec<(u32, u32)>,
     /// Per category, its position in id order: the ranking's last tie-break, so that no output
@@ -257,7 +279,12 @@ impl Catalog {
         self.cert_by_id.get(id).copied()
     }
 
-    /// The stock lines of one category, sorted by supplier id.
+    /// What the engine reads of a supplier, packed (see `SupplierPoint`).
+    pub fn supplier_point(&self, idx: SupplierIdx) -> &SupplierPoint {
+        &self.supplier_points[idx.0 as usize]
+    }
+
+    /// The stock lines of one category (in the order of its index's leaves).
     pub fn category_lines(&self, idx: CategoryIdx) -> std::ops::Range<usize> {
         let (start, end) = self.category_ranges[idx.0 as usize];
         start as usize..end as usize
@@ -268,9 +295,26 @@ impl Catalog {
         self.category_id_rank[idx.0 as usize]
     }
 
-    /// The spatial index of one category's stock lines.
+    /// The search index of one category's stock lines.
     pub fn category_index(&self, idx: CategoryIdx) -> &CategoryIndex {
         &self.indexes[idx.0 as usize]
+    }
+
+    /// The stock lines of one category nearest first from `at`, each with its great-circle
+    /// distance in km (a lower bound of it, for callers that only prune with it).
+    pub fn nearest_lines(
+        &self,
+        category: CategoryIdx,
+        at: LatLon,
+    ) -> impl Iterator<Item = (StockLineIdx, f64)> + '_ {
+        let first = self.category_lines(category).start as u32;
+        let at = at.unit_vector();
+        self.category_index(category)
+            .nearest(at, move |position| {
+                let line = &self.stock_lines[(first + position) as usize];
+                great_circle_km_units(at, self.supplier_point(line.supplier).unit)
+            })
+            .map(move |(position, km)| (StockLineIdx(first + position), km))
     }
 
     /// A supplier's stock line indexes, in category order.
@@ -361,27 +405,51 @@ fn assemble(
         category_ranges[category.0 as usize] = (start as u32, end as u32);
         start = end;
     }
-    let indexes = category_ranges
+    let supplier_points: Vec<SupplierPoint> = suppliers
         .iter()
-        .map(|&(start, end)| {
-            CategoryIndex::build((start..end).map(|i| {
-                let line = &stock_lines[i as usize];
-                let supplier = &suppliers[line.supplier.0 as usize];
+        .map(|supplier| {
+            let zone = data.places[supplier.place.0 as usize].zone;
+            SupplierPoint {
+                unit: supplier.location.unit_vector(),
+                reliability: supplier.reliability,
+                certifications: supplier.certifications,
+                zone,
+                zone_value: zone_value(zone, supplier.base.is_some()),
+                place: supplier.place,
+                base: supplier.base,
+            }
+        })
+        .collect();
+    // Each category's index, and its lines stored in the index's leaf order.
+    let mut indexes = Vec::with_capacity(n_categories);
+    for &(start, end) in &category_ranges {
+        let (start, end) = (start as usize, end as usize);
+        let lines = stock_lines[start..end]
+            .iter()
+            .enumerate()
+            .map(|(position, line)| {
+                let point = &supplier_points[line.supplier.0 as usize];
                 let category = &data.categories[line.category.0 as usize];
                 IndexedLine {
-                    location: supplier.location,
-                    stock_idx: i,
+                    unit: point.unit,
+                    position: position as u32,
                     lead_time_hours: line.lead_time_hours,
                     quantity_on_hand: line.quantity_on_hand,
                     surge_per_day: line.surge_per_day,
-                    reliability: supplier.reliability,
-                    zone: data.places[supplier.place.0 as usize].zone,
-                    in_demonstration_base: supplier.base.is_some(),
-                    certification_fit: category.certification_fit(supplier.certifications),
+                    reliability: point.reliability,
+                    zone: point.zone,
+                    zone_value: point.zone_value,
+                    certification_fit: category.certification_fit(point.certifications),
+                    certifications: point.certifications,
                 }
-            }))
-        })
-        .collect();
+            })
+            .collect();
+        let (index, order) = CategoryIndex::build(lines);
+        let in_order: Vec<StockLine> =
+            order.iter().map(|position| stock_lines[start + *position as usize]).collect();
+        stock_lines[start..end].copy_from_slice(&in_order);
+        indexes.push(index);
+    }
 
     let mut counts = vec![0u32; suppliers.len() + 1];
     for line in &stock_lines {
@@ -430,6 +498,7 @@ fn assemble(
         places: data.places,
         scenarios: data.scenarios,
         suppliers,
+        supplier_points,
         stock_lines,
         category_ranges,
         category_id_rank,

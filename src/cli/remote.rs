@@ -50,6 +50,10 @@ pub struct MatchArgs {
     /// Only this zone tier: core, key, support, outside (repeatable).
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<crate::domain::ZoneTier>,
+    /// How much to ask for: full, no-score-parts (options without their score parts) or
+    /// plan-only (quantities and plans, no options).
+    #[arg(long, default_value = "full", value_parser = parse_view)]
+    view: pb::MatchView,
     /// Print the response as JSON.
     #[arg(long)]
     json: bool,
@@ -105,6 +109,15 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("{text:?} is not a severity: use I, II, III or IV"))
 }
 
+fn parse_view(text: &str) -> Result<pb::MatchView, String> {
+    match text {
+        "full" => Ok(pb::MatchView::Full),
+        "no-score-parts" => Ok(pb::MatchView::NoScoreParts),
+        "plan-only" => Ok(pb::MatchView::PlanOnly),
+        _ => Err(format!("{text:?} is not a view: use full, no-score-parts or plan-only")),
+    }
+}
+
 fn parse_zone(text: &str) -> Result<crate::domain::ZoneTier, String> {
     crate::domain::ZoneTier::parse(text)
         .ok_or_else(|| format!("{text:?} is not a zone tier: use core, key, support or outside"))
@@ -158,6 +171,7 @@ pub fn run_match(args: MatchArgs) -> ExitCode {
             zone_tiers: args.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
         }),
         weights: None,
+        view: args.view as i32,
     };
     let result = block_on(async {
         let channel = client::connect(&args.server).await?;

@@ -8,7 +8,7 @@ mod held;
 mod ids;
 
 pub use entities::*;
-pub use geo::{great_circle_km, LatLon, EARTH_RADIUS_KM};
+pub use geo::{great_circle_km, great_circle_km_units, LatLon, EARTH_RADIUS_KM};
 pub use held::{HeldStock, NoHolds};
 pub use ids::{Id, IdError};
 
@@ -200,6 +200,22 @@ impl ZoneTier {
 
     pub fn parse(text: &str) -> Option<ZoneTier> {
         ZoneTier::ALL.into_iter().find(|tier| tier.key() == text)
+    }
+}
+
+/// The cluster plan's zone policy as a score value: core 1.0, key 0.85, support 0.7, outside
+/// 0.4, and +0.15 (up to 1) inside a national demonstration base.
+pub fn zone_value(zone: ZoneTier, in_demonstration_base: bool) -> f64 {
+    let base = match zone {
+        ZoneTier::Core => 1.0,
+        ZoneTier::Key => 0.85,
+        ZoneTier::Support => 0.7,
+        ZoneTier::Outside => 0.4,
+    };
+    if in_demonstration_base {
+        (base + 0.15_f64).min(1.0)
+    } else {
+        base
     }
 }
 

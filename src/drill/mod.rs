@@ -25,12 +25,14 @@ use crate::domain::{
     StockLineIdx, SupplierIdx, Transport, ZoneTier,
 };
 use crate::matching::eta::travel_hours;
-use crate::matching::CANDIDATES_EXAMINED_MAX;
 use crate::rng::SplitMix64;
 
 /// The most supply lines considered per demand: the nearest this many that can arrive while
 /// the equipment is still useful. The allocation is optimal over these candidates.
 pub const CANDIDATE_LINES_PER_DEMAND_MAX: usize = 48;
+/// The most lines the nearest-first walk looks at per demand (it was the engine's own bound,
+/// which the engine no longer has).
+pub const CANDIDATES_EXAMINED_MAX: usize = 1024;
 /// Surge production arrives in batches this far apart (hours): finer batches add nodes
 /// without changing a plan by more than half a day of one line's output (MODEL).
 pub const PRODUCTION_BATCH_HOURS: f64 = 12.0;
@@ -298,7 +300,7 @@ fn category_problem(
         let mut found = Vec::new();
         let mut on_time = Vec::new();
         for (examined, (line_idx, great_circle_lower_bound)) in
-            index.nearest(incident.location).enumerate()
+            catalog.nearest_lines(category, incident.location).map(|(l, km)| (l.0, km)).enumerate()
         {
             if examined >= CANDIDATES_EXAMINED_MAX || found.len() >= CANDIDATE_LINES_PER_DEMAND_MAX
             {

@@ -298,6 +298,17 @@ pub fn match_query<'a>(
     excluded_suppliers.dedup();
     let zone_tiers = v.zone_tiers("constraints.zone_tiers", &constraints.zone_tiers);
     let weights = v.weights(request.weights.as_ref());
+    if pb::MatchView::try_from(request.view).is_err() {
+        v.add(
+            "view",
+            format!(
+                "{} is not a view (1 full, 2 no score parts, 3 plan only; 0 = full)",
+                request.view
+            ),
+        );
+    }
+    // A plan-only answer has no options: the engine need not rank any.
+    let options = if request.view() == pb::MatchView::PlanOnly { 0 } else { options };
     v.finish()?;
     let scenario = catalog.scenario_by_id(&request.scenario_id).ok_or_else(|| Error::NotFound {
         kind: "scenario",
@@ -468,7 +479,20 @@ fn plan_entry_to_pb(catalog: &Catalog, entry: &PlanEntry) -> pb::PlanEntry {
     }
 }
 
-pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchResponse {
+/// The response to a Match, with as much as `view` asks for (`MatchView::PlanOnly` queries
+/// ask the engine for no options, so there are none to leave out).
+pub fn match_response(
+    catalog: &Catalog,
+    result: &MatchResult,
+    view: pb::MatchView,
+) -> pb::MatchResponse {
+    let option = |c: &Candidate| {
+        let mut option = option_to_pb(catalog, &result.weights, c);
+        if view == pb::MatchView::NoScoreParts {
+            option.score_parts = Vec::new();
+        }
+        option
+    };
     pb::MatchResponse {
         scenario_id: result.scenario_id.clone(),
         severity: severity_to_pb(result.severity) as i32,
@@ -492,11 +516,7 @@ pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchRespo
                             quantity_required: requirement.quantity_required,
                             priority: priority_to_pb(requirement.priority) as i32,
                             needed_within_hours: requirement.needed_within_hours,
-                            options: requirement
-                                .options
-                                .iter()
-                                .map(|c| option_to_pb(catalog, &result.weights, c))
-                                .collect(),
+                            options: requirement.options.iter().map(option).collect(),
                             plan: requirement
                                 .plan
                                 .iter()
@@ -508,6 +528,9 @@ pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchRespo
                             quantity_rule: requirement.rule.clone(),
                             source: requirement.provenance.source.clone(),
                             grade: requirement.provenance.grade.key().to_owned(),
+                            lines_examined: u32::try_from(requirement.lines_examined)
+                                .unwrap_or(u32::MAX),
+                            search_cut: requirement.search_cut,
                         }
                     })
                     .collect(),
@@ -520,6 +543,8 @@ pub fn shortlist_response(catalog: &Catalog, result: &ShortlistResult) -> pb::Sh
     pb::ShortlistResponse {
         catalog_version: result.catalog_version.clone(),
         entries: result.entries.iter().map(|c| option_to_pb(catalog, &result.weights, c)).collect(),
+        lines_examined: u32::try_from(result.lines_examined).unwrap_or(u32::MAX),
+        search_cut: result.search_cut,
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use tonic::{Request, Response, Status};
 
 use super::pb::match_service_server::MatchService;
-use super::{convert, finish, pb};
+use super::{convert, finish, metrics, pb};
 use crate::catalog::Catalog;
 use crate::holds::HoldStore;
 use crate::matching;
@@ -29,7 +29,8 @@ impl MatchService for MatchApi {
         let result = convert::match_query(&self.catalog, request.get_ref()).map(|query| {
             let held = self.holds.held();
             let result = matching::match_incident(&self.catalog, &*held, &query);
-            convert::match_response(&self.catalog, &result)
+            metrics::count_searches_cut("Match", result.searches_cut());
+            convert::match_response(&self.catalog, &result, request.get_ref().view())
         });
         finish("Match", started, result)
     }
@@ -42,6 +43,7 @@ impl MatchService for MatchApi {
         let result = convert::shortlist_query(&self.catalog, request.get_ref()).map(|query| {
             let held = self.holds.held();
             let result = matching::shortlist(&self.catalog, &*held, &query);
+            metrics::count_searches_cut("Shortlist", usize::from(result.search_cut));
             convert::shortlist_response(&self.catalog, &result)
         });
         finish("Shortlist", started, result)

@@ -7,7 +7,9 @@ pub mod convert;
 pub mod drill_convert;
 mod drill_service;
 mod hold_service;
+pub mod load;
 mod match_service;
+pub mod metrics;
 mod server;
 mod status;
 

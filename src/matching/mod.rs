@@ -6,16 +6,21 @@
 
 pub mod eta;
 mod plan;
+mod plan_search;
 mod score;
 mod search;
 
 pub use crate::domain::{HeldStock, NoHolds};
 pub use plan::PlanEntry;
 pub use score::{arrival_value, zone_value, Criterion, ScorePart, Weights, WEIGHT_MAX};
-pub use search::{Candidate, Filters, CANDIDATES_EXAMINED_MAX};
+pub use search::{Candidate, Filters, LINES_EXAMINED_MAX};
+
+use search::{Source, Spec};
 
 use crate::catalog::Catalog;
-use crate::domain::{CategoryIdx, ChainStage, LatLon, Priority, Provenance, Scenario, Severity};
+use crate::domain::{
+    CategoryIdx, ChainStage, LatLon, Priority, Provenance, Requirement, Scenario, Severity,
+};
 
 /// The most options one requirement may ask for, and the default.
 pub const OPTIONS_PER_REQUIREMENT_MAX: usize = 50;
@@ -60,6 +65,17 @@ pub struct MatchResult {
     pub weights: Weights,
 }
 
+impl MatchResult {
+    /// Requirements whose search stopped at `LINES_EXAMINED_MAX`.
+    pub fn searches_cut(&self) -> usize {
+        self.stages
+            .iter()
+            .flat_map(|stage| stage.requirements.iter())
+            .filter(|requirement| requirement.search_cut)
+            .count()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageResult {
     pub stage: ChainStage,
@@ -84,12 +100,11 @@ pub struct RequirementResult {
     /// quantity_planned ÷ quantity_required, at most 1.
     pub coverage: f64,
     pub shortfall: f64,
-    /// Stock lines looked at for this requirement (bounded by `CANDIDATES_EXAMINED_MAX` per
-    /// category searched).
-    pub candidates_examined: usize,
-    /// Some search stopped at `CANDIDATES_EXAMINED_MAX`: the options are the best among the
-    /// lines examined, not necessarily among all.
-    pub bound_reached: bool,
+    /// Stock lines evaluated for this requirement (options and plan; a line can count twice).
+    pub lines_examined: usize,
+    /// A search stopped at `LINES_EXAMINED_MAX`: the options and plan are the best among the
+    /// lines evaluated, not necessarily among all. Never the case on a national registry.
+    pub search_cut: bool,
     /// Where the rule's numbers come from.
     pub provenance: Provenance,
 }
@@ -100,26 +115,32 @@ pub fn match_incident(
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
 ) -> MatchResult {
-    match_with(catalog, held, query, search::search)
+    match_with(catalog, held, query, Method::Indexed)
 }
 
-/// `match_incident` by evaluating every stock line of every category involved: the
-/// brute-force reference for benchmarks. Its ranked options are the same; its plans may use
-/// fewer suppliers, since they choose among every on-time line rather than among those the
-/// settled search looked at.
+/// `match_incident` by evaluating every stock line of every category involved, ranking them
+/// all and planning over all of them: the brute-force reference for tests and benchmarks.
+/// Its options and plans are the same as `match_incident`'s (a unit test compares them).
 pub fn match_incident_scan(
     catalog: &Catalog,
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
 ) -> MatchResult {
-    match_with(catalog, held, query, search::scan)
+    match_with(catalog, held, query, Method::Scan)
+}
+
+/// How candidates are found: through the indexes, or by evaluating every line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Indexed,
+    Scan,
 }
 
 fn match_with(
     catalog: &Catalog,
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
-    search_fn: SearchFn,
+    method: Method,
 ) -> MatchResult {
     let scenario = query.scenario;
     let factor = scenario.severity_factor(query.severity);
@@ -128,61 +149,7 @@ fn match_with(
         let requirements: Vec<RequirementResult> = scenario
             .stage_requirements(stage)
             .map(|requirement| {
-                let quantity_required = requirement.quantity(
-                    factor,
-                    query.affected_population,
-                    query.affected_area_km2,
-                );
-                let rule = rule_text(requirement, factor, query);
-                let spec = search::Spec {
-                    location: Some(query.location),
-                    window_hours: requirement.needed_within_hours,
-                    quantity_required,
-                    options: query.options_per_requirement,
-                    max_eta_hours: query.max_eta_hours,
-                    filters: &query.filters,
-                    weights: &query.weights,
-                    held,
-                };
-                let primary = search_fn(catalog, requirement.category, None, &spec);
-                let mut candidates_examined = primary.examined;
-                let mut bound_reached = primary.bound_reached;
-                let mut pool = primary.candidates;
-                for substitute in &catalog.category(requirement.category).substitutes {
-                    let found =
-                        search_fn(catalog, substitute.category, Some(substitute.efficiency), &spec);
-                    candidates_examined += found.examined;
-                    bound_reached |= found.bound_reached;
-                    pool.extend(found.candidates);
-                }
-                let plan = plan::plan(catalog, &pool, quantity_required);
-                let planned: f64 = plan.iter().map(|entry| entry.quantity_equivalent).sum();
-                // Efficiencies are not exact in binary: 30 × 0.7 covers 21 in full.
-                let quantity_planned = if plan::is_covered(planned, quantity_required) {
-                    quantity_required
-                } else {
-                    planned
-                };
-                search::rank(catalog, &mut pool, query.options_per_requirement);
-                RequirementResult {
-                    category: requirement.category,
-                    quantity_required,
-                    priority: requirement.priority,
-                    needed_within_hours: requirement.needed_within_hours,
-                    rule,
-                    options: pool,
-                    plan,
-                    quantity_planned,
-                    coverage: if quantity_required > 0.0 {
-                        quantity_planned / quantity_required
-                    } else {
-                        1.0
-                    },
-                    shortfall: (quantity_required - quantity_planned).max(0.0),
-                    candidates_examined,
-                    bound_reached,
-                    provenance: requirement.provenance.clone(),
-                }
+                requirement_result(catalog, held, query, requirement, factor, method)
             })
             .collect();
         let coverage = weighted_coverage(requirements.iter());
@@ -195,6 +162,81 @@ fn match_with(
         coverage: weighted_coverage(stages.iter().flat_map(|stage| stage.requirements.iter())),
         stages,
         weights: query.weights,
+    }
+}
+
+fn requirement_result(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    query: &MatchQuery<'_>,
+    requirement: &Requirement,
+    factor: f64,
+    method: Method,
+) -> RequirementResult {
+    let quantity_required =
+        requirement.quantity(factor, query.affected_population, query.affected_area_km2);
+    let spec = Spec {
+        at: Some(query.location.unit_vector()),
+        window_hours: requirement.needed_within_hours,
+        quantity_required,
+        max_eta_hours: query.max_eta_hours,
+        filters: &query.filters,
+        weights: &query.weights,
+        held,
+    };
+    let primary = Source::primary(requirement.category);
+    let sources: Vec<Source> = std::iter::once(primary)
+        .chain(catalog.category(requirement.category).substitutes.iter().map(|substitute| Source {
+            category: substitute.category,
+            efficiency: Some(substitute.efficiency),
+        }))
+        .collect();
+    let keep = query.options_per_requirement;
+    let (options, plan, lines_examined, search_cut) = match method {
+        Method::Indexed => {
+            let mut found = search::options(catalog, &sources, &spec, keep);
+            let mut work = plan_search::Work::default();
+            let plan = plan_search::plan(
+                catalog,
+                &spec,
+                primary,
+                &sources[1..],
+                quantity_required,
+                &mut work,
+            );
+            found.add_work(&work);
+            (found.candidates, plan, found.examined, found.cut)
+        }
+        Method::Scan => {
+            let (mut pool, mut examined) = (Vec::new(), 0);
+            for source in &sources {
+                let found = search::scan(catalog, *source, &spec);
+                examined += found.examined;
+                pool.extend(found.candidates);
+            }
+            let plan = plan::plan(catalog, &pool, quantity_required);
+            search::rank(catalog, &mut pool, keep);
+            (pool, plan, examined, false)
+        }
+    };
+    let planned: f64 = plan.iter().map(|entry| entry.quantity_equivalent).sum();
+    // Efficiencies are not exact in binary: 30 × 0.7 covers 21 in full.
+    let quantity_planned =
+        if plan::is_covered(planned, quantity_required) { quantity_required } else { planned };
+    RequirementResult {
+        category: requirement.category,
+        quantity_required,
+        priority: requirement.priority,
+        needed_within_hours: requirement.needed_within_hours,
+        rule: rule_text(requirement, factor, query),
+        options,
+        plan,
+        quantity_planned,
+        coverage: if quantity_required > 0.0 { quantity_planned / quantity_required } else { 1.0 },
+        shortfall: (quantity_required - quantity_planned).max(0.0),
+        lines_examined,
+        search_cut,
+        provenance: requirement.provenance.clone(),
     }
 }
 
@@ -220,11 +262,7 @@ fn weighted_coverage<'a>(requirements: impl Iterator<Item = &'a RequirementResul
     }
 }
 
-fn rule_text(
-    requirement: &crate::domain::Requirement,
-    factor: f64,
-    query: &MatchQuery<'_>,
-) -> String {
+fn rule_text(requirement: &Requirement, factor: f64, query: &MatchQuery<'_>) -> String {
     let factor = if requirement.scales_with_severity { factor } else { 1.0 };
     let mut terms = format!("{}", requirement.base_quantity);
     if let Some(rate) = requirement.per_population {
@@ -253,9 +291,10 @@ pub struct ShortlistQuery {
 pub struct ShortlistResult {
     pub catalog_version: String,
     pub entries: Vec<Candidate>,
-    pub candidates_examined: usize,
-    /// Some search stopped at `CANDIDATES_EXAMINED_MAX` (see `RequirementResult`).
-    pub bound_reached: bool,
+    /// Stock lines evaluated.
+    pub lines_examined: usize,
+    /// The search stopped at `LINES_EXAMINED_MAX` (see `RequirementResult::search_cut`).
+    pub search_cut: bool,
     /// The weights every score was computed with (for the score parts).
     pub weights: Weights,
 }
@@ -266,7 +305,7 @@ pub fn shortlist(
     held: &dyn HeldStock,
     query: &ShortlistQuery,
 ) -> ShortlistResult {
-    shortlist_with(catalog, held, query, search::search)
+    shortlist_with(catalog, held, query, Method::Indexed)
 }
 
 /// The same answer as `shortlist`, by evaluating every stock line of the categories: the
@@ -276,42 +315,46 @@ pub fn shortlist_scan(
     held: &dyn HeldStock,
     query: &ShortlistQuery,
 ) -> ShortlistResult {
-    shortlist_with(catalog, held, query, search::scan)
+    shortlist_with(catalog, held, query, Method::Scan)
 }
-
-type SearchFn = fn(&Catalog, CategoryIdx, Option<f64>, &search::Spec<'_>) -> search::Found;
 
 fn shortlist_with(
     catalog: &Catalog,
     held: &dyn HeldStock,
     query: &ShortlistQuery,
-    search_fn: SearchFn,
+    method: Method,
 ) -> ShortlistResult {
-    let spec = search::Spec {
-        location: query.location,
+    let spec = Spec {
+        at: query.location.map(LatLon::unit_vector),
         window_hours: query.window_hours,
         quantity_required: query.quantity,
-        options: query.count,
         max_eta_hours: None,
         filters: &query.filters,
         weights: &query.weights,
         held,
     };
-    let mut entries = Vec::new();
-    let mut candidates_examined = 0;
-    let mut bound_reached = false;
-    for category in &query.categories {
-        let found = search_fn(catalog, *category, None, &spec);
-        candidates_examined += found.examined;
-        bound_reached |= found.bound_reached;
-        entries.extend(found.candidates);
-    }
+    let sources: Vec<Source> = query.categories.iter().map(|c| Source::primary(*c)).collect();
+    let (mut entries, lines_examined, search_cut) = match method {
+        Method::Indexed => {
+            let found = search::options(catalog, &sources, &spec, query.count);
+            (found.candidates, found.examined, found.cut)
+        }
+        Method::Scan => {
+            let (mut entries, mut examined) = (Vec::new(), 0);
+            for source in &sources {
+                let found = search::scan(catalog, *source, &spec);
+                examined += found.examined;
+                entries.extend(found.candidates);
+            }
+            (entries, examined, false)
+        }
+    };
     search::rank(catalog, &mut entries, query.count);
     ShortlistResult {
         catalog_version: catalog.version.clone(),
         entries,
-        candidates_examined,
-        bound_reached,
+        lines_examined,
+        search_cut,
         weights: query.weights,
     }
 }

@@ -1,8 +1,6 @@
 //! The score: an ordered, documented list of criteria, each a value in [0, 1] times a weight.
 //! Every ranked option carries its parts, and the parts add up to its score.
 
-use crate::domain::ZoneTier;
-
 /// The criteria, in the order their parts are reported and summed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Criterion {
@@ -104,19 +102,8 @@ pub fn arrival_value(eta_hours: f64, window_hours: f64) -> f64 {
     1.0 / (1.0 + eta_hours / window_hours)
 }
 
-pub fn zone_value(zone: ZoneTier, in_demonstration_base: bool) -> f64 {
-    let base = match zone {
-        ZoneTier::Core => 1.0,
-        ZoneTier::Key => 0.85,
-        ZoneTier::Support => 0.7,
-        ZoneTier::Outside => 0.4,
-    };
-    if in_demonstration_base {
-        (base + 0.15_f64).min(1.0)
-    } else {
-        base
-    }
-}
+/// The zone policy criterion; it lives in `domain` so the catalog's index can bound it.
+pub use crate::domain::zone_value;
 
 #[cfg(test)]
 mod tests {

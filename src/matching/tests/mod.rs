@@ -1,40 +1,42 @@
 //! Unit tests of the engine.
 //!
 //! - The indexed, pruned search returns exactly what a brute-force scan of every stock line
-//!   returns (same entries, same order), over many random queries.
+//!   returns, options and plans, over many random queries (`equivalence.rs`).
 //! - The sourcing plan is optimal for its objective (fewest lines, then earliest last arrival),
 //!   checked against exhaustive search on small random instances, and never takes more than a
 //!   line has.
+
+mod equivalence;
 
 use super::plan::plan;
 use super::search::Candidate;
 use super::*;
 use crate::catalog::Catalog;
-use crate::domain::{CategoryIdx, LatLon, StockLineIdx, SupplierIdx};
+use crate::domain::{CategoryIdx, StockLineIdx, SupplierIdx};
 
 /// A small deterministic generator for test inputs (xorshift64*).
-struct Rng(u64);
+pub(super) struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn unit(&mut self) -> f64 {
+    pub fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
 
 /// A generated (SYNTHETIC) registry big enough that every category is searched through its
-/// index rather than scanned whole (more than `SCAN_LINES_MAX` lines each on average).
-fn big_catalog() -> &'static Catalog {
+/// index rather than evaluated whole (more than `SMALL_CATEGORY_LINES_MAX` lines each).
+pub(super) fn big_catalog() -> &'static Catalog {
     static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
     CATALOG.get_or_init(|| {
         use crate::catalog::{CatalogSources, SourceFile, STOCK_LINES_FILE, SUPPLIERS_FILE};
@@ -44,7 +46,7 @@ fn big_catalog() -> &'static Catalog {
         })
         .expect("embedded taxonomy");
         let params =
-            crate::generator::Params { suppliers: 12_000, seed: 11, lines_per_supplier: 10 };
+            crate::generator::Params { suppliers: 20_000, seed: 11, lines_per_supplier: 10 };
         let (mut suppliers, mut lines) = (Vec::new(), Vec::new());
         crate::generator::generate(&base, &params, &mut suppliers, &mut lines).expect("generate");
         let file = |name: &str, bytes: Vec<u8>| SourceFile {
@@ -58,66 +60,13 @@ fn big_catalog() -> &'static Catalog {
         let catalog = Catalog::load(&sources).expect("generated registry loads");
         let searched = (0..catalog.categories.len())
             .filter(|i| {
-                catalog.category_index(CategoryIdx(*i as u32)).len() > search::SCAN_LINES_MAX
+                catalog.category_index(CategoryIdx(*i as u32)).len()
+                    > crate::catalog::SMALL_CATEGORY_LINES_MAX
             })
             .count();
         assert!(searched * 2 > catalog.categories.len(), "most categories go through the index");
         catalog
     })
-}
-
-#[test]
-fn indexed_search_equals_brute_force_scan() {
-    let catalog = big_catalog();
-    let mut rng = Rng(0x5EED);
-    let mut capped = 0;
-    for round in 0..300 {
-        let n_categories = 1 + rng.below(3);
-        let categories: Vec<CategoryIdx> = (0..n_categories)
-            .map(|_| CategoryIdx(rng.below(catalog.categories.len()) as u32))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        // Mostly in and around the cluster, sometimes anywhere in China.
-        let (lat, lon) = if rng.unit() < 0.8 {
-            (36.0 + 5.0 * rng.unit(), 113.5 + 6.5 * rng.unit())
-        } else {
-            (20.0 + 25.0 * rng.unit(), 85.0 + 40.0 * rng.unit())
-        };
-        let query = ShortlistQuery {
-            categories,
-            quantity: 1.0 + (rng.unit() * 100.0).floor(),
-            location: Some(LatLon::new(lat, lon).unwrap()),
-            window_hours: [2.0, 6.0, 12.0, 24.0, 72.0][rng.below(5)],
-            count: 1 + rng.below(30),
-            filters: Filters {
-                min_reliability: if rng.unit() < 0.3 { 0.9 } else { 0.0 },
-                ..Filters::default()
-            },
-            weights: if rng.unit() < 0.5 {
-                Weights::default()
-            } else {
-                Weights::normalised([
-                    rng.unit(),
-                    rng.unit(),
-                    rng.unit(),
-                    rng.unit(),
-                    rng.unit() + 0.01,
-                ])
-                .unwrap()
-            },
-        };
-        let indexed = shortlist(catalog, &NoHolds, &query);
-        if indexed.bound_reached {
-            // The bound on work per category was reached: by design the options are then the
-            // best among the nearest lines examined, not among all.
-            capped += 1;
-            continue;
-        }
-        let scanned = shortlist_scan(catalog, &NoHolds, &query);
-        assert_eq!(indexed.entries, scanned.entries, "round {round}: {query:?}");
-    }
-    assert!(capped < 60, "{capped} of 300 rounds hit the bound: the test compares too little");
 }
 
 /// The embedded catalog, for plan tests on hand-made candidates (of category 0).
@@ -206,37 +155,6 @@ fn substitutes_only_cover_what_the_required_category_cannot() {
         (entries[1].quantity, entries[1].quantity_equivalent, entries[1].substitute),
         (4.0, 2.0, true)
     );
-}
-
-#[test]
-fn indexed_match_offers_the_same_options_as_a_brute_force_scan() {
-    let catalog = big_catalog();
-    let mut rng = Rng(0xC0FFEE);
-    for round in 0..20 {
-        let scenario = &catalog.scenarios[rng.below(catalog.scenarios.len())];
-        let query = MatchQuery {
-            scenario,
-            severity: crate::domain::Severity::ALL[rng.below(4)],
-            location: LatLon::new(36.5 + 4.5 * rng.unit(), 113.5 + 6.0 * rng.unit()).unwrap(),
-            affected_population: (rng.below(2_000_000)) as f64,
-            affected_area_km2: (rng.below(2000)) as f64,
-            options_per_requirement: 1 + rng.below(10),
-            max_eta_hours: None,
-            filters: Filters::default(),
-            weights: Weights::default(),
-        };
-        let indexed = match_incident(catalog, &NoHolds, &query);
-        let scanned = match_incident_scan(catalog, &NoHolds, &query);
-        for (a, b) in indexed.stages.iter().zip(&scanned.stages) {
-            for (x, y) in a.requirements.iter().zip(&b.requirements) {
-                if x.bound_reached {
-                    continue;
-                }
-                assert_eq!(x.options, y.options, "round {round}, {}", scenario.id);
-                assert_eq!(x.quantity_required, y.quantity_required);
-            }
-        }
-    }
 }
 
 #[test]
