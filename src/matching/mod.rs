@@ -183,6 +183,7 @@ fn requirement_result(
         filters: &query.filters,
         weights: &query.weights,
         held,
+        lines_examined_max: LINES_EXAMINED_MAX,
     };
     let primary = Source::primary(requirement.category);
     let sources: Vec<Source> = std::iter::once(primary)
@@ -332,6 +333,7 @@ fn shortlist_with(
         filters: &query.filters,
         weights: &query.weights,
         held,
+        lines_examined_max: LINES_EXAMINED_MAX,
     };
     let sources: Vec<Source> = query.categories.iter().map(|c| Source::primary(*c)).collect();
     let (mut entries, lines_examined, search_cut) = match method {

@@ -32,7 +32,7 @@ use std::collections::{BinaryHeap, HashSet};
 use ordered_float::OrderedFloat;
 
 use super::plan::{fewest_then_earliest, size_key, SizeKey};
-use super::search::{evaluate, warm, Bounds, Found, Source, Spec, Walk, LINES_EXAMINED_MAX};
+use super::search::{evaluate, warm, Bounds, Found, Source, Spec, Walk};
 use super::PlanEntry;
 use crate::catalog::{Catalog, Node};
 use crate::domain::StockLineIdx;
@@ -44,7 +44,7 @@ const MARGIN: f64 = 1e-9;
 #[derive(Debug, Default)]
 pub(super) struct Work {
     pub examined: usize,
-    /// A walk stopped at `LINES_EXAMINED_MAX`: the plan is the best among the lines seen.
+    /// A walk stopped at its work bound (`Spec::lines_examined_max`): the plan is the best among the lines seen.
     pub cut: bool,
 }
 
@@ -174,7 +174,7 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
                 return HowMany::Lines { n: least, threshold, seen, visited };
             }
         }
-        if work.examined >= LINES_EXAMINED_MAX {
+        if work.examined >= spec.lines_examined_max {
             work.cut = true;
             return HowMany::All(seen);
         }
@@ -248,7 +248,7 @@ fn by_when(
                 }
             }
         }
-        if work.examined >= LINES_EXAMINED_MAX {
+        if work.examined >= spec.lines_examined_max {
             work.cut = true;
             return kept;
         }

@@ -121,6 +121,16 @@ mod tests {
     }
 
     #[test]
+    fn the_index_groups_lines_by_the_default_weights() {
+        // catalog::index groups lines by static score under these weights (a grouping choice,
+        // not a bound): it must follow the defaults.
+        let w = Weights::default();
+        let expected = [Criterion::Reliability, Criterion::Certification, Criterion::ZonePolicy]
+            .map(|criterion| w.get(criterion));
+        assert_eq!(crate::catalog::STATIC_SCORE_WEIGHTS, expected);
+    }
+
+    #[test]
     fn arrival_is_one_half_at_the_deadline_and_decreasing() {
         assert_eq!(arrival_value(0.0, 12.0), 1.0);
         assert_eq!(arrival_value(12.0, 12.0), 0.5);

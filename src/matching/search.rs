@@ -24,11 +24,12 @@ use crate::domain::{
     Transport, ZoneTier,
 };
 
-/// The most stock lines one walk evaluates: a bound on work per request whatever the
-/// registry's size. Far above what any query needs on a national registry (a category there
-/// has ~6,000 lines, and a walk evaluates a whole category at worst), so it only guards
-/// against registries beyond national scale. A walk that reaches it stops, answers with what
-/// it has, and says so (`Found::cut`, the response's `search_cut`, a counter in the service).
+/// The most stock lines one search evaluates (the options of a requirement or a shortlist;
+/// the plan of a requirement): a bound on work per request whatever the registry's size. Far
+/// above what any query needs on a national registry (a category there has ~6,000 lines, and
+/// a search evaluates at worst every line of its categories), so it only guards against
+/// registries beyond national scale. A search that reaches it stops, answers with what it has,
+/// and says so (`Found::cut`, the responses' `search_cut`, the `grpc::metrics` counter).
 pub const LINES_EXAMINED_MAX: usize = 1 << 18;
 
 /// Hard filters: a line that fails one is never an option.
@@ -105,6 +106,8 @@ pub(super) struct Spec<'a> {
     pub weights: &'a Weights,
     /// Stock promised elsewhere; what a line offers is its on-hand stock net of this.
     pub held: &'a dyn HeldStock,
+    /// The work bound of each walk (`LINES_EXAMINED_MAX`; smaller in tests).
+    pub lines_examined_max: usize,
 }
 
 /// One category searched, and what one of its units counts as (`None`: the category asked
@@ -519,7 +522,7 @@ pub(super) fn options(
         if top.last().is_some_and(|last| best < last) {
             break;
         }
-        if found.examined >= LINES_EXAMINED_MAX {
+        if found.examined >= spec.lines_examined_max {
             found.cut = true;
             break;
         }

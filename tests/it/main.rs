@@ -5,6 +5,7 @@
 mod catalog;
 mod crash;
 mod drill;
+mod engine;
 mod grpc;
 mod holds;
 mod holds_pg;

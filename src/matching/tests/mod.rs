@@ -240,3 +240,37 @@ fn the_last_tie_break_is_the_category_id_not_the_taxonomy_order() {
         assert_eq!(ids, vec![second.id.as_str(), first.id.as_str()]);
     }
 }
+
+#[test]
+fn a_search_stopped_at_its_work_bound_says_so() {
+    use super::plan_search::{self, Work};
+    use super::search::{options, Source, Spec};
+    let catalog = big_catalog();
+    let category = (0..catalog.categories.len() as u32)
+        .map(CategoryIdx)
+        .max_by_key(|c| catalog.category_lines(*c).len())
+        .unwrap();
+    let filters = Filters::default();
+    let weights = Weights::default();
+    let spec = |lines_examined_max| Spec {
+        at: Some(crate::domain::LatLon::new(39.6347, 118.1948).unwrap().unit_vector()),
+        window_hours: 72.0,
+        quantity_required: 5_000.0,
+        max_eta_hours: None,
+        filters: &filters,
+        weights: &weights,
+        held: &NoHolds,
+        lines_examined_max,
+    };
+    let sources = [Source::primary(category)];
+    let cut = options(catalog, &sources, &spec(40), 20);
+    assert!(cut.cut && cut.examined >= 40, "{} examined", cut.examined);
+    assert!(cut.examined < 40 + crate::catalog::LEAF_LINES_MAX);
+    let whole = options(catalog, &sources, &spec(LINES_EXAMINED_MAX), 20);
+    assert!(!whole.cut && whole.examined > cut.examined);
+
+    let (mut small, mut full) = (Work::default(), Work::default());
+    plan_search::plan(catalog, &spec(40), sources[0], &[], 5_000.0, &mut small);
+    plan_search::plan(catalog, &spec(LINES_EXAMINED_MAX), sources[0], &[], 5_000.0, &mut full);
+    assert!(small.cut && !full.cut && full.examined > small.examined);
+}
