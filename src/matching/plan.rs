@@ -102,6 +102,11 @@ pub(super) fn fewest_then_earliest(
             })
             .map_or(sorted.len(), |at| at + 1)
     };
+    if lines_needed == sorted.len() {
+        // Every line is needed (they cannot cover the quantity, or only all of them can):
+        // the last arrival is the latest, whatever the order.
+        return entries(catalog, sorted, required);
+    }
     // Top `lines_needed` by size among those arriving by `deadline`.
     let pick = |deadline: f64| -> Vec<&Candidate> {
         sorted.iter().filter(|c| c.eta_hours <= deadline).take(lines_needed).copied().collect()
@@ -116,11 +121,19 @@ pub(super) fn fewest_then_earliest(
     deadlines.dedup();
     let first_covering = deadlines.partition_point(|deadline| !covers(*deadline));
     let deadline = deadlines[first_covering.min(deadlines.len() - 1)];
-    let mut chosen = pick(deadline);
+    entries(catalog, pick(deadline), required)
+}
+
+/// The plan's entries for the lines chosen: earliest first, each taking what is still
+/// missing (in whole units, at most what the line has).
+pub(super) fn entries(
+    catalog: &Catalog,
+    mut chosen: Vec<&Candidate>,
+    required: f64,
+) -> Vec<PlanEntry> {
     chosen.sort_by_key(|c| {
         (OrderedFloat(c.eta_hours), c.supplier, catalog.category_id_rank(c.category))
     });
-
     let mut remaining = required;
     let mut entries = Vec::with_capacity(chosen.len());
     for candidate in chosen {

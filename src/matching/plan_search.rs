@@ -31,7 +31,7 @@ use std::collections::{BinaryHeap, HashSet};
 
 use ordered_float::OrderedFloat;
 
-use super::plan::{fewest_then_earliest, size_key, SizeKey};
+use super::plan::{entries, fewest_then_earliest, size_key, SizeKey};
 use super::search::{evaluate, warm, Bounds, Found, Source, Spec, Walk};
 use super::PlanEntry;
 use crate::catalog::{Catalog, Node};
@@ -84,9 +84,15 @@ fn cover(
             fewest_then_earliest(catalog, &refs, required)
         }
         HowMany::Lines { n, threshold, seen, visited } => {
-            let kept = by_when(&bounds, required, n, threshold, seen, &visited, work);
-            let refs: Vec<_> = kept.iter().collect();
-            fewest_then_earliest(catalog, &refs, required)
+            match by_when(&bounds, required, n, threshold, seen, &visited, work) {
+                ByWhen::Chosen(kept, chosen) => {
+                    entries(catalog, chosen.iter().map(|i| &kept[*i]).collect(), required)
+                }
+                ByWhen::Kept(kept) => {
+                    let refs: Vec<_> = kept.iter().collect();
+                    fewest_then_earliest(catalog, &refs, required)
+                }
+            }
         }
     }
 }
@@ -109,9 +115,10 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
     let mut pending: BinaryHeap<OrderedFloat<f64>> = BinaryHeap::new();
     let mut certain: Vec<f64> = Vec::new();
     let mut certain_sum = 0.0;
-    // Pending values when the last check of `least` lines ran: the check is repeated only
-    // once enough new lines came in (it pops `extra` values each time).
+    // Pending values when the last check of `least` lines ran: the check (linear in the
+    // pending values) is repeated only once `least` changed or they grew by a quarter.
     let mut checked_at: Option<(usize, usize)> = None;
+    let mut scratch: Vec<f64> = Vec::new();
     fn take(
         candidate: Option<super::Candidate>,
         seen: &mut Vec<super::Candidate>,
@@ -161,13 +168,24 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
         let least = certain.len() + ((rest / next) * (1.0 - MARGIN)).ceil().max(1.0) as usize;
         let extra = least - certain.len();
         let worth_checking = checked_at.is_none_or(|(pending_then, least_then)| {
-            least < least_then || pending.len() > pending_then + extra / 8
+            least != least_then || pending.len() > pending_then + pending_then / 4
         });
-        if pending.len() >= extra && worth_checking {
+        // Even `extra` copies of the largest pending value cannot reach it: no need to look.
+        let reachable = pending
+            .peek()
+            .is_some_and(|largest| certain_sum + extra as f64 * largest.0 >= required);
+        if pending.len() >= extra && worth_checking && reachable {
             checked_at = Some((pending.len(), least));
-            let top: Vec<OrderedFloat<f64>> = (0..extra).filter_map(|_| pending.pop()).collect();
-            let sum = top.iter().fold(certain_sum, |sum, v| sum + v.0);
-            pending.extend(top);
+            // The `extra` largest pending values, summed after the certain ones in the plan's
+            // order (largest first), as the plan sums.
+            scratch.clear();
+            scratch.extend(pending.iter().map(|value| value.0));
+            if extra < scratch.len() {
+                scratch.select_nth_unstable_by(extra - 1, |a, b| b.total_cmp(a));
+                scratch.truncate(extra);
+            }
+            scratch.sort_unstable_by(|a, b| b.total_cmp(a));
+            let sum = scratch.iter().fold(certain_sum, |sum, v| sum + v);
             if sum >= required {
                 let largest_others = certain_sum + (extra - 1) as f64 * next;
                 let threshold = required - largest_others - MARGIN * required;
@@ -194,8 +212,18 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
     }
 }
 
+/// What walk 2 found.
+enum ByWhen {
+    /// The lines kept, and (indexes into them) the n largest arriving by d*: the plan's
+    /// `pick(d*)` exactly, since every line that can be in it was taken by d*.
+    Chosen(Vec<super::Candidate>, Vec<usize>),
+    /// The walk was cut (or, against the certificate, no d covered): the lines kept, for
+    /// `fewest_then_earliest` to choose among.
+    Kept(Vec<super::Candidate>),
+}
+
 /// Walk 2: the on-time lines of at least `threshold`, earliest first, until the `n` largest
-/// of those arriving by some time d cover `required`. Returns the lines kept.
+/// of those arriving by some time d cover `required`.
 fn by_when(
     bounds: &Bounds<'_>,
     required: f64,
@@ -204,7 +232,7 @@ fn by_when(
     seen: Vec<super::Candidate>,
     visited: &HashSet<(usize, u32)>,
     work: &mut Work,
-) -> Vec<super::Candidate> {
+) -> ByWhen {
     let (catalog, spec, sources) = (bounds.catalog, bounds.spec, bounds.sources);
     let mut kept: Vec<super::Candidate> =
         seen.into_iter().filter(|c| c.equivalent() >= threshold).collect();
@@ -244,16 +272,17 @@ fn by_when(
                 chosen.sort_unstable();
                 let sum = chosen.iter().fold(0.0, |sum, (_, i)| sum + kept[*i].equivalent());
                 if sum >= required {
-                    return kept;
+                    let chosen = chosen.into_iter().map(|(_, i)| i).collect();
+                    return ByWhen::Chosen(kept, chosen);
                 }
             }
         }
         if work.examined >= spec.lines_examined_max {
             work.cut = true;
-            return kept;
+            return ByWhen::Kept(kept);
         }
         let Some((source, lines, node)) = walk.next_leaf(bounds, &bound) else {
-            return kept;
+            return ByWhen::Kept(kept);
         };
         if visited.contains(&(source, node)) {
             continue;
