@@ -6,16 +6,19 @@
 //! files) → `matching` (the pure engine) → `grpc` (the only module that knows tonic/prost) →
 //! `cli` (subcommands). `holds` keeps durable stock holds (SQLite or PostgreSQL) and hands the
 //! engine a snapshot of held stock; `generator` makes synthetic registries; `error` is the one
-//! request error type.
+//! request error type; `exec` runs engine work on its own threads behind a deadline-aware
+//! admission queue; `metrics` exposes counters to Prometheus.
 
 pub mod catalog;
 pub mod cli;
 pub mod domain;
 pub mod drill;
 pub mod error;
+pub mod exec;
 pub mod generator;
 pub mod grpc;
 pub mod holds;
 pub mod matching;
+pub mod metrics;
 
 pub use error::{Error, FieldViolation};

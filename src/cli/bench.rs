@@ -9,6 +9,7 @@
 //!   the on-hand of the lines it uses to the maximum first, so stock never runs out.
 //! - `bench drill`: a generated N-incident drill against N independent Match calls for the same
 //!   incidents, in process, same catalog, same run.
+//! - `bench overload`: callers with a deadline against a running server (`cli/overload.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ pub enum BenchCommand {
     },
     /// A generated N-incident drill against N independent Match calls, in process, same run.
     Drill(DrillBenchArgs),
+    /// N callers with a deadline against a running server: goodput, rejections, deadline
+    /// misses, health latency alongside, server memory.
+    Overload(super::overload::OverloadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +119,7 @@ pub fn run(command: BenchCommand) -> ExitCode {
             inproc(registry.as_deref(), &category, seconds, json)
         }
         BenchCommand::Drill(args) => drill_bench(&args),
+        BenchCommand::Overload(args) => super::overload::run(&args),
     }
 }
 

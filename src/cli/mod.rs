@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod drill;
 mod hold;
+mod overload;
 mod remote;
 
 use std::net::SocketAddr;
@@ -41,6 +42,8 @@ pub enum Command {
         store: crate::holds::StoreUrl,
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        engine: overload::EngineArgs,
     },
     /// Load the catalog and report every problem with file, line and reason.
     Check {
@@ -124,7 +127,7 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, data } => serve(listen, &store, &data),
+        Command::Serve { listen, store, data, engine } => serve(listen, &store, &data, &engine),
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
             command:
@@ -148,7 +151,12 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) -> ExitCode {
+fn serve(
+    listen: SocketAddr,
+    store: &crate::holds::StoreUrl,
+    data: &DataArgs,
+    engine: &overload::EngineArgs,
+) -> ExitCode {
     let mut problems = Problems::default();
     let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
@@ -170,7 +178,12 @@ fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) ->
             .await
             .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(catalog, holds, listener, Default::default(), shutdown_signal()).await
+        let options = crate::grpc::ServerOptions {
+            engine: engine.engine_config(),
+            metrics_addr: engine.metrics,
+            ..Default::default()
+        };
+        crate::grpc::serve(catalog, holds, listener, options, shutdown_signal()).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
 //! The gRPC layer: generated types, service implementations, conversions and the server. The
 //! only module that knows tonic and prost; generated types never leave it.
 
+mod admission;
+mod call_layer;
 mod catalog_service;
 pub mod client;
 pub mod convert;
@@ -8,6 +10,7 @@ pub mod drill_convert;
 mod drill_service;
 mod hold_service;
 mod match_service;
+pub mod overload_bench;
 mod server;
 mod status;
 

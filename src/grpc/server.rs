@@ -1,6 +1,6 @@
 //! The server: equipmatch's services (catalog, match, holds) plus the standard health service (SERVING once the
 //! catalog is loaded) and server reflection (v1 and v1alpha), on a TCP listener, until a
-//! shutdown signal.
+//! shutdown signal. Engine work runs on the `exec` pool; `--metrics` serves `/metrics`.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,6 +13,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use super::call_layer::CallLayer;
 use super::catalog_service::CatalogApi;
 use super::drill_service::{DrillApi, DRILL_REQUEST_BYTES_MAX};
 use super::hold_service::HoldApi;
@@ -23,7 +24,9 @@ use super::pb::drill_service_server::DrillServiceServer;
 use super::pb::hold_service_server::HoldServiceServer;
 use super::pb::match_service_server::MatchServiceServer;
 use crate::catalog::Catalog;
+use crate::exec::{Engine, EngineConfig};
 use crate::holds::HoldStore;
+use crate::metrics::Metrics;
 
 /// Limits of the transport.
 #[derive(Debug, Clone, Copy)]
@@ -35,6 +38,10 @@ pub struct ServerOptions {
     /// Calls in flight per connection; past about 64 only the tail latency grows
     /// (performance-facts), so the excess waits instead of piling up work.
     pub concurrency_per_connection: usize,
+    /// The engine pool: threads, queue, priorities.
+    pub engine: EngineConfig,
+    /// Where to serve `/metrics` (off when None).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for ServerOptions {
@@ -43,6 +50,8 @@ impl Default for ServerOptions {
             request_bytes_max: 256 * 1024,
             response_bytes_max: 32 * 1024 * 1024,
             concurrency_per_connection: 64,
+            engine: EngineConfig::default(),
+            metrics_addr: None,
         }
     }
 }
@@ -55,6 +64,31 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let metrics_listener = match options.metrics_addr {
+        Some(addr) => Some(crate::metrics::bind(addr).await?),
+        None => None,
+    };
+    serve_with(catalog, holds, listener, metrics_listener, options, shutdown).await
+}
+
+async fn serve_with(
+    catalog: Arc<Catalog>,
+    holds: Arc<dyn HoldStore>,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let engine = Arc::new(Engine::start(options.engine)?);
+    let metrics = Arc::new(Metrics::new(&catalog, engine.clone())?);
+    let (metrics_stop, metrics_stopped) = oneshot::channel::<()>();
+    if let Some(listener) = metrics_listener {
+        tracing::info!(addr = %listener.local_addr()?, "metrics at /metrics");
+        let stopped = async {
+            let _ = metrics_stopped.await;
+        };
+        tokio::spawn(crate::metrics::serve_http(listener, metrics.clone(), stopped));
+    }
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -64,10 +98,13 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    let match_service =
-        MatchServiceServer::new(MatchApi { catalog: catalog.clone(), holds: holds.clone() })
-            .max_decoding_message_size(options.request_bytes_max)
-            .max_encoding_message_size(options.response_bytes_max);
+    let match_service = MatchServiceServer::new(MatchApi {
+        catalog: catalog.clone(),
+        holds: holds.clone(),
+        engine: engine.clone(),
+    })
+    .max_decoding_message_size(options.request_bytes_max)
+    .max_encoding_message_size(options.response_bytes_max);
     let catalog_service = CatalogServiceServer::new(CatalogApi { catalog: catalog.clone() })
         .max_decoding_message_size(options.request_bytes_max)
         .max_encoding_message_size(options.response_bytes_max);
@@ -77,7 +114,7 @@ pub async fn serve(
             .max_encoding_message_size(options.response_bytes_max);
 
     // A drill request carries a whole drill file: its own, larger request limit.
-    let drill_service = DrillServiceServer::new(DrillApi::new(catalog.clone()))
+    let drill_service = DrillServiceServer::new(DrillApi::new(catalog.clone(), engine.clone()))
         .max_decoding_message_size(DRILL_REQUEST_BYTES_MAX)
         .max_encoding_message_size(options.response_bytes_max);
 
@@ -97,10 +134,13 @@ pub async fn serve(
         categories = counts.categories,
         suppliers = counts.suppliers,
         stock_lines = counts.stock_lines,
+        engine_threads = options.engine.dispatch_threads(),
+        engine_queue = options.engine.queue_max,
         "serving"
     );
     Server::builder()
         .concurrency_limit_per_connection(options.concurrency_per_connection)
+        .layer(CallLayer::new(metrics))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -115,6 +155,8 @@ pub async fn serve(
             shutdown,
         )
         .await?;
+    engine.shutdown();
+    let _ = metrics_stop.send(());
     // Commands whose callers left at their deadline still finish before the process ends.
     holds.flush().await;
     tracing::info!("stopped");
@@ -124,6 +166,8 @@ pub async fn serve(
 /// A server running in the background (tests, benchmarks): its address and a way to stop it.
 pub struct ServerHandle {
     pub local_addr: SocketAddr,
+    /// Where `/metrics` is served, when `ServerOptions::metrics_addr` asked for it.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     join: JoinHandle<Result<(), Box<dyn std::error::Error + Send + Sync>>>,
 }
@@ -138,11 +182,20 @@ impl ServerHandle {
     ) -> std::io::Result<ServerHandle> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
+        let metrics_listener = match options.metrics_addr {
+            Some(addr) => Some(crate::metrics::bind(addr).await?),
+            None => None,
+        };
+        let metrics_addr = match &metrics_listener {
+            Some(listener) => Some(listener.local_addr()?),
+            None => None,
+        };
         let (tx, rx) = oneshot::channel::<()>();
-        let join = tokio::spawn(serve(catalog, holds, listener, options, async {
-            let _ = rx.await;
-        }));
-        Ok(ServerHandle { local_addr, shutdown: Some(tx), join })
+        let join =
+            tokio::spawn(serve_with(catalog, holds, listener, metrics_listener, options, async {
+                let _ = rx.await;
+            }));
+        Ok(ServerHandle { local_addr, metrics_addr, shutdown: Some(tx), join })
     }
 
     pub fn url(&self) -> String {
