@@ -238,8 +238,9 @@ impl From<Refused> for Error {
 pub trait Task: Send + 'static {
     /// True when nobody waits for the result any more (checked just before the job starts).
     fn abandoned(&self) -> bool;
-    /// Does the work on a pool thread; catches its own panics to tell its caller.
-    fn run(self: Box<Self>, queue_wait: Duration) -> Ran;
+    /// Does the work on a pool thread; catches its own panics to tell its caller, and calls
+    /// `started.end` just before it answers (so the counters agree with what the caller saw).
+    fn run(self: Box<Self>, started: &Started<'_>);
     /// Called instead of `run` when the job is dropped before it starts.
     fn dropped(self: Box<Self>, why: Dropped);
 }
@@ -249,6 +250,29 @@ pub trait Task: Send + 'static {
 pub enum Ran {
     Completed,
     Panicked,
+}
+
+/// A job's start, as its task sees it: how long it waited, and the hook that records its end.
+pub struct Started<'a> {
+    queue_wait: Duration,
+    started: Instant,
+    ended: std::cell::Cell<bool>,
+    record: &'a dyn Fn(Ran, Duration),
+}
+
+impl Started<'_> {
+    pub fn queue_wait(&self) -> Duration {
+        self.queue_wait
+    }
+
+    /// Records the end of the run (counters, busy time, the estimate); once.
+    pub fn end(&self, ran: Ran) -> Duration {
+        let run_time = self.started.elapsed();
+        if !self.ended.replace(true) {
+            (self.record)(ran, run_time);
+        }
+        run_time
+    }
 }
 
 /// A finished call: its value and where its time went.
@@ -669,27 +693,36 @@ fn run_one(shared: &Shared, state: &LaneState, job: Queued) {
         job.task.dropped(why);
         return;
     }
-    let stats = shared.stats(job.work);
-    let queue_wait = now.saturating_duration_since(job.enqueued);
-    let started = Instant::now();
     let work = job.work;
+    let stats = shared.stats(work);
+    let queue_wait = now.saturating_duration_since(job.enqueued);
+    let record = |ran: Ran, run_time: Duration| {
+        state.busy_ns.fetch_add(run_time.as_nanos() as u64, Ordering::Relaxed);
+        stats.queue_wait_ns.fetch_add(queue_wait.as_nanos() as u64, Ordering::Relaxed);
+        stats.run_ns.fetch_add(run_time.as_nanos() as u64, Ordering::Relaxed);
+        match ran {
+            Ran::Completed => {
+                stats.completed.fetch_add(1, Ordering::Relaxed);
+                shared.observe(work, run_time);
+            }
+            Ran::Panicked => {
+                stats.panicked.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    };
+    let started = Started {
+        queue_wait,
+        started: Instant::now(),
+        ended: std::cell::Cell::new(false),
+        record: &record,
+    };
     let task = job.task;
     // Tasks catch their own panics to answer their caller; this is the backstop that keeps the
     // worker alive whatever a task does.
-    let ran = catch_unwind(AssertUnwindSafe(move || task.run(queue_wait))).unwrap_or(Ran::Panicked);
-    let run_time = started.elapsed();
-    state.busy_ns.fetch_add(run_time.as_nanos() as u64, Ordering::Relaxed);
-    stats.queue_wait_ns.fetch_add(queue_wait.as_nanos() as u64, Ordering::Relaxed);
-    stats.run_ns.fetch_add(run_time.as_nanos() as u64, Ordering::Relaxed);
-    match ran {
-        Ran::Completed => {
-            stats.completed.fetch_add(1, Ordering::Relaxed);
-            shared.observe(work, run_time);
-        }
-        Ran::Panicked => {
-            stats.panicked.fetch_add(1, Ordering::Relaxed);
-        }
+    if catch_unwind(AssertUnwindSafe(|| task.run(&started))).is_err() {
+        started.end(Ran::Panicked);
     }
+    started.end(Ran::Completed); // a no-op when the task recorded its end itself
 }
 
 /// Lowers the calling thread's scheduling priority (Linux: `setpriority` on the thread id,
@@ -724,20 +757,19 @@ where
         self.reply.is_closed()
     }
 
-    fn run(self: Box<Self>, queue_wait: Duration) -> Ran {
+    fn run(self: Box<Self>, started: &Started<'_>) {
         let CallTask { work, f, reply } = *self;
-        let started = Instant::now();
         match catch_unwind(AssertUnwindSafe(f)) {
             Ok(value) => {
-                let run_time = started.elapsed();
+                let run_time = started.end(Ran::Completed);
+                let queue_wait = started.queue_wait();
                 let _ = reply.send(Ok(Done { value, queue_wait, run_time }));
-                Ran::Completed
             }
             Err(payload) => {
                 let message = panic_message(&*payload);
                 tracing::error!(work = work.name(), panic = %message, "engine work panicked");
+                started.end(Ran::Panicked);
                 let _ = reply.send(Err(Refused::Panicked { work, message }));
-                Ran::Panicked
             }
         }
     }

@@ -17,7 +17,7 @@ use super::{admission, convert, drill_convert, pb};
 use crate::catalog::Catalog;
 use crate::drill;
 use crate::error::Error;
-use crate::exec::{self, Dropped, Engine, Ran, Refused, Task, Work};
+use crate::exec::{self, Dropped, Engine, Ran, Refused, Started, Task, Work};
 use crate::holds::Caller;
 
 /// Events buffered per stream: a slow reader delays the drill's progress, not memory.
@@ -133,20 +133,20 @@ impl Task for DrillJob {
         self.tx.is_closed()
     }
 
-    fn run(self: Box<Self>, queue_wait: Duration) -> Ran {
-        let started = Instant::now();
+    fn run(self: Box<Self>, started: &Started<'_>) {
+        let queue_wait = Some(started.queue_wait());
         match catch_unwind(AssertUnwindSafe(|| self.execute())) {
             Ok(code) => {
-                self.log(code, Some(queue_wait), Some(started.elapsed()));
-                Ran::Completed
+                let run_time = started.end(Ran::Completed);
+                self.log(code, queue_wait, Some(run_time));
             }
             Err(payload) => {
                 let message = exec::panic_message(&*payload);
                 tracing::error!(method = "RunDrill", drill = %self.drill.id, panic = %message, "engine work panicked");
+                let run_time = started.end(Ran::Panicked);
                 let error = Error::from(Refused::Panicked { work: Work::Drill, message });
                 let _ = self.tx.blocking_send(Err(Status::from(error)));
-                self.log("INTERNAL", Some(queue_wait), Some(started.elapsed()));
-                Ran::Panicked
+                self.log("INTERNAL", queue_wait, Some(run_time));
             }
         }
     }

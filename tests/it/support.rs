@@ -78,17 +78,28 @@ impl TestServer {
         store: Arc<dyn HoldStore>,
         dir: Option<tempfile::TempDir>,
     ) -> TestServer {
-        let handle = ServerHandle::start(
-            catalog,
-            store.clone(),
-            "127.0.0.1:0".parse().unwrap(),
-            ServerOptions::default(),
-        )
-        .await
-        .expect("server binds 127.0.0.1:0");
+        TestServer::start_with_options(catalog, store, dir, ServerOptions::default()).await
+    }
+
+    /// The server with its own options (engine pool, metrics listener).
+    pub async fn start_with_options(
+        catalog: Arc<Catalog>,
+        store: Arc<dyn HoldStore>,
+        dir: Option<tempfile::TempDir>,
+        options: ServerOptions,
+    ) -> TestServer {
+        let handle =
+            ServerHandle::start(catalog, store.clone(), "127.0.0.1:0".parse().unwrap(), options)
+                .await
+                .expect("server binds 127.0.0.1:0");
         let channel =
             equipmatch::grpc::client::connect(&handle.url()).await.expect("client connects");
         TestServer { url: handle.url(), handle: Some(handle), channel, store, _dir: dir }
+    }
+
+    /// Where the server serves `/metrics`, when started with `metrics_addr`.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.handle.as_ref().and_then(|handle| handle.metrics_addr)
     }
 
     pub fn holds(&self) -> HoldServiceClient<Channel> {
