@@ -49,9 +49,9 @@ pub enum Error {
     #[error("{0}")]
     ResourceExhausted(String),
     /// The engine's queue is full or cannot meet the caller's deadline: retry after the delay
-    /// (google.rpc.RetryInfo).
+    /// (google.rpc.RetryInfo; `reason` goes into google.rpc.ErrorInfo).
     #[error("{message}")]
-    Overloaded { message: String, retry_after: std::time::Duration },
+    Overloaded { message: String, reason: &'static str, retry_after: std::time::Duration },
     /// The request is valid but asks for more than a fixed limit allows (a drill whose network
     /// would exceed `NODES_MAX`); retrying does not help (google.rpc.QuotaFailure).
     #[error("{subject}: {description}")]

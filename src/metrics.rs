@@ -11,8 +11,8 @@
 //!
 //! - `grpc_calls_total{service,method,code}`, `grpc_call_duration_seconds{service,method}`;
 //! - `engine_admitted_total{work}`, `engine_rejected_total{work,reason}` (queue_full,
-//!   deadline), `engine_dropped_total{work,reason}` (deadline_passed, caller_gone,
-//!   shutting_down: queued work never run), `engine_completed_total{work}`,
+//!   deadline), `engine_dropped_total{work,reason}` (deadline_passed, deadline_unreachable,
+//!   caller_gone, shutting_down: queued work never run), `engine_completed_total{work}`,
 //!   `engine_panics_total{work}`, `engine_queue_wait_seconds_total{work}`,
 //!   `engine_run_seconds_total{work}`, `engine_service_time_estimate_seconds{work}`;
 //! - `engine_queue_depth{lane}`, `engine_running{lane}`, `engine_threads{lane}`,

@@ -171,9 +171,16 @@ fn print_phase(r: &PhaseReport, ratio: f64) {
         r.rejected_with_retry_info
     );
     println!(
-        "    failures    deadline {}  UNAVAILABLE {}  UNKNOWN {}  INTERNAL {}  other {}  GOAWAY {}",
-        r.deadline_misses, r.unavailable, r.unknown, r.internal, r.other_errors, r.goaway
+        "    dropped     {} admitted but dropped before they started (answered RESOURCE_EXHAUSTED near the deadline)",
+        r.dropped_before_start
     );
+    println!(
+        "    failures    deadline {}  UNAVAILABLE {}  UNKNOWN {}  INTERNAL {}  RESOURCE_EXHAUSTED without RetryInfo {}  other {}  GOAWAY {}",
+        r.deadline_misses, r.unavailable, r.unknown, r.internal, r.exhausted_without_retry_info, r.other_errors, r.goaway
+    );
+    for (message, n) in &r.failure_messages {
+        println!("      {n:>6} × {message}");
+    }
     println!(
         "    health      p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  ({} checks, {} timed out, {} failed)",
         r.health.p50_ms, r.health.p99_ms, r.health.max_ms, r.health.n, r.health_timeouts, r.health_errors

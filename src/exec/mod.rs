@@ -20,8 +20,9 @@
 //! `ADMISSION_BUDGET_SHARE` of the time left to its deadline. The estimates are per kind of work,
 //! an exponentially weighted mean of recent run times. A refusal carries a retry delay.
 //!
-//! Before a job starts, a worker drops it if its deadline has passed or its caller has gone away
-//! (`Task::abandoned`, e.g. the reply channel is closed); both are counted. A job either runs
+//! Before a job starts, a worker drops it if its deadline has passed, if less time is left than
+//! its estimated run time (it would finish for nobody), or if its caller has gone away
+//! (`Task::abandoned`, e.g. the reply channel is closed); each is counted. A job either runs
 //! whole or not at all: engine work is a pure read of an immutable catalog and a held-stock
 //! snapshot, so nothing is half-done. A panic inside a job is caught on its worker and reported
 //! to that job's caller only; the worker goes on.
@@ -64,8 +65,18 @@ pub const ADMISSION_BUDGET_SHARE: f64 = 0.8;
 /// Bounds of the retry delay a refusal suggests.
 pub const RETRY_AFTER_MIN: Duration = Duration::from_millis(10);
 pub const RETRY_AFTER_MAX: Duration = Duration::from_secs(30);
+/// Why an `Error::Overloaded` came (google.rpc.ErrorInfo's reason): refused at admission
+/// because the lane is full or the deadline cannot be met, or admitted and dropped before it
+/// started (its answer comes late, near the deadline).
+pub const REASON_QUEUE_FULL: &str = "ENGINE_QUEUE_FULL";
+pub const REASON_DEADLINE_UNREACHABLE: &str = "ENGINE_DEADLINE_UNREACHABLE";
+pub const REASON_DROPPED: &str = "ENGINE_DROPPED_BEFORE_START";
 /// Weight of a new run time in the running estimate of a kind of work.
 const ESTIMATE_WEIGHT: f64 = 0.2;
+/// Weight of one admission decision in the recent refused share (≈ the last 50 decisions).
+const REFUSED_SHARE_WEIGHT: f64 = 0.02;
+/// The most the refused share stretches a retry delay.
+const RETRY_STRETCH_MAX: f64 = 20.0;
 
 /// A kind of engine work: it names the lane and keeps its own cost estimate and counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,7 +132,7 @@ impl Lane {
 }
 
 /// Sizes and priorities of the pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineConfig {
     /// Dispatch threads; 0 = the cores this process may run on.
     pub threads: usize,
@@ -133,6 +144,9 @@ pub struct EngineConfig {
     /// nice value needs no privilege.
     pub dispatch_nice: i32,
     pub drill_nice: i32,
+    /// The share of the time left to a deadline that a job's expected finish may use
+    /// (`ADMISSION_BUDGET_SHARE` by default).
+    pub budget_share: f64,
 }
 
 impl Default for EngineConfig {
@@ -143,6 +157,7 @@ impl Default for EngineConfig {
             drill_threads: DRILL_THREADS_DEFAULT,
             dispatch_nice: DISPATCH_NICE_DEFAULT,
             drill_nice: DRILL_NICE_DEFAULT,
+            budget_share: ADMISSION_BUDGET_SHARE,
         }
     }
 }
@@ -176,17 +191,25 @@ pub enum Refused {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dropped {
     DeadlinePassed,
+    /// Its deadline had not passed, but less time was left than the job's estimated run time:
+    /// started, it would most likely have finished for nobody.
+    DeadlineUnreachable,
     CallerGone,
     ShuttingDown,
 }
 
 impl Dropped {
-    pub const ALL: [Dropped; 3] =
-        [Dropped::DeadlinePassed, Dropped::CallerGone, Dropped::ShuttingDown];
+    pub const ALL: [Dropped; 4] = [
+        Dropped::DeadlinePassed,
+        Dropped::DeadlineUnreachable,
+        Dropped::CallerGone,
+        Dropped::ShuttingDown,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Dropped::DeadlinePassed => "deadline_passed",
+            Dropped::DeadlineUnreachable => "deadline_unreachable",
             Dropped::CallerGone => "caller_gone",
             Dropped::ShuttingDown => "shutting_down",
         }
@@ -205,6 +228,7 @@ impl From<Refused> for Error {
                     "the engine is busy: {capacity} {} jobs are queued or running; retry later",
                     work.lane().name()
                 ),
+                reason: REASON_QUEUE_FULL,
                 retry_after,
             },
             Refused::DeadlineUnreachable { work, expected, budget, retry_after } => {
@@ -216,6 +240,7 @@ impl From<Refused> for Error {
                         expected.as_millis(),
                         budget.as_millis()
                     ),
+                    reason: REASON_DEADLINE_UNREACHABLE,
                     retry_after,
                 }
             }
@@ -224,6 +249,7 @@ impl From<Refused> for Error {
             }
             Refused::Dropped { work, why } => Error::Overloaded {
                 message: format!("{} was not run: {}", work.name(), why.name().replace('_', " ")),
+                reason: REASON_DROPPED,
                 retry_after: RETRY_AFTER_MIN,
             },
             Refused::Panicked { work, message } => Error::Internal(format!(
@@ -289,7 +315,7 @@ struct WorkStats {
     admitted: AtomicU64,
     rejected_full: AtomicU64,
     rejected_deadline: AtomicU64,
-    dropped: [AtomicU64; 3],
+    dropped: [AtomicU64; 4],
     completed: AtomicU64,
     panicked: AtomicU64,
     queue_wait_ns: AtomicU64,
@@ -305,7 +331,7 @@ pub struct WorkSnapshot {
     pub rejected_queue_full: u64,
     pub rejected_deadline: u64,
     /// Indexed like `Dropped::ALL`.
-    pub dropped: [u64; 3],
+    pub dropped: [u64; 4],
     pub completed: u64,
     pub panicked: u64,
     pub queue_wait: Duration,
@@ -337,6 +363,9 @@ struct Queued {
     enqueued: Instant,
     deadline: Option<Instant>,
     estimate_ns: u64,
+    /// Starts this job had to wait for when admitted (the jobs ahead, plus one for a thread to
+    /// come free); None when a thread was free.
+    positions: Option<usize>,
 }
 
 struct Running {
@@ -352,6 +381,13 @@ struct QueueState {
     /// One slot per worker of the lane.
     running: Vec<Option<Running>>,
     shutdown: bool,
+    /// Learned wall time per start when the lane is backlogged (ns; 0 until measured): a
+    /// queued job's wait divided by the starts it waited for. It covers what run-time
+    /// estimates miss — preemption by the runtime and other processes, gaps between jobs, jobs
+    /// dropped unrun.
+    start_interval_ns: f64,
+    /// Recent share of submissions refused (0–1), which stretches the retry delay.
+    refused_share: f64,
 }
 
 impl QueueState {
@@ -359,12 +395,14 @@ impl QueueState {
         self.running.iter().filter(|r| r.is_some()).count()
     }
 
-    /// The expected wait before a job admitted now would start.
+    /// The expected wait before a job admitted now would start: the larger of the estimated
+    /// costs ahead (spread over the threads) and the learned time per start.
     fn expected_wait(&self, now: Instant) -> Duration {
         let threads = self.running.len().max(1);
         if self.jobs.len() + self.busy() < threads {
             return Duration::ZERO;
         }
+        let learned = self.start_interval_ns * (self.jobs.len() + 1) as f64;
         let running_ns: u64 = self
             .running
             .iter()
@@ -376,7 +414,31 @@ impl QueueState {
                 )
             })
             .sum();
-        Duration::from_nanos((self.queued_ns + running_ns) / threads as u64)
+        let costs = (self.queued_ns + running_ns) / threads as u64;
+        Duration::from_nanos(costs.max(learned as u64))
+    }
+
+    /// The positions a job admitted now waits for (see `Queued::positions`).
+    fn positions(&self) -> Option<usize> {
+        (self.jobs.len() + self.busy() >= self.running.len()).then_some(self.jobs.len() + 1)
+    }
+
+    /// Learns from a job leaving the queue after `waited`.
+    fn observe_start(&mut self, positions: Option<usize>, waited: Duration) {
+        if let Some(positions) = positions {
+            let sample = waited.as_nanos() as f64 / positions as f64;
+            self.start_interval_ns = if self.start_interval_ns == 0.0 {
+                sample
+            } else {
+                self.start_interval_ns + ESTIMATE_WEIGHT * (sample - self.start_interval_ns)
+            };
+        }
+    }
+
+    /// Notes one admission decision.
+    fn observe_verdict(&mut self, refused: bool) {
+        self.refused_share +=
+            REFUSED_SHARE_WEIGHT * (f64::from(u8::from(refused)) - self.refused_share);
     }
 
     /// Takes out every queued job whose deadline has passed or whose caller has gone.
@@ -410,6 +472,7 @@ struct LaneState {
     threads: usize,
     queue_max: usize,
     nice: i32,
+    budget_share: f64,
     busy_ns: AtomicU64,
 }
 
@@ -485,6 +548,7 @@ impl Engine {
             threads,
             queue_max: queue_max.min(QUEUE_JOBS_MAX),
             nice,
+            budget_share: config.budget_share.clamp(0.05, 1.0),
             busy_ns: AtomicU64::new(0),
         };
         let shared = Arc::new(Shared {
@@ -530,8 +594,17 @@ impl Engine {
                 verdict = assess(lane, &state, work, now, deadline, estimate_ns);
             }
         }
+        state.observe_verdict(verdict.is_err());
         if verdict.is_ok() {
-            state.jobs.push_back(Queued { work, task, enqueued: now, deadline, estimate_ns });
+            let positions = state.positions();
+            state.jobs.push_back(Queued {
+                work,
+                task,
+                enqueued: now,
+                deadline,
+                estimate_ns,
+                positions,
+            });
             state.queued_ns += estimate_ns;
             lane.ready.notify_one();
         }
@@ -579,11 +652,7 @@ impl Engine {
                 admitted: load(&stats.admitted),
                 rejected_queue_full: load(&stats.rejected_full),
                 rejected_deadline: load(&stats.rejected_deadline),
-                dropped: [
-                    load(&stats.dropped[0]),
-                    load(&stats.dropped[1]),
-                    load(&stats.dropped[2]),
-                ],
+                dropped: std::array::from_fn(|d| load(&stats.dropped[d])),
                 completed: load(&stats.completed),
                 panicked: load(&stats.panicked),
                 queue_wait: Duration::from_nanos(load(&stats.queue_wait_ns)),
@@ -633,14 +702,17 @@ fn assess(
     estimate_ns: u64,
 ) -> Result<(), Refused> {
     let wait = state.expected_wait(now);
-    let retry_after = wait.clamp(RETRY_AFTER_MIN, RETRY_AFTER_MAX);
+    // Come back when the queue has drained, stretched by how many callers are being refused:
+    // with nine in ten refused, ten times later, so retries do not crowd out the work.
+    let stretch = 1.0 / (1.0 - state.refused_share).max(1.0 / RETRY_STRETCH_MAX);
+    let retry_after = wait.mul_f64(stretch).clamp(RETRY_AFTER_MIN, RETRY_AFTER_MAX);
     if state.jobs.len() + state.busy() >= lane.capacity() {
         return Err(Refused::QueueFull { work, capacity: lane.capacity(), retry_after });
     }
     if let Some(deadline) = deadline {
         let budget = deadline.saturating_duration_since(now);
         let expected = wait + Duration::from_nanos(estimate_ns);
-        if expected > budget.mul_f64(ADMISSION_BUDGET_SHARE) {
+        if expected > budget.mul_f64(lane.budget_share) {
             return Err(Refused::DeadlineUnreachable { work, expected, budget, retry_after });
         }
     }
@@ -659,6 +731,7 @@ fn worker(shared: &Shared, lane: Lane, slot: usize) {
                 }
                 if let Some(job) = queue.jobs.pop_front() {
                     queue.queued_ns -= job.estimate_ns;
+                    queue.observe_start(job.positions, job.enqueued.elapsed());
                     queue.running[slot] =
                         Some(Running { started: Instant::now(), estimate_ns: job.estimate_ns });
                     break Some(job);
@@ -674,21 +747,25 @@ fn worker(shared: &Shared, lane: Lane, slot: usize) {
             }
             return;
         };
-        run_one(shared, state, job);
+        run_one(shared, state, slot, job);
         state.lock().running[slot] = None;
     }
 }
 
-fn run_one(shared: &Shared, state: &LaneState, job: Queued) {
+fn run_one(shared: &Shared, state: &LaneState, slot: usize, job: Queued) {
     let now = Instant::now();
+    let estimate = Duration::from_nanos(shared.estimate_ns(job.work));
     let why = if job.deadline.is_some_and(|d| now >= d) {
         Some(Dropped::DeadlinePassed)
+    } else if job.deadline.is_some_and(|d| now + estimate > d) {
+        Some(Dropped::DeadlineUnreachable)
     } else if job.task.abandoned() {
         Some(Dropped::CallerGone)
     } else {
         None
     };
     if let Some(why) = why {
+        state.lock().running[slot] = None;
         shared.count_dropped(job.work, why);
         job.task.dropped(why);
         return;
@@ -697,6 +774,9 @@ fn run_one(shared: &Shared, state: &LaneState, job: Queued) {
     let stats = shared.stats(work);
     let queue_wait = now.saturating_duration_since(job.enqueued);
     let record = |ran: Ran, run_time: Duration| {
+        // The thread counts as free before the caller hears, so a caller that comes straight
+        // back finds the place its call just left.
+        state.lock().running[slot] = None;
         state.busy_ns.fetch_add(run_time.as_nanos() as u64, Ordering::Relaxed);
         stats.queue_wait_ns.fetch_add(queue_wait.as_nanos() as u64, Ordering::Relaxed);
         stats.run_ns.fetch_add(run_time.as_nanos() as u64, Ordering::Relaxed);

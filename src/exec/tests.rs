@@ -216,3 +216,30 @@ fn shutdown_drops_what_is_queued_and_refuses_what_comes() {
     );
     assert!(runtime.block_on(engine.call(Work::Match, None, || 0)).is_err());
 }
+
+#[test]
+fn the_retry_delay_stretches_as_more_callers_are_refused() {
+    let engine = engine(1, 0, 1);
+    let runtime = runtime();
+    // An estimate of about 200 ms, then a blocker that fills the lane.
+    runtime
+        .block_on(engine.call(Work::Match, None, || std::thread::sleep(Duration::from_millis(200))))
+        .expect("runs");
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let blocker = engine.call(Work::Match, None, gated(started_tx, release_rx));
+    started_rx.recv().expect("starts");
+    let retry_after = |engine: &Engine| match runtime.block_on(engine.call(Work::Match, None, || 0))
+    {
+        Err(Refused::QueueFull { retry_after, .. }) => retry_after,
+        other => panic!("expected QueueFull, got {other:?}"),
+    };
+    let first = retry_after(&engine);
+    for _ in 0..60 {
+        retry_after(&engine);
+    }
+    let later = retry_after(&engine);
+    assert!(later > first.mul_f64(1.5), "{first:?} then {later:?}");
+    release_tx.send(()).expect("release");
+    runtime.block_on(blocker).expect("runs");
+}

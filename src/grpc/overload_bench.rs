@@ -27,6 +27,9 @@ pub const PHASE_SECONDS_MAX: u64 = 600;
 /// Callers per connection when `connections` is 0 (auto): below the server's 64 calls in
 /// flight per connection, so excess callers meet admission, not HTTP/2 flow control.
 pub const CALLERS_PER_CONNECTION: usize = 32;
+/// Distinct failure messages kept per caller, and shown per phase.
+const FAILURE_MESSAGES_KEPT: usize = 32;
+const FAILURE_MESSAGES_SHOWN: usize = 5;
 /// How often the RSS sampler reads `/proc/PID/status`.
 const RSS_SAMPLE_INTERVAL: Duration = Duration::from_millis(100);
 /// The pause after a call that failed for a reason other than a rejection or a deadline (a
@@ -97,8 +100,13 @@ pub struct PhaseReport {
     /// OK answers that arrived after the deadline (a client without its own timer would
     /// have used them late).
     pub ok_late: u64,
+    /// Refused at admission (ErrorInfo reason ENGINE_QUEUE_FULL or ENGINE_DEADLINE_UNREACHABLE,
+    /// or any RESOURCE_EXHAUSTED with RetryInfo from a server that names no reason).
     pub rejections_per_s: f64,
     pub rejected: Latency,
+    /// Admitted, then dropped before they started (ENGINE_DROPPED_BEFORE_START): answered
+    /// RESOURCE_EXHAUSTED late, near the deadline.
+    pub dropped_before_start: u64,
     /// Rejections that carried a RetryInfo detail.
     pub rejected_with_retry_info: u64,
     pub deadline_misses: u64,
@@ -106,8 +114,14 @@ pub struct PhaseReport {
     pub unknown: u64,
     pub internal: u64,
     pub other_errors: u64,
-    /// Failures whose error names an HTTP/2 GOAWAY (the server closed the connection).
+    /// Failures whose error names an HTTP/2 GOAWAY or ENHANCE_YOUR_CALM (the server closed
+    /// the connection).
     pub goaway: u64,
+    /// RESOURCE_EXHAUSTED without RetryInfo (not a rejection by admission: e.g. h2's
+    /// ENHANCE_YOUR_CALM maps to this code).
+    pub exhausted_without_retry_info: u64,
+    /// The most frequent failure messages (code: message), with counts.
+    pub failure_messages: Vec<(String, u64)>,
     pub health: Latency,
     pub health_timeouts: u64,
     pub health_errors: u64,
@@ -121,12 +135,15 @@ struct Tally {
     ok_late: u64,
     rejected: Vec<u32>,
     rejected_with_retry_info: u64,
+    dropped_before_start: u64,
     deadline_misses: u64,
     unavailable: u64,
     unknown: u64,
     internal: u64,
     other_errors: u64,
     goaway: u64,
+    exhausted_without_retry_info: u64,
+    messages: std::collections::BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -135,12 +152,17 @@ impl Tally {
         self.ok_late += other.ok_late;
         self.rejected.extend(other.rejected);
         self.rejected_with_retry_info += other.rejected_with_retry_info;
+        self.dropped_before_start += other.dropped_before_start;
         self.deadline_misses += other.deadline_misses;
         self.unavailable += other.unavailable;
         self.unknown += other.unknown;
         self.internal += other.internal;
         self.other_errors += other.other_errors;
         self.goaway += other.goaway;
+        self.exhausted_without_retry_info += other.exhausted_without_retry_info;
+        for (message, n) in other.messages {
+            *self.messages.entry(message).or_default() += n;
+        }
     }
 }
 
@@ -201,6 +223,9 @@ async fn phase(config: &OverloadConfig, callers: usize) -> Result<PhaseReport, B
         None => None,
     };
     let seconds = measure.as_secs_f64();
+    let mut failure_messages: Vec<(String, u64)> = tally.messages.into_iter().collect();
+    failure_messages.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    failure_messages.truncate(FAILURE_MESSAGES_SHOWN);
     Ok(PhaseReport {
         callers,
         connections,
@@ -211,12 +236,15 @@ async fn phase(config: &OverloadConfig, callers: usize) -> Result<PhaseReport, B
         rejections_per_s: tally.rejected.len() as f64 / seconds,
         rejected: Latency::of(tally.rejected),
         rejected_with_retry_info: tally.rejected_with_retry_info,
+        dropped_before_start: tally.dropped_before_start,
         deadline_misses: tally.deadline_misses,
         unavailable: tally.unavailable,
         unknown: tally.unknown,
         internal: tally.internal,
         other_errors: tally.other_errors,
         goaway: tally.goaway,
+        exhausted_without_retry_info: tally.exhausted_without_retry_info,
+        failure_messages,
         health,
         health_timeouts,
         health_errors,
@@ -267,9 +295,17 @@ async fn call_loop(
                 }
             }
             Ok(()) => tally.ok_late += u64::from(counted),
-            Err(status) if status.code() == Code::ResourceExhausted => {
+            Err(status)
+                if status.code() == Code::ResourceExhausted
+                    && status.get_details_retry_info().is_some() =>
+            {
                 let retry = status.get_details_retry_info().and_then(|info| info.retry_delay);
-                if counted {
+                let dropped = status
+                    .get_details_error_info()
+                    .is_some_and(|info| info.reason == crate::exec::REASON_DROPPED);
+                if counted && dropped {
+                    tally.dropped_before_start += 1;
+                } else if counted {
                     tally.rejected.push(micros);
                     tally.rejected_with_retry_info += u64::from(retry.is_some());
                 }
@@ -299,11 +335,19 @@ fn count_failure(tally: &mut Tally, status: &tonic::Status) {
     if names_goaway(status) {
         tally.goaway += 1;
     }
+    let message: String = status.message().chars().take(120).collect();
+    let key = format!("{:?}: {message}", status.code());
+    if let Some(n) = tally.messages.get_mut(&key) {
+        *n += 1;
+    } else if tally.messages.len() < FAILURE_MESSAGES_KEPT {
+        tally.messages.insert(key, 1);
+    }
     match status.code() {
         Code::Cancelled | Code::DeadlineExceeded => tally.deadline_misses += 1,
         Code::Unavailable => tally.unavailable += 1,
         Code::Unknown => tally.unknown += 1,
         Code::Internal => tally.internal += 1,
+        Code::ResourceExhausted => tally.exhausted_without_retry_info += 1,
         _ => tally.other_errors += 1,
     }
 }
@@ -321,6 +365,7 @@ fn names_goaway(status: &tonic::Status) -> bool {
         text.contains("goaway")
             || text.contains("go away")
             || text.contains("enhance_your_calm")
+            || text.contains("enhance your calm")
             || text.contains("too_many_resets")
     })
 }

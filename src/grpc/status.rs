@@ -7,6 +7,8 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::error::Error;
 
+/// google.rpc.ErrorInfo's domain for our reasons.
+pub const ERROR_DOMAIN: &str = "equipmatch.v1";
 /// The trailer in which gRPC clients with a retry policy look for the server's pushback (ms).
 pub const RETRY_PUSHBACK_KEY: &str = "grpc-retry-pushback-ms";
 
@@ -43,8 +45,9 @@ impl From<Error> for Status {
             }
             Error::Unavailable(_) => Status::new(Code::Unavailable, message),
             Error::ResourceExhausted(_) => Status::new(Code::ResourceExhausted, message),
-            Error::Overloaded { retry_after, .. } => {
-                let details = ErrorDetails::with_retry_info(Some(retry_after));
+            Error::Overloaded { retry_after, reason, .. } => {
+                let mut details = ErrorDetails::with_retry_info(Some(retry_after));
+                details.set_error_info(reason, ERROR_DOMAIN, std::collections::HashMap::new());
                 let mut status =
                     Status::with_error_details(Code::ResourceExhausted, message, details);
                 // gRPC's own retry policy reads this trailer (the server's pushback); RetryInfo
