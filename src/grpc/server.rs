@@ -1,4 +1,4 @@
-//! The server: equipmatch's services (catalog, match, holds) plus the standard health service (SERVING once the
+//! The server: equipmatch's services (catalog, match, holds, drills, alerts, EDXL-RM) plus the standard health service (SERVING once the
 //! catalog is loaded) and server reflection (v1 and v1alpha), on a TCP listener, until a
 //! shutdown signal.
 
@@ -13,20 +13,23 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use super::alert_service::{AlertApi, EdxlApi, ALERT_REQUEST_BYTES_MAX};
 use super::catalog_service::CatalogApi;
 use super::drill_service::{DrillApi, DRILL_REQUEST_BYTES_MAX};
 use super::hold_service::HoldApi;
 use super::match_service::MatchApi;
 use super::pb;
+use super::pb::alert_service_server::AlertServiceServer;
 use super::pb::catalog_service_server::CatalogServiceServer;
 use super::pb::drill_service_server::DrillServiceServer;
+use super::pb::edxl_service_server::EdxlServiceServer;
 use super::pb::hold_service_server::HoldServiceServer;
 use super::pb::match_service_server::MatchServiceServer;
 use crate::catalog::Catalog;
 use crate::holds::HoldStore;
 
-/// Limits of the transport.
-#[derive(Debug, Clone, Copy)]
+/// Limits of the transport, and what the server does with alerts.
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// The largest request message accepted (bytes); requests are small.
     pub request_bytes_max: usize,
@@ -35,6 +38,10 @@ pub struct ServerOptions {
     /// Calls in flight per connection; past about 64 only the tail latency grows
     /// (performance-facts), so the excess waits instead of piling up work.
     pub concurrency_per_connection: usize,
+    /// Pre-position stock for live alerts at or above this level (`serve --preposition`).
+    pub preposition: Option<crate::domain::Severity>,
+    /// A folder of CAP alerts read at start and watched (`serve --cap-dir`).
+    pub cap_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -43,6 +50,8 @@ impl Default for ServerOptions {
             request_bytes_max: 256 * 1024,
             response_bytes_max: 32 * 1024 * 1024,
             concurrency_per_connection: 64,
+            preposition: None,
+            cap_dir: None,
         }
     }
 }
@@ -81,11 +90,27 @@ pub async fn serve(
         .max_decoding_message_size(DRILL_REQUEST_BYTES_MAX)
         .max_encoding_message_size(options.response_bytes_max);
 
+    let (alerts, alert_watcher) =
+        super::alert_service::start_alerts(&catalog, &holds, &options).await;
+    let alert_service = AlertServiceServer::new(AlertApi { catalog: catalog.clone(), alerts })
+        .max_decoding_message_size(ALERT_REQUEST_BYTES_MAX)
+        .max_encoding_message_size(options.response_bytes_max);
+    let edxl_api = EdxlApi {
+        catalog: catalog.clone(),
+        holds: holds.clone(),
+        clock: crate::holds::system_clock(),
+    };
+    let edxl_service = EdxlServiceServer::new(edxl_api)
+        .max_decoding_message_size(ALERT_REQUEST_BYTES_MAX)
+        .max_encoding_message_size(options.response_bytes_max);
+
     // The catalog is loaded and immutable before the server starts: serving from the first call.
     health_reporter.set_serving::<MatchServiceServer<MatchApi>>().await;
     health_reporter.set_serving::<CatalogServiceServer<CatalogApi>>().await;
     health_reporter.set_serving::<HoldServiceServer<HoldApi>>().await;
     health_reporter.set_serving::<DrillServiceServer<DrillApi>>().await;
+    health_reporter.set_serving::<AlertServiceServer<AlertApi>>().await;
+    health_reporter.set_serving::<EdxlServiceServer<EdxlApi>>().await;
     health_reporter.set_service_status("", ServingStatus::Serving).await;
 
     let addr = listener.local_addr()?;
@@ -108,6 +133,8 @@ pub async fn serve(
         .add_service(catalog_service)
         .add_service(hold_service)
         .add_service(drill_service)
+        .add_service(alert_service)
+        .add_service(edxl_service)
         // TCP_NODELAY: without it a small response waits for the peer's delayed ACK (~40 ms
         // per call on Linux); with it one call costs what the work costs.
         .serve_with_incoming_shutdown(
@@ -115,6 +142,9 @@ pub async fn serve(
             shutdown,
         )
         .await?;
+    if let Some(watcher) = alert_watcher {
+        watcher.abort();
+    }
     // Commands whose callers left at their deadline still finish before the process ends.
     holds.flush().await;
     tracing::info!("stopped");
