@@ -278,18 +278,26 @@ impl ActiveAlerts {
             else {
                 continue;
             };
+            // What the plans take of each line, capped at what the line has on hand and free
+            // now: a plan also counts surge production (not made yet, so not holdable), and
+            // each requirement is planned on its own, so two may use the same line.
             let mut units: BTreeMap<StockLineIdx, u64> = BTreeMap::new();
             for requirement in result.stages.iter().flat_map(|s| &s.requirements) {
                 for entry in &requirement.plan {
                     *units.entry(entry.line).or_insert(0) += holds::whole_units(entry.quantity);
                 }
             }
+            let snapshot = self.store.held();
             let mut lines: Vec<NewHoldLine> = units
                 .into_iter()
+                .map(|(line, units)| {
+                    let free = self.catalog.stock_line(line).quantity_on_hand - snapshot.held(line);
+                    (line, units.min(holds::whole_units(free)).min(HOLD_LINE_UNITS_MAX))
+                })
                 .filter(|(_, units)| *units > 0)
                 .map(|(line, units)| NewHoldLine {
                     stock: StockRef::from_catalog(&self.catalog, line),
-                    quantity_units: units.min(HOLD_LINE_UNITS_MAX),
+                    quantity_units: units,
                 })
                 .collect();
             lines.sort_by(|a, b| {
