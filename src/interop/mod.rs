@@ -6,6 +6,7 @@
 pub mod active;
 pub mod cap;
 pub mod edxl_rm;
+pub mod fuzz;
 pub mod geo;
 pub mod incidents;
 pub mod time;

@@ -578,7 +578,7 @@ async fn the_corpus_requests_read_into_a_match() {
         "edxl-rm/xchangecore-em-testing/EDXL-RM-RequestResource.2.xml",
     ] {
         let response = edxl
-            .import_request_resource(import(file, near_tianjin.clone()))
+            .import_request_resource(import(file, near_tianjin))
             .await
             .unwrap()
             .into_inner();
@@ -1030,4 +1030,36 @@ async fn serve_cap_dir_rebuilds_alerts_at_start_and_picks_up_a_cancel() {
         assert_eq!(hold.state, pb::HoldState::Released as i32);
     }
     drop(process);
+}
+
+#[test]
+fn the_fuzz_target_body_takes_every_corpus_file_and_mutations_of_them() {
+    // Replays what a fuzzer would start from, plus cheap deterministic mutations (truncations
+    // and byte flips) of each file: the body must not panic.
+    let mut files = Vec::new();
+    for dir in [corpus(), data("cap-team-written")] {
+        let mut stack = vec![dir];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+    }
+    for path in files.iter().filter(|p| !p.starts_with(corpus().join("schemas"))) {
+        let bytes = read(path);
+        equipmatch::interop::fuzz::cap_reader(&bytes);
+        for cut in (0..bytes.len()).step_by(97) {
+            equipmatch::interop::fuzz::cap_reader(&bytes[..cut]);
+        }
+        let mut flipped = bytes.clone();
+        for at in (0..flipped.len()).step_by(89) {
+            flipped[at] ^= 0x5a;
+            equipmatch::interop::fuzz::cap_reader(&flipped);
+        }
+    }
 }
