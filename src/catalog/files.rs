@@ -172,4 +172,5 @@ pub(super) struct FireLineRateEntry {
 #[serde(deny_unknown_fields)]
 pub(super) struct PumpingEntry {
     pub hours: f64,
+    pub share: Option<f64>,
 }

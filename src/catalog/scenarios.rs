@@ -809,6 +809,15 @@ fn load_requirement(
             );
         }
         let hours = pumping.get_ref().hours;
+        let share = pumping.get_ref().share.unwrap_or(1.0);
+        if !share.is_finite() || share <= 0.0 || share > 1.0 {
+            source.report(
+                problems,
+                pumping.span(),
+                format!("pumping.share must be a finite number in (0, 1], not {share}"),
+            );
+            return None;
+        }
         if !hours.is_finite() || hours <= 0.0 || hours > NEEDED_WITHIN_HOURS_MAX {
             source.report(
                 problems,
@@ -832,7 +841,7 @@ fn load_requirement(
             );
             return None;
         }
-        Some(Pumping { hours, unit_m3_per_h: category.capability_per_unit })
+        Some(Pumping { hours, share, unit_m3_per_h: category.capability_per_unit })
     });
     if let Some(base) = base {
         let any_term = per_population.is_some()

@@ -37,11 +37,15 @@ pub struct FireShape {
     pub provenance: Provenance,
 }
 
-/// A drainage requirement: the rain excess of the level over the affected area, pumped out
-/// within `hours`, by units that each move `unit_m3_per_h` (the category's capability).
+/// A drainage requirement: `share` of the rain excess of the level over the affected area,
+/// pumped out within `hours`, by units that each move `unit_m3_per_h` (the category's
+/// capability). Shares let several kinds of pump split one volume (trucks on streets and
+/// underpasses, mother-and-child units in garages) without counting it twice.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pumping {
     pub hours: f64,
+    /// In (0, 1].
+    pub share: f64,
     pub unit_m3_per_h: f64,
 }
 
@@ -173,10 +177,15 @@ impl Scenario {
         if let Some(pumping) = requirement.pumping {
             let excess_mm = self.rain_excess_mm.as_ref().map_or(0.0, |t| t.at(impact.severity));
             // km² × 10⁶ m²/km² × mm ÷ 1000 mm/m = m³.
-            let flow_m3_per_h = area * 1e6 * excess_mm / 1000.0 / pumping.hours;
+            let flow_m3_per_h = pumping.share * area * 1e6 * excess_mm / 1000.0 / pumping.hours;
             direct_value += flow_m3_per_h / pumping.unit_m3_per_h;
+            let share = if pumping.share == 1.0 {
+                String::new()
+            } else {
+                format!("{} × ", rule_number(pumping.share))
+            };
             direct_text.push(format!(
-                "{} km² × {} mm excess at level {} ÷ {} h = {} m³/h ÷ {} m³/h per unit",
+                "{share}{} km² × {} mm excess at level {} ÷ {} h = {} m³/h ÷ {} m³/h per unit",
                 rule_number(area),
                 rule_number(excess_mm),
                 impact.severity,
@@ -304,7 +313,7 @@ mod tests {
     #[test]
     fn drainage_flow_decides_the_number_of_trucks() {
         let r = Requirement {
-            pumping: Some(Pumping { hours: 6.0, unit_m3_per_h: 3_000.0 }),
+            pumping: Some(Pumping { hours: 6.0, share: 1.0, unit_m3_per_h: 3_000.0 }),
             ..requirement()
         };
         // Level I: 150 km² × 50 mm = 150e6 m² × 0.05 m = 7,500,000 m³ over 6 h = 1,250,000 m³/h
@@ -315,6 +324,14 @@ mod tests {
             q.rule,
             "ceil(150 km² × 50 mm excess at level I ÷ 6 h = 1250000 m³/h ÷ 3000 m³/h per unit) = 417"
         );
+        // A share of 0.6 moves 750,000 m³/h: 250 trucks.
+        let shared = Requirement {
+            pumping: Some(Pumping { hours: 6.0, share: 0.6, unit_m3_per_h: 3_000.0 }),
+            ..requirement()
+        };
+        let q = scenario().quantity(&shared, &impact(Severity::I, 0.0, 150.0));
+        assert_eq!(q.units, 250.0);
+        assert!(q.rule.starts_with("ceil(0.6 × 150 km² × 50 mm"), "{}", q.rule);
     }
 
     #[test]

@@ -576,6 +576,7 @@ pub fn scenario_with_rules_to_pb(
             per_fire_line_km: r.per_fire_line_km.map_or(0.0, |rate| rate.per),
             per_fire_line_quantity: r.per_fire_line_km.map_or(0.0, |rate| rate.quantity),
             pumping_hours: r.pumping.map_or(0.0, |pumping| pumping.hours),
+            pumping_share: r.pumping.map_or(0.0, |pumping| pumping.share),
             source: r.provenance.source.clone(),
             grade: r.provenance.grade.key().to_owned(),
         })
