@@ -5,6 +5,7 @@
 //! problem with file, line and reason; `Catalog::load` refuses a catalog with any problem.
 
 mod alert_mapping;
+pub mod audit;
 mod embedded;
 pub(crate) mod fields;
 mod files;

@@ -577,11 +577,8 @@ async fn the_corpus_requests_read_into_a_match() {
         "edxl-rm/xchangecore-em-testing/EDXL-RM-RequestResource.1.xml",
         "edxl-rm/xchangecore-em-testing/EDXL-RM-RequestResource.2.xml",
     ] {
-        let response = edxl
-            .import_request_resource(import(file, near_tianjin))
-            .await
-            .unwrap()
-            .into_inner();
+        let response =
+            edxl.import_request_resource(import(file, near_tianjin)).await.unwrap().into_inner();
         assert_eq!(response.resources.len(), 1, "{file}");
         assert_eq!(response.resources[0].category_id, "bulldozer", "{file}");
         let result = response.r#match.unwrap();

@@ -9,5 +9,6 @@ mod grpc;
 mod holds;
 mod holds_pg;
 mod interop;
+mod quantities;
 mod support;
 mod tidy;

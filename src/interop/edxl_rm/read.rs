@@ -434,6 +434,9 @@ pub fn request_to_match(
             source: "the request's own quantities".into(),
             grade: Grade::Derived,
         },
+        displaced_share: None,
+        rain_excess_mm: None,
+        fire_shape: None,
         requirements,
     };
     let query = MatchQuery {
@@ -465,7 +468,7 @@ fn add_requirement(
         requirements.iter_mut().find(|r| r.category == category && r.stage == stage)
     {
         existing.base_quantity += quantity;
-        existing.max_quantity += quantity;
+        existing.max_quantity = existing.max_quantity.map(|max| max + quantity);
         existing.needed_within_hours = existing.needed_within_hours.min(window);
         return;
     }
@@ -478,8 +481,11 @@ fn add_requirement(
         base_quantity: quantity,
         per_population: None,
         per_area_km2: None,
+        per_displaced: None,
+        per_fire_line_km: None,
+        pumping: None,
         scales_with_severity: false,
-        max_quantity: quantity,
+        max_quantity: Some(quantity),
         provenance: Provenance {
             source: format!("EDXL-RM request {message_id}"),
             grade: Grade::Derived,
