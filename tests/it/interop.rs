@@ -486,15 +486,14 @@ async fn every_edxl_rm_document_produced_is_valid_and_reads_back() {
 
     // A CommitResource from a confirmed hold; a pending one is refused.
     let mut holds = HoldServiceClient::new(server.channel.clone());
+    let line = catalog.stock_lines.iter().find(|l| l.quantity_on_hand >= 2.0).unwrap();
+    let supplier_id = catalog.supplier(line.supplier).id.to_string();
+    let category_id = catalog.category(line.category).id.to_string();
     holds
         .place_hold(pb::PlaceHoldRequest {
             hold_id: "commit-1".into(),
             incident_ref: "quake-2026".into(),
-            lines: vec![pb::HoldLine {
-                supplier_id: "sup-00007".into(),
-                category_id: "rescuer-ppe-kit".into(),
-                quantity_units: 2,
-            }],
+            lines: vec![pb::HoldLine { supplier_id, category_id, quantity_units: 2 }],
             ttl_seconds: 600,
         })
         .await
