@@ -376,6 +376,7 @@ impl PostgresStore {
             snapshot: SnapshotCell::default(),
             polled_below_xid: tokio::sync::Mutex::new(0),
         });
+        shared.snapshot.store(HeldSnapshot::new(shared.catalog.stock_lines.len()));
         // Listening before the first (full) poll: no change falls between the two.
         let listening = listen(&shared).await?;
         let listener = tokio::spawn(keep_listening(shared.clone(), listening));
