@@ -6,7 +6,10 @@
 //! Besides "how much of line L is held", each node keeps the largest availability below it, so
 //! "the most any overridden line of a category can give" — what the engine's search needs to
 //! bound lines UpdateStock raised above the catalog — is a range query over the category's
-//! contiguous line indexes, O(fan-out × depth) whatever the number of lines.
+//! contiguous line indexes, O(fan-out × depth) whatever the number of lines. The lines raised
+//! above the catalog (negative `held`) are also kept as one sorted list, shared between
+//! snapshots until a commit moves a line into or out of it (an UpdateStock, rarely a hold):
+//! that costs O(raised lines), every other commit nothing.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -72,6 +75,8 @@ pub struct HeldSnapshot {
     n_lines: usize,
     /// Lines with an entry.
     len: usize,
+    /// The lines whose `held` is negative, ascending, each once.
+    raised: Arc<Vec<StockLineIdx>>,
 }
 
 impl Default for HeldSnapshot {
@@ -102,7 +107,7 @@ impl HeldSnapshot {
         while span(levels) < n_lines {
             levels += 1;
         }
-        HeldSnapshot { root: None, levels, n_lines, len: 0 }
+        HeldSnapshot { root: None, levels, n_lines, len: 0, raised: Arc::new(Vec::new()) }
     }
 
     /// Lines with an entry (a hold or an override, now or in the past).
@@ -139,9 +144,27 @@ impl HeldSnapshot {
             debug_assert!(false, "line {index} outside a catalog of {} lines", self.n_lines);
             return;
         }
+        let was_raised = self.entry(line).is_some_and(|old| old.held < 0.0);
         if set_in(&mut self.root, self.levels, index, entry) {
             self.len += 1;
         }
+        let is_raised = entry.held < 0.0;
+        if was_raised != is_raised {
+            let raised = Arc::make_mut(&mut self.raised);
+            match (raised.binary_search(&line), is_raised) {
+                (Err(at), true) => raised.insert(at, line),
+                (Ok(at), false) => {
+                    raised.remove(at);
+                }
+                _ => debug_assert!(false, "the raised list disagrees with the entries"),
+            }
+        }
+    }
+
+    /// The lines an override raised above the catalog (negative `held`), ascending: the lines
+    /// whose availability the catalog's per-category bounds do not cover (issue 11, defect a).
+    pub fn raised(&self) -> &[StockLineIdx] {
+        &self.raised
     }
 
     /// The largest `available` among the entries of `lines` (a category's contiguous range),
@@ -273,8 +296,17 @@ mod tests {
         }
     }
 
+    fn raised_in(model: &BTreeMap<usize, LineEntry>) -> Vec<StockLineIdx> {
+        model
+            .iter()
+            .filter(|(_, entry)| entry.held < 0.0)
+            .map(|(line, _)| StockLineIdx(*line as u32))
+            .collect()
+    }
+
     fn check_against_model(snapshot: &HeldSnapshot, model: &BTreeMap<usize, LineEntry>) {
         assert_eq!(snapshot.len(), model.len());
+        assert_eq!(snapshot.raised(), raised_in(model));
         let listed: BTreeMap<usize, LineEntry> =
             snapshot.entries().into_iter().map(|(line, entry)| (line.0 as usize, entry)).collect();
         assert_eq!(&listed, model);
@@ -325,6 +357,7 @@ mod tests {
                 assert_eq!(listed, model);
             }
             assert_eq!(snapshot.available_max_in(0..n_lines), brute_max(&model, 0..n_lines));
+            assert_eq!(snapshot.raised(), raised_in(&model), "n_lines {n_lines}");
         }
     }
 
@@ -339,8 +372,10 @@ mod tests {
             history.push((snapshot.clone(), model.clone()));
             for _ in 0..rng.below(8) + 1 {
                 let line = rng.below(n_lines);
-                let entry =
-                    LineEntry { held: rng.below(50) as f64, available: rng.below(50) as f64 };
+                let entry = LineEntry {
+                    held: rng.below(50) as f64 - 10.0,
+                    available: rng.below(50) as f64,
+                };
                 snapshot.set(StockLineIdx(line as u32), entry);
                 model.insert(line, entry);
             }
@@ -350,6 +385,7 @@ mod tests {
                 old.entries().into_iter().map(|(line, entry)| (line.0 as usize, entry)).collect();
             assert_eq!(&listed, old_model);
             assert_eq!(old.available_max_in(0..n_lines), brute_max(old_model, 0..n_lines));
+            assert_eq!(old.raised(), raised_in(old_model));
         }
     }
 
