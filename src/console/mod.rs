@@ -65,12 +65,23 @@ pub fn router() -> Router {
         router = router.route(&format!("/{page}"), get(index));
     }
     router
+        .route("/assets/drills/index.json", get(|| async { sample_drills_json() }))
         .route("/assets/{*path}", get(|Path(path): Path<String>| async move { serve_asset(&path) }))
         .route("/favicon.ico", get(|| async { serve_asset("favicon.svg") }))
 }
 
 async fn index() -> Response {
     serve_asset("index.html")
+}
+
+/// The sample drills' file names as a JSON array, for the Drills page's picker.
+fn sample_drills_json() -> Response {
+    let body = serde_json::to_vec(SAMPLE_DRILLS).unwrap_or_else(|_| b"[]".to_vec());
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 fn serve_asset(path: &str) -> Response {
