@@ -41,7 +41,7 @@ export function lineChart(series, { xMax, title }) {
 
 /** rows: [{label, parts: [{value, colour, name}]}], each bar scaled to its own total. */
 export function stackedBars(rows, { title }) {
-  const [w, barH, gap, left] = [460, 20, 10, 150];
+  const [w, barH, gap, left] = [520, 20, 10, 190];
   const h = rows.length * (barH + gap) + 30;
   const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, class: "chart", role: "img", "aria-label": title });
   rows.forEach((row, n) => {

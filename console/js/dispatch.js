@@ -167,21 +167,34 @@ function scoreParts(parts) {
     h("span", { class: "part-text" }, parts.map((p) => `${p.criterion.slice(0, 4)} ${p.contribution.toFixed(2)}`).join(" · ")));
 }
 
-/** The plan's lines, one per (supplier, category), whole units, in a stable order. */
+/**
+ * What of the plan a hold can reserve: one line per (supplier, category), whole units, in a
+ * stable order. A hold reserves stock on hand; a plan may also count surge production that is
+ * not made yet, so each line is capped at the option's stock (net of holds) and the rest is
+ * reported as not held.
+ */
 export function planLines(response) {
-  const lines = new Map();
-  for (const stage of response.stages) for (const r of stage.requirements) for (const e of r.plan) {
-    const key = `${e.supplier_id}/${e.category_id}`;
-    lines.set(key, (lines.get(key) || 0) + e.quantity);
+  const planned = new Map();
+  const stock = new Map();
+  for (const stage of response.stages) for (const r of stage.requirements) {
+    for (const o of r.options) stock.set(`${o.supplier_id}/${o.category_id}`, o.quantity_from_stock);
+    for (const e of r.plan) {
+      const key = `${e.supplier_id}/${e.category_id}`;
+      planned.set(key, (planned.get(key) || 0) + e.quantity);
+    }
   }
-  return [...lines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, quantity]) => {
+  let unheld = 0;
+  const lines = [...planned.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, quantity]) => {
     const [supplier_id, category_id] = key.split("/");
-    return { supplier_id, category_id, quantity_units: Math.ceil(quantity - 1e-9) };
+    const units = Math.floor(Math.min(quantity, stock.get(key) ?? 0) + 1e-9);
+    unheld += Math.max(0, quantity - units);
+    return { supplier_id, category_id, quantity_units: units };
   }).filter((l) => l.quantity_units > 0);
+  return { lines, unheld };
 }
 
 function holdForm(response, request, catalog) {
-  const lines = planLines(response);
+  const { lines, unheld } = planLines(response);
   const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 12);
   const holdId = input({ value: `plan-${stamp}` });
   const incident = input({ value: `${request.scenario_id}-${stamp}` });
@@ -192,6 +205,7 @@ function holdForm(response, request, catalog) {
   const form = h("form", { class: "panel hold-form", novalidate: true },
     h("h3", {}, t("hold_plan")),
     h("p", { class: "muted" }, `${lines.length} ${t("lines")}` + (parts > 1 ? ` → ${parts} holds (≤ ${LINES_PER_HOLD_MAX} lines each)` : "")),
+    unheld > 0 ? h("p", { class: "muted" }, `${num(unheld)} ${t("unheld")}`) : null,
     h("div", { class: "pair" }, field(t("hold_id"), holdId, "hold_id"), field(t("incident_ref"), incident, "incident_ref")),
     field(t("ttl"), ttl, "ttl_seconds"),
     h("button", { type: "submit", class: "primary", disabled: lines.length === 0 }, t("hold_plan")),

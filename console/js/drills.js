@@ -179,7 +179,7 @@ function renderEditor(box, model, catalog, changed) {
 
   const w = model.what_if;
   const whatIfNumber = (key, label) => {
-    const control = input({ value: w[key] ?? "", inputmode: "decimal", placeholder: key === "stock_factor" || key === "road_factor_scale" ? "1" : "0" });
+    const control = input({ id: `wi-${key}`, value: w[key] ?? "", inputmode: "decimal", placeholder: key === "stock_factor" || key === "road_factor_scale" ? "1" : "0" });
     numberInto(w, key, control);
     return field(label, control);
   };
@@ -253,10 +253,10 @@ async function renderReport(box, report, catalog, mapBox) {
         ...i.stages.map((s) => `${pct(s.on_time_coverage)} / ${pct(s.final_coverage)}`)))))),
     h("div", { class: "charts" },
       h("div", { class: "panel scroll" }, h("table", { id: "report-shortfalls" }, h("caption", {}, `${t("shortfalls")} (${report.shortfalls.length})`),
-        head(t("category"), t("stages"), t("units_required"), t("units_on_time"), t("units_late"), t("units_unmet")),
+        head(t("category"), t("stage"), t("units_required"), t("units_on_time"), t("units_late"), t("units_unmet")),
         h("tbody", {}, report.shortfalls.slice(0, TABLE_ROWS_MAX).map((s) => row(name(catalog.category(s.category_id)) || s.category_id, stageName(s.stage), s.units_required, s.units_on_time, s.units_late, s.units_unmet))))),
       h("div", { class: "panel scroll" }, h("table", {}, h("caption", {}, `${t("spof")} (${report.single_points_of_failure.length})`),
-        head(t("category"), t("stages"), t("incident"), "kind", "holder"),
+        head(t("category"), t("stage"), t("incident"), "kind", "holder"),
         h("tbody", {}, report.single_points_of_failure.slice(0, TABLE_ROWS_MAX).map((s) => row(s.category_id, stageName(s.stage), s.incident_id, s.kind, s.holder_id)))))));
   await drawReportMap(mapBox, report, catalog);
 }
@@ -319,7 +319,7 @@ function renderCompare(box) {
       h("div", { class: "charts" },
         h("figure", { class: "panel" }, h("figcaption", {}, t("coverage_over_time")), chart),
         h("div", { class: "scroll" }, h("table", { id: "compare-shortfalls" }, h("caption", {}, `${t("shortfalls")}: ${t("units_unmet")} A → B`),
-          h("thead", {}, h("tr", {}, [t("category"), t("stages"), "A", "B", t("difference")].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", {}, h("tr", {}, [t("category"), t("stage"), "A", "B", t("difference")].map((c) => h("th", { scope: "col" }, c)))),
           h("tbody", {}, rows.map((r) => {
             const [category, stage] = r.key.split("|");
             return h("tr", {}, h("td", {}, category), h("td", {}, stageName(stage)), h("td", { class: "num" }, r.ua), h("td", { class: "num" }, r.ub), h("td", { class: `num ${r.diff > 0 ? "bad" : "ok"}` }, r.diff > 0 ? `+${r.diff}` : r.diff));

@@ -26,7 +26,7 @@ export async function render(root) {
     errors);
   const list = h("section", { class: "panel scroll", id: "holds-list", "aria-live": "polite" });
   const history = h("section", { class: "panel", id: "hold-history", "aria-live": "polite", hidden: true });
-  root.append(h("div", { class: "layout" }, form, history), list);
+  root.append(h("div", { class: "layout" }, form, list), history);
 
   kind.addEventListener("change", () => { target.dataset.field = kind.value === "incident" ? "incident_ref" : "supplier_id"; });
   const refresh = async () => {

@@ -13,7 +13,7 @@ const STRINGS = {
     click_map: "也可在地图上点击选择位置", stages: "链条三环节", coverage: "覆盖率", required: "需求", planned: "计划",
     shortfall: "缺口", within: "时限", priority: "优先级", plan: "调配方案", options_ranked: "候选供应商（排序）",
     score_parts: "评分构成", hold_plan: "预留此方案", hold_id: "预留编号", incident_ref: "事件编号", ttl: "有效期 (秒)",
-    hold_placed: "已预留", rank: "名次", supplier: "供应商", stock: "库存", production: "增产", distance: "距离 km", eta: "到达 h", score: "评分",
+    hold_placed: "已预留", unheld: "件来自尚未生产的增产，不能预留（预留只锁定现有库存）", rank: "名次", supplier: "供应商", stock: "库存", production: "增产", distance: "距离 km", eta: "到达 h", score: "评分",
     on_time: "按时", late: "迟到",
     category: "类别", categories_selected: "已选类别", add_category: "添加类别", quantity: "数量", zones: "区域等级", places_filter: "地点",
     max_lead: "最长交货期 (h)", min_reliability: "最低可靠性", window: "交付时限 (h)", count: "条数", shortlist: "生成短名单",
@@ -29,7 +29,7 @@ const STRINGS = {
     incident: "事件", supplier_kind: "供应商", map: "地图", legend_incident: "事件", legend_supplier: "供应商",
     legend_base: "示范基地", legend_city: "区域城市", legend_flow: "调运", csv_ready: "CSV 已生成",
     sort_hint: "点击表头排序", none: "无", all: "全部",
-    core: "核心区", key: "重点区", support: "支撑区", outside: "区外",
+    stage: "环节", core: "核心区", key: "重点区", support: "支撑区", outside: "区外",
   },
   en: {
     title: "equipmatch console", nav_dispatch: "Dispatch", nav_procurement: "Procurement", nav_drills: "Drills", nav_holds: "Holds",
@@ -41,7 +41,7 @@ const STRINGS = {
     click_map: "or click the map to set the position", stages: "The chain's three stages", coverage: "coverage", required: "required", planned: "planned",
     shortfall: "shortfall", within: "within", priority: "priority", plan: "Plan", options_ranked: "Ranked options",
     score_parts: "Score parts", hold_plan: "Hold this plan", hold_id: "Hold id", incident_ref: "Incident reference", ttl: "Time to live (s)",
-    hold_placed: "Hold placed", rank: "#", supplier: "Supplier", stock: "Stock", production: "Production", distance: "km", eta: "ETA h", score: "Score",
+    hold_placed: "Hold placed", unheld: "planned units come from surge production not yet made: a hold reserves stock on hand only", rank: "#", supplier: "Supplier", stock: "Stock", production: "Production", distance: "km", eta: "ETA h", score: "Score",
     on_time: "on time", late: "late",
     category: "Category", categories_selected: "Categories", add_category: "Add category", quantity: "Quantity", zones: "Zone tiers", places_filter: "Places",
     max_lead: "Max lead time (h)", min_reliability: "Min reliability", window: "Needed within (h)", count: "Entries", shortlist: "Shortlist",
@@ -57,7 +57,7 @@ const STRINGS = {
     incident: "Incident", supplier_kind: "Supplier", map: "Map", legend_incident: "incident", legend_supplier: "supplier",
     legend_base: "demonstration base", legend_city: "zone city", legend_flow: "flow", csv_ready: "CSV ready",
     sort_hint: "click a column header to sort", none: "none", all: "all",
-    core: "core", key: "key", support: "support", outside: "outside",
+    stage: "Stage", core: "core", key: "key", support: "support", outside: "outside",
   },
 };
 
