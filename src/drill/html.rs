@@ -1,9 +1,11 @@
 //! The drill report as one self-contained HTML page: inline CSS and SVG charts (coverage over
 //! time, shortfalls by stage, the supply map of places and bases, a map of incidents and
-//! suppliers). No scripts, fonts or images from the network: it opens offline.
+//! suppliers on the region's outlines). No scripts, fonts or images from the network: it opens
+//! offline.
 
 use std::fmt::Write as _;
 
+use super::geo::{self, LabelItem, MapPlace};
 use super::report::DrillReport;
 
 /// Chart colours, one per incident (cycled), chosen to stay apart for colour-blind readers
@@ -37,7 +39,9 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
-pub fn render(report: &DrillReport) -> String {
+/// The page; `places` are the zone cities and demonstration bases the map marks
+/// (`MapPlace::from_catalog`).
+pub fn render(report: &DrillReport, places: &[MapPlace]) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
@@ -97,7 +101,7 @@ th{{background:#f6f6f6}} td:first-child,th:first-child{{text-align:left}} .bad{{
         "<h2>Coverage over time (priority-weighted share of units arrived)</h2><div class=\"row\">",
     );
     coverage_chart(&mut out, report);
-    map(&mut out, report);
+    map(&mut out, report, places);
     out.push_str("</div>");
 
     out.push_str("<h2>Incidents</h2><table><tr><th>incident</th><th>scenario</th><th>level</th><th>start h</th><th>place</th><th>required</th><th>on-time coverage</th><th>final coverage</th><th>full coverage after</th>");
@@ -315,10 +319,11 @@ fn stage_chart(out: &mut String, report: &DrillReport) {
     out.push_str("</svg>");
 }
 
-/// Incidents (red, area by affected population) and supplying places (blue, area by units) on
-/// an equirectangular projection of their bounding box.
-fn map(out: &mut String, report: &DrillReport) {
-    let (w, h, pad): (f64, f64, f64) = (520.0, 420.0, 30.0);
+/// The region's outlines (DCW-GMT), its zone cities and demonstration bases, supplying places
+/// (blue, area by units) and incidents (red rings, size by affected population), with labels
+/// placed so that none collides (`geo::place_labels`), on an equirectangular projection.
+fn map(out: &mut String, report: &DrillReport, places: &[MapPlace]) {
+    let (w, h, pad): (f64, f64, f64) = (520.0, 440.0, 14.0);
     // The frame: the Beijing–Tianjin–Hebei region plus every incident. Supplying places outside
     // it (national suppliers far away) are listed under the map instead of squeezing it.
     let mut lats = vec![REGION_LAT.0, REGION_LAT.1];
@@ -334,13 +339,91 @@ fn map(out: &mut String, report: &DrillReport) {
     let mid = ((lat_min + lat_max) / 2.0).to_radians().cos().max(0.2);
     let span_x = (lon_max - lon_min) * mid;
     let span_y = lat_max - lat_min;
-    let scale = ((w - 2.0 * pad) / span_x).min((h - 2.0 * pad) / span_y);
+    let scale = ((w - 2.0 * pad) / span_x).min((h - 2.0 * pad - 30.0) / span_y);
     let x = |lon: f64| pad + (lon - lon_min) * mid * scale;
-    let y = |lat: f64| h - pad - (lat - lat_min) * scale;
+    let y = |lat: f64| h - pad - 30.0 - (lat - lat_min) * scale;
     let _ = write!(
         out,
         r##"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="map of incidents and suppliers"><rect width="{w}" height="{h}" fill="#f4f8fb" stroke="#ccd"/>"##
     );
+    // Outlines: Hebei first (it surrounds Beijing and Tianjin), then the two cities on top.
+    if let Ok(outlines) = geo::outlines() {
+        let mut regions: Vec<_> = outlines.regions.iter().collect();
+        regions.sort_by_key(|r| r.id != "CN.HE");
+        for region in regions {
+            let mut d = String::new();
+            for ring in &region.rings {
+                for (k, [lon, lat]) in ring.iter().enumerate() {
+                    let _ = write!(
+                        d,
+                        "{}{:.1},{:.1}",
+                        if k == 0 { "M" } else { "L" },
+                        x(*lon),
+                        y(*lat)
+                    );
+                }
+                d.push('Z');
+            }
+            let fill = match region.id.as_str() {
+                "CN.BJ" => "#eef3e6",
+                "CN.TJ" => "#e6eef3",
+                _ => "#f6f3ea",
+            };
+            let _ = write!(
+                out,
+                r##"<path d="{d}" fill="{fill}" stroke="#8c8c7a" fill-rule="evenodd"><title>{}</title></path>"##,
+                esc(&region.name_en)
+            );
+        }
+    }
+    let mut labels: Vec<LabelItem> = Vec::new();
+    let mut label_class: Vec<&str> = Vec::new();
+    let mut labelled = std::collections::BTreeSet::new();
+    for place in places {
+        if !inside(place.latitude, place.longitude) {
+            continue;
+        }
+        let (cx, cy) = (x(place.longitude), y(place.latitude));
+        let base = place.kind == "demonstration_base";
+        if base {
+            let _ = write!(
+                out,
+                r##"<rect x="{:.1}" y="{:.1}" width="9" height="9" transform="rotate(45 {cx:.1} {cy:.1})" fill="#fff" stroke="#6a3d9a" stroke-width="2"><title>{}</title></rect>"##,
+                cx - 4.5,
+                cy - 4.5,
+                esc(&place.id)
+            );
+        } else {
+            let fill = match place.zone.as_str() {
+                "core" => "#b2182b",
+                "key" => "#ef8a62",
+                "support" => "#67a9cf",
+                _ => "#888888",
+            };
+            let _ = write!(
+                out,
+                r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="3.5" fill="{fill}" stroke="#fff"><title>{}</title></circle>"##,
+                esc(&place.id)
+            );
+        }
+        let priority = match (base, place.zone.as_str()) {
+            (true, _) => 50,
+            (false, "core") => 45,
+            (false, "key") => 42,
+            (false, "support") => 40,
+            _ => 30,
+        };
+        labelled.insert(place.id.clone());
+        labels.push(LabelItem {
+            x: cx,
+            y: cy,
+            r: 5.0,
+            text: place.name_en.clone(),
+            priority,
+            font_size: 10.0,
+        });
+        label_class.push(if base { "#4b2a7b" } else { "#333" });
+    }
     let units_max =
         report.supply_map.iter().map(|r| r.units_total).max().unwrap_or(1).max(1) as f64;
     let mut outside = Vec::new();
@@ -353,16 +436,23 @@ fn map(out: &mut String, report: &DrillReport) {
         }
         let r = 3.0 + 14.0 * (row.units_total as f64 / units_max).sqrt();
         let (cx, cy) = (x(row.longitude), y(row.latitude));
-        let fill = if row.kind == "demonstration_base" { "#56B4E9" } else { "#0072B2" };
         let _ = write!(
             out,
-            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="{fill}" fill-opacity="0.55"><title>{} · {} units</title></circle><text x="{:.1}" y="{:.1}" fill="#0b3d66">{}</text>"##,
+            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="#0072B2" fill-opacity="0.45"><title>{} · {} units</title></circle>"##,
             esc(&row.place_id),
             row.units_total,
-            cx + r + 2.0,
-            cy + 4.0,
-            esc(&row.place_id)
         );
+        if labelled.insert(row.place_id.clone()) {
+            labels.push(LabelItem {
+                x: cx,
+                y: cy,
+                r,
+                text: row.place_id.clone(),
+                priority: 10,
+                font_size: 10.0,
+            });
+            label_class.push("#0b3d66");
+        }
     }
     let pop_max = report.incidents.iter().map(|i| i.affected_population).fold(1.0, f64::max);
     for incident in &report.incidents {
@@ -370,18 +460,38 @@ fn map(out: &mut String, report: &DrillReport) {
         let (cx, cy) = (x(incident.longitude), y(incident.latitude));
         let _ = write!(
             out,
-            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="none" stroke="#D55E00" stroke-width="2.5"><title>{} · {}</title></circle><text x="{:.1}" y="{:.1}" fill="#a33" font-weight="bold">{}</text>"##,
+            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="none" stroke="#D55E00" stroke-width="2.5"><title>{} · {}</title></circle>"##,
             esc(&incident.id),
             esc(&incident.scenario_id),
-            cx + r + 2.0,
-            cy - r,
-            esc(&incident.id)
+        );
+        labels.push(LabelItem {
+            x: cx,
+            y: cy,
+            r,
+            text: incident.id.clone(),
+            priority: 100,
+            font_size: 11.0,
+        });
+        label_class.push("#a33");
+    }
+    let boxes = geo::place_labels(&labels, w, h - 32.0, &[]);
+    for ((item, colour), placed) in labels.iter().zip(&label_class).zip(&boxes) {
+        let Some(b) = placed else { continue };
+        let _ = write!(
+            out,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="{}" fill="{colour}" stroke="#fff" stroke-width="3" paint-order="stroke">{}</text>"##,
+            b.x + b.w / 2.0,
+            b.y + b.h - 3.0,
+            item.font_size,
+            esc(&item.text)
         );
     }
     let _ = write!(
         out,
-        r##"<text x="8" y="{}">○ incident (size: population) · ● supplying place (size: units), light blue: demonstration base</text>"##,
-        h - 8.0
+        r##"<text x="8" y="{}">○ incident · ● supplying place (size: units) · ◇ demonstration base</text><text x="8" y="{}" fill="#777">{}</text>"##,
+        h - 20.0,
+        h - 6.0,
+        geo::CREDIT
     );
     if !outside.is_empty() {
         let _ = write!(
