@@ -19,9 +19,12 @@ use prost::Message;
 
 use crate::support::{embedded_catalog, temp_sqlite_store};
 
+/// Header or trailer pairs, names in lower case.
+type Headers = Vec<(String, String)>;
+
 /// One HTTP/1.1 exchange on a fresh connection (`Connection: close`): status, headers
 /// (lower-case names) and the de-chunked body.
-fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
+fn exchange(addr: SocketAddr, request: &[u8]) -> (u16, Headers, Vec<u8>) {
     let mut stream = TcpStream::connect(addr).expect("connects");
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     stream.write_all(request).unwrap();
@@ -57,7 +60,7 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
-fn get(addr: SocketAddr, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+fn get(addr: SocketAddr, path: &str) -> (u16, Headers, Vec<u8>) {
     exchange(
         addr,
         format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
@@ -69,7 +72,7 @@ fn grpc_web(
     addr: SocketAddr,
     method: &str,
     message: &impl Message,
-) -> (Vec<(String, String)>, Vec<Vec<u8>>, Vec<(String, String)>) {
+) -> (Headers, Vec<Vec<u8>>, Headers) {
     let bytes = message.encode_to_vec();
     let mut body = vec![0u8];
     body.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
