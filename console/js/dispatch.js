@@ -153,7 +153,7 @@ function requirementView(r, catalog) {
   return h("details", { class: "requirement", open: r.coverage < 1 ? true : undefined },
     h("summary", {},
       h("span", { class: "cat" }, category ? name(category) : r.category_name),
-      ` · ${t("required")} ${num(r.quantity_required)} ${r.unit} · ${t("within")} ${num(r.needed_within_hours)} h · ${t("priority")} ${r.priority.replace("PRIORITY_", "").toLowerCase()} `,
+      ` · ${t("required")} ${num(r.quantity_required)} ${r.unit} · ${t("within")} ${num(r.needed_within_hours)} h · ${t("priority")} ${t(r.priority)} `,
       bar(r.coverage, `${r.category_id} ${t("coverage")}`),
       r.shortfall > 0 ? h("span", { class: "bad" }, ` ${t("shortfall")} ${num(r.shortfall)}`) : ""),
     h("p", { class: "muted rule" }, r.quantity_rule, ` [${r.grade}]`),

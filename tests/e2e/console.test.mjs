@@ -184,6 +184,20 @@ test("a sample drill runs to its report with progress; two runs compare", async 
   await page.close();
 });
 
+test("an uploaded drill file saved by a Windows editor (CRLF) loads into the form and runs", async () => {
+  const { page, problems } = await watchedPage(browser);
+  await open(page, server.console, "/drills?lang=en");
+  const text = readFileSync(new URL("../../scenarios/drills/zhangjiakou-ice-fire.toml", import.meta.url), "utf8").replace(/\r?\n/g, "\r\n");
+  await page.setInputFiles("#drill-upload", { name: "zhangjiakou-crlf.toml", mimeType: "text/plain", buffer: Buffer.from(text) });
+  await page.waitForFunction(() => document.querySelector("#drill-toml").value.includes("zhangjiakou-ice-fire"));
+  assert.ok(await page.locator(".incident-row").count() >= 2, "the file's incidents are in the form");
+  await page.click("#run-drill");
+  await page.waitForSelector("#report-incidents tbody tr", { timeout: 120_000 });
+  assert.match(await page.textContent("#drill-report h2"), /Zhangjiakou|zhangjiakou/i);
+  assertClean(problems);
+  await page.close();
+});
+
 test("Drills: a bad incident shows the server's located error", async () => {
   const { page, problems } = await watchedPage(browser);
   await open(page, server.console, "/drills?lang=en");
