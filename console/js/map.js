@@ -90,7 +90,11 @@ export async function drawMap(container, options) {
     fixed.push({ x: x - w / 2, y: y - hgt + 3, w, h: hgt });
     svg.appendChild(el("text", { x, y, class: "region-name", "text-anchor": "middle" }, text));
   }
+  // Flows from beyond the frame (suppliers far from the region) would cross the map to its
+  // edge: they are counted in a note instead.
+  let flowsOutside = 0;
   for (const flow of flows.slice(0, 400)) {
+    if (!p.inside(flow.from.lat, flow.from.lon)) { flowsOutside++; continue; }
     const width = Math.min(6, 0.8 + Math.sqrt(flow.units || 1) / 3);
     svg.appendChild(el("line", { x1: p.x(flow.from.lon), y1: p.y(flow.from.lat), x2: p.x(flow.to.lon), y2: p.y(flow.to.lat), stroke: "#0072B2", "stroke-opacity": 0.45, "stroke-width": width.toFixed(1), class: "flow" }));
   }
@@ -137,6 +141,7 @@ export async function drawMap(container, options) {
     svg.appendChild(el("text", { x: (box.x + box.w / 2).toFixed(1), y: (box.y + box.h - 3).toFixed(1), "text-anchor": "middle", class: labelNodes[i].cls, "font-size": labelItems[i].fontSize }, labelItems[i].text));
   });
   svg.appendChild(el("text", { x: 6, y: HEIGHT - 6, class: "credit" }, t("map_credit")));
+  if (flowsOutside) svg.appendChild(el("text", { x: 6, y: 14, class: "credit" }, `+${flowsOutside} ${t("flows_outside")}`));
   if (options.onClick) {
     svg.classList.add("clickable");
     svg.addEventListener("click", (event) => {

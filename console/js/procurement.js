@@ -108,7 +108,7 @@ function columns(catalog) {
   return [
     { label: t("rank"), value: (e) => e.rank, numeric: true },
     { label: t("supplier"), value: (e) => e.supplier_id },
-    { label: "name", value: (e) => e.supplier_name },
+    { label: t("supplier_name"), value: (e) => e.supplier_name },
     { label: t("category"), value: (e) => e.category_id },
     { label: t("place"), value: (e) => name(catalog.place(e.place_id)) || e.place_id },
     { label: t("zone"), value: (e) => zoneName(e.zone_tier) },

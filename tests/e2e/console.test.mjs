@@ -144,7 +144,7 @@ test("a shortlist downloads as CSV", async () => {
   const csv = readFileSync(await download.path(), "utf8");
   const lines = csv.split("\r\n").filter(Boolean);
   assert.equal(lines.length, rows + 1, "a header and one line per row");
-  assert.match(lines[0], /^#,Supplier,name,Category/);
+  assert.match(lines[0], /^#,Supplier,Name,Category/);
   assert.match(lines[1], /^1,sup-\d{5},/);
   assert.ok(!/[^\r]\n/.test(csv), "CRLF line ends");
   assertClean(problems);
