@@ -29,7 +29,11 @@ function renderChrome(page) {
   const other = new URL(location.href);
   if (lang === "en") other.searchParams.delete("lang"); else other.searchParams.set("lang", "en");
   const token = input({ type: "password", autocomplete: "off", placeholder: t("token_hint"), value: sessionStorage.getItem("equipmatch.token") || "" });
-  token.addEventListener("change", () => sessionStorage.setItem("equipmatch.token", token.value.trim()));
+  // A new token may change what the catalog calls may read: start the page again with it.
+  token.addEventListener("change", () => {
+    sessionStorage.setItem("equipmatch.token", token.value.trim());
+    location.reload();
+  });
   const caller = input({ autocomplete: "off", value: sessionStorage.getItem("equipmatch.caller") || "", size: 12 });
   caller.addEventListener("change", () => sessionStorage.setItem("equipmatch.caller", caller.value.trim()));
   document.getElementById("session").replaceChildren(
