@@ -2,8 +2,8 @@
 // page draws its lists from (scenarios, places, categories — read from the server, never
 // hard-coded), and the page the path names.
 
-import { unary } from "./grpc.js";
-import { t, lang, href } from "./i18n.js";
+import { unary, enumNames } from "./grpc.js";
+import { t, lang, href, zoneKey } from "./i18n.js";
 import { h, field, input } from "./ui.js";
 
 const PAGES = {
@@ -55,8 +55,11 @@ async function loadCatalog() {
     token = response.next_page_token;
     if (!token) break;
   }
+  // Zone tiers from the contract itself: a tier added to the proto appears here unchanged.
+  const zones = (await enumNames("equipmatch.v1.ZoneTier")).map((proto) => ({ proto, key: zoneKey(proto) }));
   return {
     version: scenarios.catalog_version,
+    zones,
     scenarios: scenarios.scenarios,
     places: places.places,
     categories,

@@ -3,7 +3,7 @@
 // map, and compare two runs side by side (coverage over time, shortfall differences).
 
 import { call, unary } from "./grpc.js";
-import { t, name, lang, SEVERITIES, ZONES, stageName, zoneName } from "./i18n.js";
+import { t, name, lang, SEVERITIES, stageName, zoneName } from "./i18n.js";
 import { h, field, input, select, clearErrors, showError, pct, num } from "./ui.js";
 import { drawMap } from "./map.js";
 import { lineChart, stackedBars, PALETTE } from "./charts.js";
@@ -192,10 +192,10 @@ function renderEditor(box, model, catalog, changed) {
     });
     return field(label, control);
   };
-  const zoneBoxes = ZONES.map((z) => {
+  const zoneBoxes = catalog.zones.map((z) => {
     const box = h("input", { type: "checkbox", id: `wz-${z.key}`, checked: (w.zones_offline || []).includes(z.key) });
     box.addEventListener("change", () => {
-      const chosen = ZONES.filter((zz) => document.getElementById(`wz-${zz.key}`).checked).map((zz) => zz.key);
+      const chosen = catalog.zones.filter((zz) => document.getElementById(`wz-${zz.key}`).checked).map((zz) => zz.key);
       if (chosen.length) w.zones_offline = chosen; else delete w.zones_offline;
       changed();
     });

@@ -67,6 +67,12 @@ export function loadRoot() {
   return rootPromise;
 }
 
+/** The names of a contract enum's values, in number order, without the UNSPECIFIED one. */
+export async function enumNames(fullName) {
+  const values = (await loadRoot()).lookupEnum(fullName).values;
+  return Object.entries(values).filter(([, n]) => n !== 0).sort((a, b) => a[1] - b[1]).map(([k]) => k);
+}
+
 /** The metadata every call carries: the user's bearer token, when one is set. */
 function metadata() {
   const headers = {

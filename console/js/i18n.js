@@ -75,12 +75,10 @@ export const SEVERITIES = [
   { proto: "SEVERITY_IV", roman: "IV", zh: "IV 一般", en: "IV (general)" },
 ];
 
-export const ZONES = [
-  { proto: "ZONE_TIER_CORE", key: "core" },
-  { proto: "ZONE_TIER_KEY", key: "key" },
-  { proto: "ZONE_TIER_SUPPORT", key: "support" },
-  { proto: "ZONE_TIER_OUTSIDE", key: "outside" },
-];
+/** The zone tier key of a ZoneTier enum name: ZONE_TIER_CORE → core. */
+export function zoneKey(protoName) {
+  return protoName.replace(/^ZONE_TIER_/, "").toLowerCase();
+}
 
 export const lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "zh";
 
@@ -100,9 +98,9 @@ export function href(page) {
   return lang === "en" ? `/${page}?lang=en` : `/${page}`;
 }
 
+/** A zone tier's name from its enum name or key; a tier this page has no word for shows its key. */
 export function zoneName(protoOrKey) {
-  const zone = ZONES.find((z) => z.proto === protoOrKey || z.key === protoOrKey);
-  return zone ? t(zone.key) : protoOrKey;
+  return t(zoneKey(protoOrKey));
 }
 
 export function stageName(protoOrKey) {

@@ -2,7 +2,7 @@
 // in a sortable table, downloadable as CSV, with the suppliers on the map.
 
 import { unary } from "./grpc.js";
-import { t, name, ZONES, zoneName } from "./i18n.js";
+import { t, name, zoneName } from "./i18n.js";
 import { h, field, input, select, clearErrors, showError, sortableTable, num, wholeNumber } from "./ui.js";
 import { drawMap } from "./map.js";
 import { toCsv } from "./csv.js";
@@ -38,9 +38,9 @@ export async function render(root, catalog) {
     latitude.value = p ? p.location.latitude : "";
     longitude.value = p ? p.location.longitude : "";
   });
-  const zoneBoxes = ZONES.map((z) => h("input", { type: "checkbox", value: z.proto, id: `zone-${z.key}`, checked: z.key === "core" || z.key === "key" }));
+  const zoneBoxes = catalog.zones.map((z) => h("input", { type: "checkbox", value: z.proto, id: `zone-${z.key}`, checked: z.key === "core" || z.key === "key" }));
   const zones = h("fieldset", { dataset: { field: "filters.zone_tiers" } }, h("legend", {}, t("zones")),
-    ZONES.map((z, i) => h("label", { for: `zone-${z.key}` }, zoneBoxes[i], ` ${zoneName(z.key)}`)));
+    catalog.zones.map((z, i) => h("label", { for: `zone-${z.key}` }, zoneBoxes[i], ` ${zoneName(z.key)}`)));
   const placeFilter = select([["", t("all")], ...catalog.places.map((p) => [p.id, `${name(p)} (${p.id})`])]);
   const maxLead = input({ inputmode: "decimal", value: "" });
   const minReliability = input({ inputmode: "decimal", value: "0" });
