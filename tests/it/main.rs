@@ -9,5 +9,6 @@ mod drill;
 mod grpc;
 mod holds;
 mod holds_pg;
+mod quantities;
 mod support;
 mod tidy;
