@@ -29,7 +29,7 @@ const STRINGS = {
     incident: "事件", supplier_kind: "供应商", map: "地图", legend_incident: "事件", legend_supplier: "供应商",
     legend_base: "示范基地", legend_city: "区域城市", legend_flow: "调运", csv_ready: "CSV 已生成",
     sort_hint: "点击表头排序", none: "无", all: "全部",
-    stage: "环节", flows_outside: "条调运来自地图范围以外", supplier_name: "名称", PRIORITY_CRITICAL: "关键", PRIORITY_IMPORTANT: "重要", PRIORITY_SUPPORTING: "辅助", core: "核心区", key: "重点区", support: "支撑区", outside: "区外",
+    stage: "环节", flows_outside: "条调运来自地图范围以外", supplier_name: "名称", PRIORITY_CRITICAL: "关键", PRIORITY_IMPORTANT: "重要", PRIORITY_SUPPORTING: "辅助", core: "核心区", key: "重点区", support: "支撑区", metro: "京津腹地", outside: "区外",
   },
   en: {
     title: "equipmatch console", nav_dispatch: "Dispatch", nav_procurement: "Procurement", nav_drills: "Drills", nav_holds: "Holds",
@@ -57,7 +57,7 @@ const STRINGS = {
     incident: "Incident", supplier_kind: "Supplier", map: "Map", legend_incident: "incident", legend_supplier: "supplier",
     legend_base: "demonstration base", legend_city: "zone city", legend_flow: "flow", csv_ready: "CSV ready",
     sort_hint: "click a column header to sort", none: "none", all: "all",
-    stage: "Stage", flows_outside: "flows from beyond the frame", supplier_name: "Name", PRIORITY_CRITICAL: "critical", PRIORITY_IMPORTANT: "important", PRIORITY_SUPPORTING: "supporting", core: "core", key: "key", support: "support", outside: "outside",
+    stage: "Stage", flows_outside: "flows from beyond the frame", supplier_name: "Name", PRIORITY_CRITICAL: "critical", PRIORITY_IMPORTANT: "important", PRIORITY_SUPPORTING: "supporting", core: "core", key: "key", support: "support", metro: "metro", outside: "outside",
   },
 };
 

@@ -11,7 +11,7 @@ const REGION = { latMin: 36.0, latMax: 42.7, lonMin: 113.4, lonMax: 119.9 };
 const WIDTH = 520;
 const HEIGHT = 460;
 const PAD = 12;
-const ZONE_COLOURS = { ZONE_TIER_CORE: "#b2182b", ZONE_TIER_KEY: "#ef8a62", ZONE_TIER_SUPPORT: "#67a9cf", ZONE_TIER_OUTSIDE: "#888" };
+const ZONE_COLOURS = { ZONE_TIER_CORE: "#b2182b", ZONE_TIER_KEY: "#ef8a62", ZONE_TIER_SUPPORT: "#67a9cf", ZONE_TIER_METRO: "#555", ZONE_TIER_OUTSIDE: "#888" };
 /** Where each region's name is written: an open part of it, away from the zone cities. */
 const REGION_NAME_AT = { "CN.BJ": { lat: 40.72, lon: 116.55 }, "CN.TJ": { lat: 39.42, lon: 117.42 }, "CN.HE": { lat: 41.55, lon: 117.4 } };
 const REGION_FILLS = { "CN.BJ": "#eef3e6", "CN.TJ": "#e6eef3", "CN.HE": "#f6f3ea" };
@@ -112,7 +112,7 @@ export async function drawMap(container, options) {
       : el("circle", { cx: x, cy: y, r, fill: colour, stroke: "#fff", class: "city" });
     marker.appendChild(el("title", {}, `${name(place)} · ${place.id}`));
     svg.appendChild(marker);
-    const priority = isBase ? 50 : { ZONE_TIER_CORE: 45, ZONE_TIER_KEY: 42, ZONE_TIER_SUPPORT: 40 }[place.zone_tier] || 30;
+    const priority = isBase ? 50 : { ZONE_TIER_CORE: 45, ZONE_TIER_KEY: 42, ZONE_TIER_METRO: 41, ZONE_TIER_SUPPORT: 40 }[place.zone_tier] || 30;
     labelItems.push({ x, y, r, text: name(place), priority, fontSize: 11 });
     labelNodes.push({ cls: isBase ? "label base-label" : "label" });
   }

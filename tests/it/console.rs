@@ -164,6 +164,13 @@ async fn the_console_serves_its_pages_from_the_binary() {
 async fn grpc_web_reaches_the_same_services_and_store() {
     let (server, _dir) = start().await;
     let addr = server.console_addr.expect("a console");
+    // A stock line with something on hand, from the catalog the server serves.
+    let catalog = embedded_catalog();
+    let line = catalog.stock_lines.iter().find(|l| l.quantity_on_hand >= 1.0).expect("stock");
+    let (supplier_id, category_id) = (
+        catalog.supplier(line.supplier).id.to_string(),
+        catalog.category(line.category).id.to_string(),
+    );
     let checks = tokio::task::spawn_blocking(move || {
         let (_, messages, trailers) =
             grpc_web(addr, "equipmatch.v1.CatalogService/ListPlaces", &pb::ListPlacesRequest {});
@@ -202,15 +209,12 @@ async fn grpc_web_reaches_the_same_services_and_store() {
         let place = pb::PlaceHoldRequest {
             hold_id: "web-1".into(),
             incident_ref: "console-test".into(),
-            lines: vec![pb::HoldLine {
-                supplier_id: "sup-00007".into(),
-                category_id: "rescuer-ppe-kit".into(),
-                quantity_units: 1,
-            }],
+            lines: vec![pb::HoldLine { supplier_id, category_id, quantity_units: 1 }],
             ttl_seconds: 60,
         };
-        let (_, messages, trailers) = grpc_web(addr, "equipmatch.v1.HoldService/PlaceHold", &place);
-        assert_eq!(find(&trailers, "grpc-status"), Some("0"), "{trailers:?}");
+        let (headers, messages, trailers) =
+            grpc_web(addr, "equipmatch.v1.HoldService/PlaceHold", &place);
+        assert_eq!(find(&trailers, "grpc-status"), Some("0"), "{headers:?} {trailers:?}");
         let hold = pb::PlaceHoldResponse::decode(&messages[0][..]).unwrap().hold.unwrap();
         assert_eq!(hold.state, pb::HoldState::Pending as i32);
     });
