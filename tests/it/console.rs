@@ -4,8 +4,8 @@
 //!   unknown files are 404, paths that try to climb out are not files;
 //! - gRPC-Web calls reach the same service stack as gRPC: a ListPlaces answers with the catalog's
 //!   places (the five demonstration bases), a bad Match is INVALID_ARGUMENT with the field
-//!   violation in grpc-status-details-bin, and a state-changing PlaceHold lands in the same store
-//!   the gRPC listener reads;
+//!   violation in grpc-status-details-bin, a state-changing PlaceHold lands in the same store
+//!   the gRPC listener reads, and the stack's request size limit refuses an oversized request;
 //! - an HTTP/1.1 request that is not gRPC-Web does not reach the services;
 //! - `--console off` (no console address) starts no console listener.
 
@@ -217,10 +217,23 @@ async fn grpc_web_reaches_the_same_services_and_store() {
         assert_eq!(find(&trailers, "grpc-status"), Some("0"), "{headers:?} {trailers:?}");
         let hold = pb::PlaceHoldResponse::decode(&messages[0][..]).unwrap().hold.unwrap();
         assert_eq!(hold.state, pb::HoldState::Pending as i32);
+
+        // The stack's limits hold for the browser too: a request over the 256 KiB limit is
+        // refused (compared below with the gRPC listener's answer to the same request).
+        let (headers, _, trailers) =
+            grpc_web(addr, "equipmatch.v1.MatchService/Shortlist", &oversized_shortlist());
+        let status = find(&trailers, "grpc-status").or_else(|| find(&headers, "grpc-status"));
+        status.map(str::to_owned)
     });
-    checks.await.expect("checks pass");
-    // The hold placed through the console is what a gRPC client reads.
+    let web_oversized = checks.await.expect("checks pass");
     let channel = equipmatch::grpc::client::connect(&server.url()).await.unwrap();
+    let grpc_oversized = equipmatch::grpc::client::MatchServiceClient::new(channel.clone())
+        .shortlist(oversized_shortlist())
+        .await
+        .expect_err("refused");
+    assert_eq!(web_oversized, Some((grpc_oversized.code() as i32).to_string()));
+    assert_ne!(grpc_oversized.code(), tonic::Code::Ok);
+    // The hold placed through the console is what a gRPC client reads.
     let hold = equipmatch::grpc::client::HoldServiceClient::new(channel)
         .get_hold(pb::GetHoldRequest { hold_id: "web-1".into() })
         .await
@@ -230,6 +243,15 @@ async fn grpc_web_reaches_the_same_services_and_store() {
         .unwrap();
     assert_eq!(hold.incident_ref, "console-test");
     server.stop().await.expect("stops");
+}
+
+/// A shortlist request over the server's 256 KiB request limit.
+fn oversized_shortlist() -> pb::ShortlistRequest {
+    pb::ShortlistRequest {
+        category_ids: vec!["x".repeat(300 * 1024)],
+        quantity: 1.0,
+        ..Default::default()
+    }
 }
 
 #[tokio::test]
