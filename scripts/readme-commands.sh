@@ -8,7 +8,7 @@
 #     written or runs substituted, and the script prints each substitution.
 #   - Commands run one after another in ONE bash shell (so `eval`, `export` and variables carry
 #     over), in a fresh temporary folder holding symlinks to the repository's `scenarios/`,
-#     `registry/` and `scripts/`: what a command writes (./equipmatch-holds.sqlite,
+#     `registry/`, `scripts/` and `tests/`: what a command writes (./equipmatch-holds.sqlite,
 #     shortlist.csv, tangshan.html) lands there, never in the repository.
 #   - `equipmatch` is the repository's binary (on PATH); `cargo run [--release] -- ARGS` runs
 #     the same binary with ARGS and any other `cargo …` runs against the repository's
@@ -16,7 +16,8 @@
 #     test run has built it already) — printed as a substitution.
 #   - A command whose subcommand is `serve` starts a server in the background; the script waits
 #     until it listens on 127.0.0.1:50051 (the default every client command uses) and stops it
-#     when the next `serve` starts or at the end. Port 50051 must be free.
+#     when the next `serve` starts or at the end. Ports 50051 and 8080 (the console) must be
+#     free.
 #   - Substitutions: README lines of the form `FROM => TO ; why` inside an HTML comment that
 #     opens with `<!-- readme-commands` replace the text FROM by TO in every command
 #     (for a system path, or a database URL). TO may use $EQUIPMATCH_TEST_PG_URL: when it is
@@ -123,7 +124,7 @@ echo "== building the binary (cargo build $build_flag)"
 (cd "$repo" && cargo build $build_flag --bin equipmatch --quiet)
 mkdir -p "$work/bin"
 ln -s "$bin" "$work/bin/equipmatch"
-for entry in scenarios registry scripts; do ln -s "$repo/$entry" "$work/$entry"; done
+for entry in scenarios registry scripts tests; do ln -s "$repo/$entry" "$work/$entry"; done
 
 if [ -z "${EQUIPMATCH_TEST_PG_URL:-}" ] &&
     printf '%s\n' "${subst_to[@]}" | grep -q 'EQUIPMATCH_TEST_PG_URL'; then

@@ -40,6 +40,9 @@ pub enum Command {
         /// Where holds are kept: sqlite:PATH (one server) or postgres://… (several replicas).
         #[arg(long, default_value = crate::holds::STORE_DEFAULT, value_parser = crate::holds::StoreUrl::parse)]
         store: crate::holds::StoreUrl,
+        /// Where the browser console listens (its pages and gRPC-Web), or `off`.
+        #[arg(long, default_value = crate::console::CONSOLE_LISTEN_DEFAULT)]
+        console: crate::console::ConsoleListen,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -125,7 +128,7 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, data } => serve(listen, &store, &data),
+        Command::Serve { listen, store, console, data } => serve(listen, console, &store, &data),
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
             command:
@@ -149,7 +152,12 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) -> ExitCode {
+fn serve(
+    listen: SocketAddr,
+    console: crate::console::ConsoleListen,
+    store: &crate::holds::StoreUrl,
+    data: &DataArgs,
+) -> ExitCode {
     let mut problems = Problems::default();
     let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
@@ -171,7 +179,22 @@ fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) ->
             .await
             .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(catalog, holds, listener, Default::default(), shutdown_signal()).await
+        let console = match console.0 {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+                format!("cannot listen for the console on {addr}: {error} (`--console off`?)")
+            })?),
+            None => None,
+        };
+        let options = Default::default();
+        crate::grpc::serve_with_console(
+            catalog,
+            holds,
+            listener,
+            console,
+            options,
+            shutdown_signal(),
+        )
+        .await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

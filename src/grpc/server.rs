@@ -1,14 +1,16 @@
-//! The server: equipmatch's services (catalog, match, holds) plus the standard health service (SERVING once the
-//! catalog is loaded) and server reflection (v1 and v1alpha), on a TCP listener, until a
-//! shutdown signal.
+//! The server: equipmatch's services (catalog, match, holds, drills) plus the standard health
+//! service (SERVING once the catalog is loaded) and server reflection (v1 and v1alpha), built
+//! once as one service stack and served on a gRPC listener and, optionally, on the console's
+//! listener (gRPC-Web, `web.rs`), until a shutdown signal.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
+use tonic::service::{Routes, RoutesBuilder};
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
@@ -55,6 +57,18 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    serve_with_console(catalog, holds, listener, None, options, shutdown).await
+}
+
+/// The service stack every listener serves: equipmatch's services, health and reflection.
+/// Both the gRPC listener and the console's gRPC-Web listener serve exactly this, so a tower
+/// layer that decides who may call what, or how much may run at once, belongs here and
+/// nowhere else: no listener can then bypass it.
+async fn service_stack(
+    catalog: &Arc<Catalog>,
+    holds: &Arc<dyn HoldStore>,
+    options: ServerOptions,
+) -> Result<Routes, Box<dyn std::error::Error + Send + Sync>> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -88,10 +102,36 @@ pub async fn serve(
     health_reporter.set_serving::<DrillServiceServer<DrillApi>>().await;
     health_reporter.set_service_status("", ServingStatus::Serving).await;
 
+    let mut routes = RoutesBuilder::default();
+    routes
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(match_service)
+        .add_service(catalog_service)
+        .add_service(hold_service)
+        .add_service(drill_service);
+    Ok(routes.routes())
+}
+
+/// Serves gRPC on `listener` and, when given, the console (its pages and gRPC-Web for the same
+/// service stack) on `console`, until `shutdown` completes; then drains both.
+pub async fn serve_with_console(
+    catalog: Arc<Catalog>,
+    holds: Arc<dyn HoldStore>,
+    listener: TcpListener,
+    console: Option<TcpListener>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let stack = service_stack(&catalog, &holds, options).await?;
+
     let addr = listener.local_addr()?;
+    let console_addr = console.as_ref().map(TcpListener::local_addr).transpose()?;
     let counts = catalog.counts();
     tracing::info!(
         %addr,
+        console = console_addr.map_or_else(|| "off".to_owned(), |a| a.to_string()),
         catalog_version = %catalog.version,
         scenarios = counts.scenarios,
         categories = counts.categories,
@@ -99,22 +139,33 @@ pub async fn serve(
         stock_lines = counts.stock_lines,
         "serving"
     );
-    Server::builder()
+    // One shutdown signal, heard by both listeners.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let grpc = Server::builder()
         .concurrency_limit_per_connection(options.concurrency_per_connection)
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(match_service)
-        .add_service(catalog_service)
-        .add_service(hold_service)
-        .add_service(drill_service)
+        .add_routes(stack.clone())
         // TCP_NODELAY: without it a small response waits for the peer's delayed ACK (~40 ms
         // per call on Linux); with it one call costs what the work costs.
         .serve_with_incoming_shutdown(
             TcpIncoming::from(listener).with_nodelay(Some(true)),
-            shutdown,
-        )
-        .await?;
+            stopped(stop_rx.clone()),
+        );
+    match console {
+        Some(console) => {
+            let web = super::web::serve_console(stack, console, options, stopped(stop_rx));
+            let (grpc, web) = tokio::join!(grpc, web);
+            grpc?;
+            web?;
+        }
+        None => grpc.await?,
+    }
     // Commands whose callers left at their deadline still finish before the process ends.
     holds.flush().await;
     tracing::info!("stopped");
@@ -124,6 +175,8 @@ pub async fn serve(
 /// A server running in the background (tests, benchmarks): its address and a way to stop it.
 pub struct ServerHandle {
     pub local_addr: SocketAddr,
+    /// The console's address, when it was started.
+    pub console_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     join: JoinHandle<Result<(), Box<dyn std::error::Error + Send + Sync>>>,
 }
@@ -136,13 +189,30 @@ impl ServerHandle {
         addr: SocketAddr,
         options: ServerOptions,
     ) -> std::io::Result<ServerHandle> {
+        ServerHandle::start_with_console(catalog, holds, addr, None, options).await
+    }
+
+    /// Like `start`, plus the console on `console` when given.
+    pub async fn start_with_console(
+        catalog: Arc<Catalog>,
+        holds: Arc<dyn HoldStore>,
+        addr: SocketAddr,
+        console: Option<SocketAddr>,
+        options: ServerOptions,
+    ) -> std::io::Result<ServerHandle> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
+        let console = match console {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
+        let console_addr = console.as_ref().map(TcpListener::local_addr).transpose()?;
         let (tx, rx) = oneshot::channel::<()>();
-        let join = tokio::spawn(serve(catalog, holds, listener, options, async {
-            let _ = rx.await;
-        }));
-        Ok(ServerHandle { local_addr, shutdown: Some(tx), join })
+        let join =
+            tokio::spawn(serve_with_console(catalog, holds, listener, console, options, async {
+                let _ = rx.await;
+            }));
+        Ok(ServerHandle { local_addr, console_addr, shutdown: Some(tx), join })
     }
 
     pub fn url(&self) -> String {
