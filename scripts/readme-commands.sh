@@ -213,11 +213,11 @@ for command in "${commands[@]}"; do
     fi
     if [ "$status" != 0 ]; then
         echo "FAILED (exit $status): $command" >&2
-        echo "readme commands: $passed passed, 1 failed"
+        echo "readme-commands: $passed passed, 1 failed"
         exit 1
     fi
     passed=$((passed + 1))
 done
 stop_server
-echo "readme commands: $substituted substitution(s) printed above"
-echo "readme commands: $passed passed, 0 failed"
+echo "readme-commands: $substituted substitution(s) printed above"
+echo "readme-commands: $passed passed, 0 failed"
