@@ -22,7 +22,9 @@
 //! `SNAPSHOT_SAFETY_POLL_INTERVAL` (and after every reconnect) a replica re-reads the rows
 //! changed since its last poll — the trigger stamps each row with the id of the transaction
 //! that wrote it, and a transaction invisible to the last poll's snapshot has an id at least
-//! that snapshot's xmin — so a poll costs the rows changed since, not every row.
+//! that snapshot's xmin — so a poll costs the rows changed since, not every row. This needs
+//! PostgreSQL 13 or later (`pg_current_xact_id`, `pg_snapshot_xmin`).
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
