@@ -2,6 +2,7 @@
 //! `shortlist` and `hold …` are clients of a running server (`drill --server` too).
 
 mod bench;
+mod bench_holds;
 mod check;
 mod drill;
 mod hold;
