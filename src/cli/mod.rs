@@ -2,6 +2,7 @@
 //! `shortlist` and `hold …` are clients of a running server (`drill --server` too).
 
 mod bench;
+mod bench_holds;
 mod cap;
 mod check;
 mod drill;
@@ -41,6 +42,9 @@ pub enum Command {
         /// Where holds are kept: sqlite:PATH (one server) or postgres://… (several replicas).
         #[arg(long, default_value = crate::holds::STORE_DEFAULT, value_parser = crate::holds::StoreUrl::parse)]
         store: crate::holds::StoreUrl,
+        /// Where the browser console listens (its pages and gRPC-Web), or `off`.
+        #[arg(long, default_value = crate::console::CONSOLE_LISTEN_DEFAULT)]
+        console: crate::console::ConsoleListen,
         /// Pre-position stock (PENDING holds until the alert expires) for live Immediate or
         /// Expected CAP alerts at or above this level: I, II, III or IV.
         #[arg(long, value_parser = remote::parse_severity)]
@@ -138,9 +142,9 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, preposition, cap_dir, data } => {
+        Command::Serve { listen, store, console, preposition, cap_dir, data } => {
             let options = crate::grpc::ServerOptions { preposition, cap_dir, ..Default::default() };
-            serve(listen, &store, options, &data)
+            serve(listen, console, &store, options, &data)
         }
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
@@ -169,6 +173,7 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 
 fn serve(
     listen: SocketAddr,
+    console: crate::console::ConsoleListen,
     store: &crate::holds::StoreUrl,
     options: crate::grpc::ServerOptions,
     data: &DataArgs,
@@ -194,7 +199,21 @@ fn serve(
             .await
             .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(catalog, holds, listener, options, shutdown_signal()).await
+        let console = match console.0 {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+                format!("cannot listen for the console on {addr}: {error} (`--console off`?)")
+            })?),
+            None => None,
+        };
+        crate::grpc::serve_with_console(
+            catalog,
+            holds,
+            listener,
+            console,
+            options,
+            shutdown_signal(),
+        )
+        .await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -440,8 +440,8 @@ pub fn run_drill_remote(
     text: &str,
     policy: Option<crate::drill::Policy>,
     quiet: bool,
-) -> Option<crate::drill::DrillReport> {
-    use crate::grpc::client::DrillServiceClient;
+) -> Option<(crate::drill::DrillReport, Vec<crate::drill::geo::MapPlace>)> {
+    use crate::grpc::client::{CatalogServiceClient, DrillServiceClient};
     use crate::grpc::drill_convert;
     let request = pb::RunDrillRequest {
         drill_toml: text.to_owned(),
@@ -451,7 +451,7 @@ pub fn run_drill_remote(
     let quiet = quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let result = block_on(async {
         let channel = client::connect(server).await?;
-        let mut stream = DrillServiceClient::new(channel)
+        let mut stream = DrillServiceClient::new(channel.clone())
             .max_decoding_message_size(64 * 1024 * 1024)
             .run_drill(request)
             .await?
@@ -469,7 +469,17 @@ pub fn run_drill_remote(
                     if !quiet {
                         eprintln!();
                     }
-                    return Ok(drill_convert::drill_report_from_pb(report));
+                    // The report map's places come from the same server's catalog.
+                    let places = CatalogServiceClient::new(channel)
+                        .list_places(pb::ListPlacesRequest {})
+                        .await?
+                        .into_inner()
+                        .places
+                        .into_iter()
+                        .map(map_place)
+                        .filter(crate::drill::geo::MapPlace::marked)
+                        .collect();
+                    return Ok((drill_convert::drill_report_from_pb(report), places));
                 }
                 _ => {}
             }
@@ -482,5 +492,19 @@ pub fn run_drill_remote(
             fail(&error);
             None
         }
+    }
+}
+
+fn map_place(place: pb::Place) -> crate::drill::geo::MapPlace {
+    let location = place.location.unwrap_or_default();
+    crate::drill::geo::MapPlace {
+        zone: crate::grpc::convert::zone_tier_from_pb(place.zone_tier)
+            .map_or("outside", |zone| zone.key())
+            .to_owned(),
+        id: place.id,
+        name_en: place.name_en,
+        kind: place.kind,
+        latitude: location.latitude,
+        longitude: location.longitude,
     }
 }

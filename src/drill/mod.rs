@@ -12,6 +12,7 @@
 pub mod allocate;
 pub mod flow;
 pub mod format;
+pub mod geo;
 pub mod html;
 pub mod report;
 

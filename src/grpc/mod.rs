@@ -12,8 +12,9 @@ mod hold_service;
 mod match_service;
 mod server;
 mod status;
+mod web;
 
-pub use server::{serve, ServerHandle, ServerOptions};
+pub use server::{serve, serve_with_console, ServerHandle, ServerOptions};
 
 /// Generated protobuf and tonic code for `equipmatch.v1`.
 #[allow(clippy::all, clippy::pedantic, missing_docs)] // generated code: not ours to lint

@@ -3,6 +3,7 @@
 //! and on broken fixtures.
 
 mod catalog;
+mod console;
 mod crash;
 mod drill;
 mod grpc;

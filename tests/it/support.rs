@@ -135,7 +135,8 @@ impl ServerProcess {
     pub fn start_with_args(store: &str, extra: &[&str]) -> ServerProcess {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_equipmatch"))
-            .args(["--log-json", "serve", "--listen", "127.0.0.1:0", "--store", store])
+            .args(["--log-json", "serve", "--listen", "127.0.0.1:0", "--console", "off"])
+            .args(["--store", store])
             .args(extra)
             .env("RUST_LOG", "info")
             .stdout(std::process::Stdio::null())
