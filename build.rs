@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 
-const PROTOS: [&str; 5] = [
+const PROTOS: [&str; 6] = [
     "proto/equipmatch/v1/common.proto",
     "proto/equipmatch/v1/catalog.proto",
     "proto/equipmatch/v1/match.proto",
     "proto/equipmatch/v1/hold.proto",
     "proto/equipmatch/v1/drill.proto",
+    "proto/equipmatch/v1/alert.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

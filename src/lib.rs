@@ -7,7 +7,7 @@
 //! `cli` (subcommands). `console` serves the browser console's files (its gRPC-Web side is in
 //! `grpc`). `holds` keeps durable stock holds (SQLite or PostgreSQL) and hands the
 //! engine a snapshot of held stock; `generator` makes synthetic registries; `error` is the one
-//! request error type.
+//! request error type; `interop` reads CAP alerts and reads and writes EDXL-RM messages.
 
 pub mod catalog;
 pub mod cli;
@@ -18,6 +18,7 @@ pub mod error;
 pub mod generator;
 pub mod grpc;
 pub mod holds;
+pub mod interop;
 pub mod matching;
 
 pub use error::{Error, FieldViolation};

@@ -17,6 +17,16 @@ pub struct MatchArgs {
     /// Server URL.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    #[command(flatten)]
+    flags: MatchFlags,
+    /// Print the response as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The incident and constraints of a Match (shared by `match` and `edxl-rm request`).
+#[derive(Debug, Args)]
+pub struct MatchFlags {
     /// Scenario id (e.g. earthquake, flood, urban-waterlogging).
     #[arg(long)]
     scenario: String,
@@ -50,9 +60,27 @@ pub struct MatchArgs {
     /// Only this zone tier: core, key, support, metro, outside (repeatable).
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<crate::domain::ZoneTier>,
-    /// Print the response as JSON.
-    #[arg(long)]
-    json: bool,
+}
+
+impl MatchFlags {
+    /// The MatchRequest these flags describe.
+    pub fn request(&self) -> pb::MatchRequest {
+        pb::MatchRequest {
+            scenario_id: self.scenario.clone(),
+            severity: severity_to_pb(self.severity) as i32,
+            location: Some(pb::LatLng { latitude: self.lat, longitude: self.lon }),
+            affected_population: self.population,
+            affected_area_km2: self.area_km2,
+            options_per_requirement: self.options,
+            constraints: Some(pb::MatchConstraints {
+                max_eta_hours: self.max_eta_hours,
+                required_certifications: self.required_certifications.clone(),
+                excluded_supplier_ids: self.excluded_supplier_ids.clone(),
+                zone_tiers: self.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
+            }),
+            weights: None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -101,7 +129,7 @@ pub struct ShortlistArgs {
     csv: bool,
 }
 
-fn parse_severity(text: &str) -> Result<Severity, String> {
+pub(super) fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("{text:?} is not a severity: use I, II, III or IV"))
 }
 
@@ -145,21 +173,7 @@ pub(super) fn fail(error: &BoxError) -> ExitCode {
 }
 
 pub fn run_match(args: MatchArgs) -> ExitCode {
-    let request = pb::MatchRequest {
-        scenario_id: args.scenario.clone(),
-        severity: severity_to_pb(args.severity) as i32,
-        location: Some(pb::LatLng { latitude: args.lat, longitude: args.lon }),
-        affected_population: args.population,
-        affected_area_km2: args.area_km2,
-        options_per_requirement: args.options,
-        constraints: Some(pb::MatchConstraints {
-            max_eta_hours: args.max_eta_hours,
-            required_certifications: args.required_certifications.clone(),
-            excluded_supplier_ids: args.excluded_supplier_ids.clone(),
-            zone_tiers: args.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
-        }),
-        weights: None,
-    };
+    let request = args.flags.request();
     let result = block_on(async {
         let channel = client::connect(&args.server).await?;
         let response = MatchServiceClient::new(channel).r#match(request).await?.into_inner();
@@ -176,7 +190,7 @@ pub fn run_match(args: MatchArgs) -> ExitCode {
             }
         }
         Ok(response) => {
-            print!("{}", match_table(&response, &args));
+            print!("{}", match_table(&response, &args.flags));
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error),
@@ -222,7 +236,7 @@ fn zone_name(zone: i32) -> &'static str {
     }
 }
 
-fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
+fn match_table(response: &pb::MatchResponse, args: &MatchFlags) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -237,6 +251,13 @@ fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
         100.0 * response.coverage,
         response.catalog_version
     );
+    out.push_str(&stages_table(response));
+    out
+}
+
+/// The stages of a Match: each requirement, its ranked options and its plan.
+pub(super) fn stages_table(response: &pb::MatchResponse) -> String {
+    let mut out = String::new();
     for stage in &response.stages {
         let _ = writeln!(
             out,

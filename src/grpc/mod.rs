@@ -1,6 +1,8 @@
 //! The gRPC layer: generated types, service implementations, conversions and the server. The
 //! only module that knows tonic and prost; generated types never leave it.
 
+pub mod alert_convert;
+mod alert_service;
 mod catalog_service;
 pub mod client;
 pub mod convert;

@@ -1,4 +1,4 @@
-//! The server: equipmatch's services (catalog, match, holds, drills) plus the standard health
+//! The server: equipmatch's services (catalog, match, holds, drills, alerts, EDXL-RM) plus the standard health
 //! service (SERVING once the catalog is loaded) and server reflection (v1 and v1alpha), built
 //! once as one service stack and served on a gRPC listener and, optionally, on the console's
 //! listener (gRPC-Web, `web.rs`), until a shutdown signal.
@@ -15,20 +15,23 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use super::alert_service::{AlertApi, EdxlApi, ALERT_REQUEST_BYTES_MAX};
 use super::catalog_service::CatalogApi;
 use super::drill_service::{DrillApi, DRILL_REQUEST_BYTES_MAX};
 use super::hold_service::HoldApi;
 use super::match_service::MatchApi;
 use super::pb;
+use super::pb::alert_service_server::AlertServiceServer;
 use super::pb::catalog_service_server::CatalogServiceServer;
 use super::pb::drill_service_server::DrillServiceServer;
+use super::pb::edxl_service_server::EdxlServiceServer;
 use super::pb::hold_service_server::HoldServiceServer;
 use super::pb::match_service_server::MatchServiceServer;
 use crate::catalog::Catalog;
 use crate::holds::HoldStore;
 
-/// Limits of the transport.
-#[derive(Debug, Clone, Copy)]
+/// Limits of the transport, and what the server does with alerts.
+#[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// The largest request message accepted (bytes); requests are small.
     pub request_bytes_max: usize,
@@ -37,6 +40,10 @@ pub struct ServerOptions {
     /// Calls in flight per connection; past about 64 only the tail latency grows
     /// (performance-facts), so the excess waits instead of piling up work.
     pub concurrency_per_connection: usize,
+    /// Pre-position stock for live alerts at or above this level (`serve --preposition`).
+    pub preposition: Option<crate::domain::Severity>,
+    /// A folder of CAP alerts read at start and watched (`serve --cap-dir`).
+    pub cap_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -45,6 +52,8 @@ impl Default for ServerOptions {
             request_bytes_max: 256 * 1024,
             response_bytes_max: 32 * 1024 * 1024,
             concurrency_per_connection: 64,
+            preposition: None,
+            cap_dir: None,
         }
     }
 }
@@ -67,7 +76,8 @@ pub async fn serve(
 async fn service_stack(
     catalog: &Arc<Catalog>,
     holds: &Arc<dyn HoldStore>,
-    options: ServerOptions,
+    alerts: Arc<crate::interop::active::ActiveAlerts>,
+    options: &ServerOptions,
 ) -> Result<Routes, Box<dyn std::error::Error + Send + Sync>> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -95,11 +105,26 @@ async fn service_stack(
         .max_decoding_message_size(DRILL_REQUEST_BYTES_MAX)
         .max_encoding_message_size(options.response_bytes_max);
 
+    // A CAP document or an EDXL-RM request: the XML bound, not the small-request one.
+    let alert_service = AlertServiceServer::new(AlertApi { catalog: catalog.clone(), alerts })
+        .max_decoding_message_size(ALERT_REQUEST_BYTES_MAX)
+        .max_encoding_message_size(options.response_bytes_max);
+    let edxl_api = EdxlApi {
+        catalog: catalog.clone(),
+        holds: holds.clone(),
+        clock: crate::holds::system_clock(),
+    };
+    let edxl_service = EdxlServiceServer::new(edxl_api)
+        .max_decoding_message_size(ALERT_REQUEST_BYTES_MAX)
+        .max_encoding_message_size(options.response_bytes_max);
+
     // The catalog is loaded and immutable before the server starts: serving from the first call.
     health_reporter.set_serving::<MatchServiceServer<MatchApi>>().await;
     health_reporter.set_serving::<CatalogServiceServer<CatalogApi>>().await;
     health_reporter.set_serving::<HoldServiceServer<HoldApi>>().await;
     health_reporter.set_serving::<DrillServiceServer<DrillApi>>().await;
+    health_reporter.set_serving::<AlertServiceServer<AlertApi>>().await;
+    health_reporter.set_serving::<EdxlServiceServer<EdxlApi>>().await;
     health_reporter.set_service_status("", ServingStatus::Serving).await;
 
     let mut routes = RoutesBuilder::default();
@@ -110,7 +135,9 @@ async fn service_stack(
         .add_service(match_service)
         .add_service(catalog_service)
         .add_service(hold_service)
-        .add_service(drill_service);
+        .add_service(drill_service)
+        .add_service(alert_service)
+        .add_service(edxl_service);
     Ok(routes.routes())
 }
 
@@ -124,7 +151,9 @@ pub async fn serve_with_console(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let stack = service_stack(&catalog, &holds, options).await?;
+    let (alerts, alert_watcher) =
+        super::alert_service::start_alerts(&catalog, &holds, &options).await;
+    let stack = service_stack(&catalog, &holds, alerts, &options).await?;
 
     let addr = listener.local_addr()?;
     let console_addr = console.as_ref().map(TcpListener::local_addr).transpose()?;
@@ -159,12 +188,15 @@ pub async fn serve_with_console(
         );
     match console {
         Some(console) => {
-            let web = super::web::serve_console(stack, console, options, stopped(stop_rx));
+            let web = super::web::serve_console(stack, console, options.clone(), stopped(stop_rx));
             let (grpc, web) = tokio::join!(grpc, web);
             grpc?;
             web?;
         }
         None => grpc.await?,
+    }
+    if let Some(watcher) = alert_watcher {
+        watcher.abort();
     }
     // Commands whose callers left at their deadline still finish before the process ends.
     holds.flush().await;

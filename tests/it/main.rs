@@ -9,6 +9,7 @@ mod drill;
 mod grpc;
 mod holds;
 mod holds_pg;
+mod interop;
 mod quantities;
 mod support;
 mod tidy;
