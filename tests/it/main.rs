@@ -3,11 +3,14 @@
 //! and on broken fixtures.
 
 mod catalog;
+mod console;
 mod crash;
 mod drill;
 mod grpc;
 mod holds;
 mod holds_pg;
+mod interop;
 mod overload;
+mod quantities;
 mod support;
 mod tidy;

@@ -394,28 +394,44 @@ async fn admission_refuses_beyond_the_bound_with_resource_exhausted_and_retry_in
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_call_whose_deadline_passes_never_runs() {
     let server = heavy_server(8).await;
-    // A fresh server has no estimate yet, so a call with a short deadline is admitted behind
-    // a running heavy call — and its deadline passes while it waits.
-    let mut client = matching(&server);
-    let blocker = tokio::spawn(async move { client.r#match(heavy_match()).await });
-    wait_for(&server, "the blocker to run", |s| dispatch(s, "equipmatch_engine_running") == 1.0)
-        .await;
-    let mut late = tonic::Request::new(heavy_match());
-    late.set_timeout(Duration::from_millis(1));
-    let status = matching(&server).r#match(late).await.expect_err("the deadline passes");
-    assert!(matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded), "{status:?}");
-    blocker.await.expect("task").expect("the blocker is answered");
-    let samples = wait_for(&server, "the late call to be dropped", |s| {
-        metric(
-            s,
-            "equipmatch_engine_dropped_total",
-            &[("work", "Match"), ("reason", "deadline_passed")],
-        ) == 1.0
+    // A fresh server has no estimate until its first call finishes, so a call with a short
+    // deadline is admitted behind two heavy calls (one running, one queued) — and its deadline
+    // passes while it waits. 40 ms: long enough for the server to see the call at all on a
+    // loaded machine, far shorter than the heavy call queued ahead of it.
+    let blockers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut client = matching(&server);
+            tokio::spawn(async move { client.r#match(heavy_match()).await })
+        })
+        .collect();
+    wait_for(&server, "one blocker running, one queued", |s| {
+        dispatch(s, "equipmatch_engine_running") == 1.0
+            && dispatch(s, "equipmatch_engine_queue_depth") == 1.0
     })
     .await;
-    // Only the blocker ran.
-    assert_eq!(metric(&samples, "equipmatch_engine_completed_total", &[("work", "Match")]), 1.0);
-    assert_eq!(metric(&samples, "equipmatch_engine_admitted_total", &[("work", "Match")]), 2.0);
+    let mut late = tonic::Request::new(heavy_match());
+    late.set_timeout(Duration::from_millis(40));
+    let status = matching(&server).r#match(late).await.expect_err("the deadline passes");
+    assert!(matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded), "{status:?}");
+    for blocker in blockers {
+        blocker.await.expect("task").expect("the blocker is answered");
+    }
+    let dropped = |s: &[Sample]| {
+        ["deadline_passed", "deadline_unreachable"]
+            .iter()
+            .map(|reason| {
+                metric(
+                    s,
+                    "equipmatch_engine_dropped_total",
+                    &[("work", "Match"), ("reason", reason)],
+                )
+            })
+            .sum::<f64>()
+    };
+    let samples = wait_for(&server, "the late call to be dropped", |s| dropped(s) == 1.0).await;
+    // Only the blockers ran; the late call was admitted and never started.
+    assert_eq!(metric(&samples, "equipmatch_engine_completed_total", &[("work", "Match")]), 2.0);
+    assert_eq!(metric(&samples, "equipmatch_engine_admitted_total", &[("work", "Match")]), 3.0);
     server.stop().await;
 }
 
