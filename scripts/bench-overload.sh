@@ -4,7 +4,8 @@
 # core 1, given the server's pid so it reports resident memory. SERVER_BINARY may be another
 # build (main's, for a before/after in one session) as long as it speaks the same contract.
 # Usage: scripts/bench-overload.sh SERVER_BINARY REGISTRY_DIR [bench overload flags…]
-# Extra server flags: SERVE_ARGS="--engine-nice 0" scripts/bench-overload.sh …
+# Extra server flags: SERVE_ARGS="--engine-nice 0" scripts/bench-overload.sh … (a build with
+# the console listens on 127.0.0.1:8080 too: SERVE_ARGS="--console off" if that port is taken).
 # The server's log (RUST_LOG=warn: h2's GOAWAY warnings show there) goes to $LOG (a temp file
 # unless set) and its GOAWAY lines are counted at the end.
 set -euo pipefail
