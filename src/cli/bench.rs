@@ -9,6 +9,7 @@
 //!   the on-hand of the lines it uses to the maximum first, so stock never runs out.
 //! - `bench drill`: a generated N-incident drill against N independent Match calls for the same
 //!   incidents, in process, same catalog, same run.
+//! - `bench overload`: callers with a deadline against a running server (`cli/overload.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,9 @@ pub enum BenchCommand {
     Visibility(super::bench_holds::VisibilityArgs),
     /// Publishing the held-stock snapshot after a commit: persistent against a full rebuild.
     Snapshot(super::bench_holds::SnapshotArgs),
+    /// N callers with a deadline against a running server: goodput, rejections, deadline
+    /// misses, health latency alongside, server memory.
+    Overload(super::overload::OverloadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,7 @@ pub fn run(command: BenchCommand) -> ExitCode {
         BenchCommand::Drill(args) => drill_bench(&args),
         BenchCommand::Visibility(args) => super::bench_holds::visibility(&args),
         BenchCommand::Snapshot(args) => super::bench_holds::snapshot(&args),
+        BenchCommand::Overload(args) => super::overload::run(&args),
     }
 }
 

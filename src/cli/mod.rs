@@ -8,6 +8,7 @@ mod check;
 mod drill;
 mod edxl;
 mod hold;
+mod overload;
 mod remote;
 
 use std::net::SocketAddr;
@@ -54,6 +55,8 @@ pub enum Command {
         cap_dir: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        engine: overload::EngineArgs,
     },
     /// Load the catalog and report every problem with file, line and reason.
     Check {
@@ -142,8 +145,14 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, console, preposition, cap_dir, data } => {
-            let options = crate::grpc::ServerOptions { preposition, cap_dir, ..Default::default() };
+        Command::Serve { listen, store, console, preposition, cap_dir, data, engine } => {
+            let options = crate::grpc::ServerOptions {
+                preposition,
+                cap_dir,
+                engine: engine.engine_config(),
+                metrics_addr: engine.metrics,
+                ..Default::default()
+            };
             serve(listen, console, &store, options, &data)
         }
         Command::Check { data, json } => check::run(&data, json),

@@ -10,6 +10,7 @@ mod grpc;
 mod holds;
 mod holds_pg;
 mod interop;
+mod overload;
 mod quantities;
 mod support;
 mod tidy;
