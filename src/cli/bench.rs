@@ -8,6 +8,7 @@
 //!   phase, for a server on a throwaway store.
 //! - `bench drill`: a generated N-incident drill against N independent Match calls for the same
 //!   incidents, in process, same catalog, same run.
+//! - `bench overload`: callers with a deadline against a running server (`cli/overload.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,13 @@ pub enum BenchCommand {
     },
     /// A generated N-incident drill against N independent Match calls, in process, same run.
     Drill(DrillBenchArgs),
+    /// Hold visibility across two replicas: PlaceHold on A, read B until it shows (p50/p99).
+    Visibility(super::bench_holds::VisibilityArgs),
+    /// Publishing the held-stock snapshot after a commit: persistent against a full rebuild.
+    Snapshot(super::bench_holds::SnapshotArgs),
+    /// N callers with a deadline against a running server: goodput, rejections, deadline
+    /// misses, health latency alongside, server memory.
+    Overload(super::overload::OverloadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +113,9 @@ pub fn run(command: BenchCommand) -> ExitCode {
             inproc(registry.as_deref(), &category, seconds, json)
         }
         BenchCommand::Drill(args) => drill_bench(&args),
+        BenchCommand::Visibility(args) => super::bench_holds::visibility(&args),
+        BenchCommand::Snapshot(args) => super::bench_holds::snapshot(&args),
+        BenchCommand::Overload(args) => super::overload::run(&args),
     }
 }
 

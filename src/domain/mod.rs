@@ -2,15 +2,23 @@
 //! and stock lines. No I/O and no wire types here; the catalog builds these from files and the
 //! gRPC layer converts them to and from protobuf.
 
+mod alerting;
 mod entities;
 mod geo;
 mod held;
 mod ids;
+mod quantity;
 
+pub use alerting::{
+    normalise, normalise_event, AlertMapping, ColourRule, EventRule, ResourceRule, CAP_SEVERITIES,
+};
 pub use entities::*;
 pub use geo::{great_circle_km, great_circle_km_units, LatLon, EARTH_RADIUS_KM};
 pub use held::{HeldStock, NoHolds};
 pub use ids::{Id, IdError};
+pub use quantity::{
+    ellipse_perimeter_km, rule_number, FireShape, Impact, LevelTable, Pumping, Quantity,
+};
 
 use std::fmt;
 
@@ -177,23 +185,30 @@ impl Priority {
 }
 
 /// Where a place stands in the cluster plan's geography.
+///
+/// The order is the zone policy's order (core best): the search's bounds take the minimum tier
+/// of a category's lines as its best, so `zone_value` must never increase along it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ZoneTier {
     Core,
     Key,
     Support,
+    /// 京津腹地: Beijing and Tianjin outside the plan's named parks — inside the cluster the
+    /// three provinces build jointly, but not one of its designated zones.
+    Metro,
     Outside,
 }
 
 impl ZoneTier {
-    pub const ALL: [ZoneTier; 4] =
-        [ZoneTier::Core, ZoneTier::Key, ZoneTier::Support, ZoneTier::Outside];
+    pub const ALL: [ZoneTier; 5] =
+        [ZoneTier::Core, ZoneTier::Key, ZoneTier::Support, ZoneTier::Metro, ZoneTier::Outside];
 
     pub fn key(self) -> &'static str {
         match self {
             ZoneTier::Core => "core",
             ZoneTier::Key => "key",
             ZoneTier::Support => "support",
+            ZoneTier::Metro => "metro",
             ZoneTier::Outside => "outside",
         }
     }
@@ -203,13 +218,16 @@ impl ZoneTier {
     }
 }
 
-/// The cluster plan's zone policy as a score value: core 1.0, key 0.85, support 0.7, outside
-/// 0.4, and +0.15 (up to 1) inside a national demonstration base.
+/// The cluster plan's zone policy as a score value: core 1.0, key 0.85, support 0.7, metro 0.7,
+/// outside 0.4, and +0.15 (up to 1) inside a national demonstration base.
 pub fn zone_value(zone: ZoneTier, in_demonstration_base: bool) -> f64 {
     let base = match zone {
         ZoneTier::Core => 1.0,
         ZoneTier::Key => 0.85,
         ZoneTier::Support => 0.7,
+        // Inside the jointly built cluster but not a designated zone: ranked with the support
+        // tier, the plan's lowest designated one (see scenarios/README.md).
+        ZoneTier::Metro => 0.7,
         ZoneTier::Outside => 0.4,
     };
     if in_demonstration_base {

@@ -19,7 +19,7 @@ use search::{Source, Spec};
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    CategoryIdx, ChainStage, LatLon, Priority, Provenance, Requirement, Scenario, Severity,
+    CategoryIdx, ChainStage, Impact, LatLon, Priority, Provenance, Requirement, Scenario, Severity,
 };
 
 /// The most options one requirement may ask for, and the default.
@@ -90,7 +90,11 @@ pub struct RequirementResult {
     pub quantity_required: f64,
     pub priority: Priority,
     pub needed_within_hours: f64,
-    /// The quantity rule with this incident's numbers, e.g. `ceil(2.5 × (2 + 1 × 120000 ÷ 30000))`.
+    /// What the rule asks before its cap: equals `quantity_required` unless the cap binds.
+    pub quantity_uncapped: f64,
+    /// The quantity rule with this incident's numbers, e.g.
+    /// `ceil(2.5 × (2 + 1 × 120000 people ÷ 30000)) = 15`; it ends with `, capped at N` when the
+    /// cap binds (see `domain::Quantity`).
     pub rule: String,
     /// Ranked: on time before late, then score, then supplier id, then category id.
     pub options: Vec<Candidate>,
@@ -143,13 +147,17 @@ fn match_with(
     method: Method,
 ) -> MatchResult {
     let scenario = query.scenario;
-    let factor = scenario.severity_factor(query.severity);
+    let impact = Impact {
+        severity: query.severity,
+        affected_population: query.affected_population,
+        affected_area_km2: query.affected_area_km2,
+    };
     let mut stages = Vec::with_capacity(ChainStage::ALL.len());
     for stage in ChainStage::ALL {
         let requirements: Vec<RequirementResult> = scenario
             .stage_requirements(stage)
             .map(|requirement| {
-                requirement_result(catalog, held, query, requirement, factor, method)
+                requirement_result(catalog, held, query, requirement, &impact, method)
             })
             .collect();
         let coverage = weighted_coverage(requirements.iter());
@@ -170,11 +178,11 @@ fn requirement_result(
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
     requirement: &Requirement,
-    factor: f64,
+    impact: &Impact,
     method: Method,
 ) -> RequirementResult {
-    let quantity_required =
-        requirement.quantity(factor, query.affected_population, query.affected_area_km2);
+    let quantity = query.scenario.quantity(requirement, impact);
+    let quantity_required = quantity.units;
     let spec = Spec {
         at: Some(query.location.unit_vector()),
         window_hours: requirement.needed_within_hours,
@@ -220,7 +228,8 @@ fn requirement_result(
             (pool, plan, examined, false)
         }
     };
-    let planned: f64 = plan.iter().map(|entry| entry.quantity_equivalent).sum();
+    // The quantities are ≥ 0, but an empty sum is -0.0, which prints as "-0".
+    let planned: f64 = plan.iter().map(|entry| entry.quantity_equivalent).sum::<f64>().abs();
     // Efficiencies are not exact in binary: 30 × 0.7 covers 21 in full.
     let quantity_planned =
         if plan::is_covered(planned, quantity_required) { quantity_required } else { planned };
@@ -229,7 +238,8 @@ fn requirement_result(
         quantity_required,
         priority: requirement.priority,
         needed_within_hours: requirement.needed_within_hours,
-        rule: rule_text(requirement, factor, query),
+        quantity_uncapped: quantity.uncapped,
+        rule: quantity.rule,
         options,
         plan,
         quantity_planned,
@@ -261,18 +271,6 @@ fn weighted_coverage<'a>(requirements: impl Iterator<Item = &'a RequirementResul
     } else {
         1.0
     }
-}
-
-fn rule_text(requirement: &Requirement, factor: f64, query: &MatchQuery<'_>) -> String {
-    let factor = if requirement.scales_with_severity { factor } else { 1.0 };
-    let mut terms = format!("{}", requirement.base_quantity);
-    if let Some(rate) = requirement.per_population {
-        terms += &format!(" + {} × {} ÷ {}", rate.quantity, query.affected_population, rate.per);
-    }
-    if let Some(rate) = requirement.per_area_km2 {
-        terms += &format!(" + {} × {} km² ÷ {}", rate.quantity, query.affected_area_km2, rate.per);
-    }
-    format!("min({}, ceil({factor} × ({terms})))", requirement.max_quantity)
 }
 
 /// A validated Shortlist request.

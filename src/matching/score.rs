@@ -12,8 +12,9 @@ pub enum Criterion {
     Reliability,
     /// Share of the category's expected certifications the supplier holds (1 if none apply).
     Certification,
-    /// The cluster plan's policy: core 1.0, key 0.85, support 0.7, outside 0.4, and +0.15 (up
-    /// to 1) inside a national demonstration base.
+    /// The cluster plan's policy: core 1.0, key 0.85, support 0.7, metro (Beijing and Tianjin
+    /// outside the named parks) 0.7, outside 0.4, and +0.15 (up to 1) inside a national
+    /// demonstration base.
     ZonePolicy,
 }
 

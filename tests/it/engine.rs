@@ -204,7 +204,7 @@ async fn answers_equal_brute_force_after_updatestock_and_holds() {
         }
         let query = convert::match_query(&catalog, &request).unwrap();
         let brute = matching::match_incident_scan(&catalog, &*held, &query);
-        let mut expected = convert::match_response(&catalog, &brute, pb::MatchView::Full);
+        let mut expected = convert::match_response(&catalog, &brute);
         for requirement in expected.stages.iter_mut().flat_map(|s| s.requirements.iter_mut()) {
             requirement.lines_examined = 0;
         }
