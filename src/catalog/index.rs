@@ -20,7 +20,7 @@
 //! the fewest lines examined (BENCHMARKS.md).
 //!
 //! The index holds no copy of the lines' data (the catalog's arrays are the only one): nodes
-//! of 72 bytes, about one per four lines, with their bounds in `f32` rounded outward.
+//! of 68 bytes, about one per four lines, with their bounds in `f32` rounded outward.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -163,8 +163,9 @@ pub struct NodeBounds {
     max_zone_value: f32,
     /// Zone tiers present, one bit per `ZoneTier as u8`.
     pub zone_tiers: u8,
-    /// Every certification some line's supplier holds.
-    pub certifications: CertSet,
+    /// Every certification some line's supplier holds, as two halves of the `CertSet` bits
+    /// (so a node aligns to 4 bytes and stays at 68; read through `certifications`).
+    certifications: [u32; 2],
 }
 
 /// The smallest `f32` at or above `x` (x ≥ 0, finite).
@@ -200,8 +201,13 @@ impl NodeBounds {
             max_certification_fit: up(b.max_certification_fit),
             max_zone_value: up(b.max_zone_value),
             zone_tiers: b.zone_tiers,
-            certifications: b.certifications,
+            certifications: [b.certifications.0 as u32, (b.certifications.0 >> 32) as u32],
         }
+    }
+
+    /// Every certification some line's supplier holds.
+    pub fn certifications(&self) -> CertSet {
+        CertSet(u64::from(self.certifications[0]) | (u64::from(self.certifications[1]) << 32))
     }
 
     pub fn min_lead_time_hours(&self) -> f64 {
@@ -257,9 +263,10 @@ pub struct Node {
     radius_km: f32,
     pub bounds: NodeBounds,
     /// Children are nodes `first..first + count`; a leaf's lines are the category's lines
-    /// `first..first + count` (positions in leaf order).
+    /// `first..first + count` (positions in leaf order). A node has at most
+    /// `SMALL_CATEGORY_LINES_MAX` lines or `LEAD_TIME_BANDS_HOURS.len() + 1` children.
     first: u32,
-    count: u32,
+    count: u16,
     leaf: bool,
 }
 
@@ -272,7 +279,7 @@ pub enum Children {
 
 impl Node {
     pub fn children(&self) -> Children {
-        let range = self.first..self.first + self.count;
+        let range = self.first..self.first + u32::from(self.count);
         if self.leaf {
             Children::Lines(range)
         } else {
@@ -327,7 +334,7 @@ impl CategoryIndex {
             let buckets = lead_time_buckets(&mut lines);
             let first = builder.reserve(buckets.len());
             let root = &mut builder.nodes[0];
-            (root.first, root.count, root.leaf) = (first, buckets.len() as u32, false);
+            (root.first, root.count, root.leaf) = (first, buckets.len() as u16, false);
             for (k, bucket) in buckets.into_iter().enumerate() {
                 let bucket = &mut lines[bucket];
                 builder.nodes[first as usize + k] = cap_node(bucket);
@@ -489,7 +496,7 @@ impl Builder {
         let node = &mut self.nodes[node as usize];
         node.leaf = true;
         node.first = self.order.len() as u32;
-        node.count = lines.len() as u32;
+        node.count = lines.len() as u16;
         self.order.extend(lines.iter().map(|line| line.position));
     }
 
@@ -612,7 +619,7 @@ mod tests {
                     assert!(b.max_certification_fit() >= line.certification_fit);
                     assert!(b.max_zone_value() >= line.zone_value);
                     assert!(b.zone_tiers & (1 << line.zone as u8) != 0);
-                    assert!(b.certifications.contains_all(line.certifications));
+                    assert!(b.certifications().contains_all(line.certifications));
                 }
                 if let Children::Lines(lines) = node.children() {
                     assert!(lines.len() <= LEAF_LINES_MAX.max(SMALL_CATEGORY_LINES_MAX));

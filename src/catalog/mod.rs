@@ -204,7 +204,6 @@ pub struct Catalog {
     category_by_id: HashMap<Id, CategoryIdx>,
     place_by_id: HashMap<Id, PlaceIdx>,
     scenario_by_id: HashMap<Id, usize>,
-    supplier_by_id: HashMap<Id, SupplierIdx>,
     cert_by_id: HashMap<Id, usize>,
     /// How CAP alerts and EDXL-RM resources map onto the catalog (`cap-events.toml`; a mapping
     /// that maps nothing when the folder has no such file).
@@ -282,7 +281,9 @@ impl Catalog {
     }
 
     pub fn supplier_by_id(&self, id: &str) -> Option<SupplierIdx> {
-        self.supplier_by_id.get(id).copied()
+        // Suppliers are sorted by id: a binary search, and no second copy of 100,000s of ids.
+        let found = self.suppliers.binary_search_by(|supplier| supplier.id.as_str().cmp(id));
+        found.ok().map(|idx| SupplierIdx(idx as u32))
     }
 
     /// The place whose GB/T 2260 code this is.
@@ -501,8 +502,6 @@ fn assemble(
         .collect();
     let place_by_id =
         data.places.iter().enumerate().map(|(i, p)| (p.id.clone(), PlaceIdx(i as u32))).collect();
-    let supplier_by_id =
-        suppliers.iter().enumerate().map(|(i, s)| (s.id.clone(), SupplierIdx(i as u32))).collect();
     let scenario_by_id = index_by_id(data.scenarios.iter().map(|s| &s.id).collect());
     let place_by_admin_code = data
         .places
@@ -533,7 +532,6 @@ fn assemble(
         category_by_id,
         place_by_id,
         scenario_by_id,
-        supplier_by_id,
         cert_by_id,
         alert_mapping,
         geocode_schemes,
@@ -555,4 +553,25 @@ fn version_of(sources: &CatalogSources) -> String {
         }
     }
     format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Catalog;
+
+    #[test]
+    fn every_supplier_is_found_by_its_id_and_only_by_it() {
+        // `supplier_by_id` binary-searches the id-sorted suppliers: checked against their
+        // positions, one by one, with ids that sort before, between and after them.
+        let catalog = Catalog::embedded().expect("the embedded catalog loads");
+        assert!(catalog.suppliers.len() > 100);
+        for (i, supplier) in catalog.suppliers.iter().enumerate() {
+            assert_eq!(catalog.supplier_by_id(supplier.id.as_str()).map(|s| s.0 as usize), Some(i));
+            let between = format!("{}-", supplier.id.as_str());
+            assert_eq!(catalog.supplier_by_id(&between), None);
+        }
+        for unknown in ["", "a", "sup-", "sup-99999999", "zzz"] {
+            assert_eq!(catalog.supplier_by_id(unknown), None, "{unknown:?}");
+        }
+    }
 }

@@ -89,7 +89,7 @@ impl Filters {
         {
             return false;
         }
-        b.certifications.contains_all(self.required_certifications)
+        b.certifications().contains_all(self.required_certifications)
     }
 }
 
