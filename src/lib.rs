@@ -6,8 +6,9 @@
 //! files) → `matching` (the pure engine) → `grpc` (the only module that knows tonic/prost) →
 //! `cli` (subcommands). `holds` keeps durable stock holds (SQLite or PostgreSQL) and hands the
 //! engine a snapshot of held stock; `generator` makes synthetic registries; `error` is the one
-//! request error type.
+//! request error type; `auth` decides who may call what (bearer tokens, scopes).
 
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod domain;

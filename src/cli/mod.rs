@@ -1,11 +1,15 @@
-//! Subcommands: `serve`, `check`, `registry generate`, `drill` run in process; `match`,
-//! `shortlist` and `hold …` are clients of a running server (`drill --server` too).
+//! Subcommands: `serve`, `check`, `registry generate`, `drill`, `token` run in process;
+//! `match`, `shortlist` and `hold …` are clients of a running server (`drill --server` too).
 
+mod auth_bench;
 mod bench;
 mod check;
+pub mod connect;
 mod drill;
 mod hold;
 mod remote;
+pub mod security;
+pub mod token;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -41,6 +45,8 @@ pub enum Command {
         store: crate::holds::StoreUrl,
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        security: security::SecurityArgs,
     },
     /// Load the catalog and report every problem with file, line and reason.
     Check {
@@ -68,6 +74,11 @@ pub enum Command {
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+    /// Signing keys and bearer tokens, for deployments without an identity provider.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
     },
 }
 
@@ -124,7 +135,7 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, data } => serve(listen, &store, &data),
+        Command::Serve { listen, store, data, security } => serve(listen, &store, &data, &security),
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
             command:
@@ -135,6 +146,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Hold(args) => hold::run(args),
         Command::Drill(args) => drill::run(args),
         Command::Bench { command } => bench::run(command),
+        Command::Token { command } => token::run(command),
     }
 }
 
@@ -148,7 +160,29 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) -> ExitCode {
+fn serve(
+    listen: SocketAddr,
+    store: &crate::holds::StoreUrl,
+    data: &DataArgs,
+    security: &security::SecurityArgs,
+) -> ExitCode {
+    // The secure default is decided before anything is loaded: an exposed open service
+    // must not start, not even for a moment.
+    match security.exposure(listen) {
+        Ok(security::Exposure::Fine) => {}
+        Ok(security::Exposure::Warn(warning)) => tracing::warn!("{warning}"),
+        Err(refusal) => {
+            eprintln!("error: {refusal}");
+            return ExitCode::from(2);
+        }
+    }
+    let security = match security.load() {
+        Ok(security) => security,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut problems = Problems::default();
     let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
@@ -170,7 +204,15 @@ fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) ->
             .await
             .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(catalog, holds, listener, Default::default(), shutdown_signal()).await
+        crate::grpc::serve(
+            catalog,
+            holds,
+            listener,
+            Default::default(),
+            security,
+            shutdown_signal(),
+        )
+        .await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

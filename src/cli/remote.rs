@@ -17,6 +17,8 @@ pub struct MatchArgs {
     /// Server URL.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Scenario id (e.g. earthquake, flood, urban-waterlogging).
     #[arg(long)]
     scenario: String,
@@ -60,6 +62,8 @@ pub struct ShortlistArgs {
     /// Server URL.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Category id (repeatable).
     #[arg(long = "category", required = true)]
     categories: Vec<String>,
@@ -160,7 +164,7 @@ pub fn run_match(args: MatchArgs) -> ExitCode {
         weights: None,
     };
     let result = block_on(async {
-        let channel = client::connect(&args.server).await?;
+        let channel = client::connect_with(&args.server, &args.connect.credentials()?).await?;
         let response = MatchServiceClient::new(channel).r#match(request).await?.into_inner();
         Ok(response)
     });
@@ -318,7 +322,7 @@ pub fn run_shortlist(args: ShortlistArgs) -> ExitCode {
         needed_within_hours: args.within_hours,
     };
     let result = block_on(async {
-        let channel = client::connect(&args.server).await?;
+        let channel = client::connect_with(&args.server, &args.connect.credentials()?).await?;
         Ok(MatchServiceClient::new(channel).shortlist(request).await?.into_inner())
     });
     let response = match result {
@@ -407,6 +411,7 @@ pub fn run_shortlist(args: ShortlistArgs) -> ExitCode {
 /// it is a terminal and not `quiet`), and returns the final report.
 pub fn run_drill_remote(
     server: &str,
+    connect: &super::connect::ConnectArgs,
     file: &std::path::Path,
     text: &str,
     policy: Option<crate::drill::Policy>,
@@ -421,7 +426,7 @@ pub fn run_drill_remote(
     };
     let quiet = quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let result = block_on(async {
-        let channel = client::connect(server).await?;
+        let channel = client::connect_with(server, &connect.credentials()?).await?;
         let mut stream = DrillServiceClient::new(channel)
             .max_decoding_message_size(64 * 1024 * 1024)
             .run_drill(request)

@@ -1,6 +1,8 @@
 //! The gRPC layer: generated types, service implementations, conversions and the server. The
 //! only module that knows tonic and prost; generated types never leave it.
 
+pub mod auth;
+pub mod auth_load;
 mod catalog_service;
 pub mod client;
 pub mod convert;
@@ -11,6 +13,7 @@ mod match_service;
 mod server;
 mod status;
 
+pub use auth::{Security, TlsPem};
 pub use server::{serve, ServerHandle, ServerOptions};
 
 /// Generated protobuf and tonic code for `equipmatch.v1`.

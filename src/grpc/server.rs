@@ -1,6 +1,6 @@
 //! The server: equipmatch's services (catalog, match, holds) plus the standard health service (SERVING once the
-//! catalog is loaded) and server reflection (v1 and v1alpha), on a TCP listener, until a
-//! shutdown signal.
+//! catalog is loaded) and server reflection (v1 and v1alpha), on a TCP listener (TLS when
+//! configured), every call through the auth layer, until a shutdown signal.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,6 +13,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use super::auth::{AuthLayer, Security};
 use super::catalog_service::CatalogApi;
 use super::drill_service::{DrillApi, DRILL_REQUEST_BYTES_MAX};
 use super::hold_service::HoldApi;
@@ -53,6 +54,7 @@ pub async fn serve(
     holds: Arc<dyn HoldStore>,
     listener: TcpListener,
     options: ServerOptions,
+    security: Security,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -97,10 +99,19 @@ pub async fn serve(
         categories = counts.categories,
         suppliers = counts.suppliers,
         stock_lines = counts.stock_lines,
+        tls = security.tls.is_some(),
+        mutual_tls = security.tls.as_ref().is_some_and(|tls| tls.client_ca.is_some()),
+        auth = security.verifier.is_some(),
         "serving"
     );
-    Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = &security.tls {
+        builder = builder.tls_config(tls.server_config())?;
+    }
+    builder
         .concurrency_limit_per_connection(options.concurrency_per_connection)
+        // One authorisation for every service on this router: added before any of them.
+        .layer(AuthLayer::new(security.verifier.clone()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -136,10 +147,21 @@ impl ServerHandle {
         addr: SocketAddr,
         options: ServerOptions,
     ) -> std::io::Result<ServerHandle> {
+        ServerHandle::start_with(catalog, holds, addr, options, Security::default()).await
+    }
+
+    /// `start` with TLS and/or token verification.
+    pub async fn start_with(
+        catalog: Arc<Catalog>,
+        holds: Arc<dyn HoldStore>,
+        addr: SocketAddr,
+        options: ServerOptions,
+        security: Security,
+    ) -> std::io::Result<ServerHandle> {
         let listener = TcpListener::bind(addr).await?;
         let local_addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
-        let join = tokio::spawn(serve(catalog, holds, listener, options, async {
+        let join = tokio::spawn(serve(catalog, holds, listener, options, security, async {
             let _ = rx.await;
         }));
         Ok(ServerHandle { local_addr, shutdown: Some(tx), join })

@@ -1,9 +1,12 @@
 //! The one mapping from `Error` to a gRPC status, with machine-readable details
-//! (google.rpc.BadRequest field violations, ResourceInfo, PreconditionFailure), so a client can point at the field.
+//! (google.rpc.BadRequest field violations, ResourceInfo, PreconditionFailure, ErrorInfo), so a client can point at the field.
+
+use std::collections::HashMap;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::auth::ERROR_DOMAIN;
 use crate::error::Error;
 
 impl From<Error> for Status {
@@ -40,6 +43,16 @@ impl From<Error> for Status {
             Error::Unavailable(_) => Status::new(Code::Unavailable, message),
             Error::ResourceExhausted(_) => Status::new(Code::ResourceExhausted, message),
             Error::Internal(_) => Status::new(Code::Internal, message),
+            Error::Unauthenticated { reason, .. } => {
+                let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
+                Status::with_error_details(Code::Unauthenticated, message, details)
+            }
+            Error::PermissionDenied { reason, metadata, .. } => {
+                let metadata: HashMap<String, String> =
+                    metadata.into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
+                let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::PermissionDenied, message, details)
+            }
         }
     }
 }

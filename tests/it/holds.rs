@@ -596,6 +596,8 @@ fn code(result: &Result<Outcome, Error>) -> &'static str {
         Err(Error::ResourceExhausted(_)) => "resource_exhausted",
         Err(Error::Unavailable(_)) => "unavailable",
         Err(Error::Internal(_)) => "internal",
+        Err(Error::Unauthenticated { .. }) => "unauthenticated",
+        Err(Error::PermissionDenied { .. }) => "permission_denied",
     }
 }
 
