@@ -237,8 +237,10 @@ impl Identity {
         format!("sub={}", self.sub)
     }
 
-    /// The actor for a stock update: the subject and the suppliers it acted for (those of the
-    /// updated lines, all in the claim), kept within `budget` bytes (`+N` counts the rest).
+    /// The actor for a stock update. Under `equipmatch.stock`, the subject and the suppliers
+    /// it acted for (those of the updated lines, all in its claim), kept within `budget`
+    /// bytes (`+N` counts the rest); under `equipmatch.admin` the claim played no part, so
+    /// the subject alone.
     pub fn stock_actor<'a>(
         &self,
         suppliers: impl IntoIterator<Item = &'a str>,
@@ -248,7 +250,7 @@ impl Identity {
         distinct.sort_unstable();
         distinct.dedup();
         let mut actor = self.actor();
-        if distinct.is_empty() {
+        if distinct.is_empty() || self.scopes.contains(Scope::Admin) {
             return actor;
         }
         actor.push_str(" supplier=");
@@ -354,6 +356,10 @@ mod tests {
         let stock = identity(&[Scope::Stock], &[]);
         assert_eq!(stock.stock_actor(["b", "a", "b"], 128), "sub=alice supplier=a,b");
         assert_eq!(stock.stock_actor([], 128), "sub=alice");
+        assert_eq!(
+            identity(&[Scope::Admin, Scope::Stock], &["a"]).stock_actor(["a"], 128),
+            "sub=alice"
+        );
         let many: Vec<String> = (0..40).map(|i| format!("sup-{i:05}")).collect();
         let actor = stock.stock_actor(many.iter().map(String::as_str), 128);
         assert!(actor.len() <= 128, "{actor}");

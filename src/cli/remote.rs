@@ -128,6 +128,13 @@ pub(super) fn fail(error: &BoxError) -> ExitCode {
         Some(status) => {
             eprintln!("error: {:?}: {}", status.code(), status.message());
             use tonic_types::StatusExt;
+            if let Some(info) = status.get_details_error_info() {
+                let mut metadata: Vec<_> = info.metadata.iter().collect();
+                metadata.sort();
+                let metadata: Vec<String> =
+                    metadata.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                eprintln!("  reason {} {}", info.reason, metadata.join(" "));
+            }
             if let Some(bad_request) = status.get_details_bad_request() {
                 for violation in bad_request.field_violations {
                     eprintln!("  {}: {}", violation.field, violation.description);

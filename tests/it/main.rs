@@ -2,6 +2,7 @@
 //! generated tonic client, holds on a durable store, and the catalog loader on the shipped files
 //! and on broken fixtures.
 
+mod auth;
 mod catalog;
 mod crash;
 mod drill;

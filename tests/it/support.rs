@@ -122,9 +122,15 @@ const SERVER_START_SECONDS_MAX: u64 = 60;
 impl ServerProcess {
     /// Starts `equipmatch serve --store STORE` and waits for its "serving" log line.
     pub fn start(store: &str) -> ServerProcess {
+        ServerProcess::start_with_args(store, &[])
+    }
+
+    /// `start` with more `serve` arguments (TLS, auth); the URL stays `http://ADDR`.
+    pub fn start_with_args(store: &str, extra: &[&str]) -> ServerProcess {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_equipmatch"))
             .args(["--log-json", "serve", "--listen", "127.0.0.1:0", "--store", store])
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
