@@ -14,6 +14,8 @@ pub mod cli;
 pub mod domain;
 pub mod drill;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generator;
 pub mod grpc;
 pub mod holds;

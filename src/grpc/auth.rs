@@ -136,8 +136,13 @@ where
         };
         match principal {
             Ok(principal) => {
+                // The call's log lines carry the verified subject (the span's field).
+                let span = match &principal {
+                    Principal::Verified(identity) => tracing::info_span!("caller", sub = %identity.sub),
+                    Principal::Unverified => tracing::Span::none(),
+                };
                 request.extensions_mut().insert(principal);
-                Box::pin(inner.call(request))
+                Box::pin(tracing::Instrument::instrument(inner.call(request), span))
             }
             Err(error) => {
                 let path = request.uri().path().to_owned();

@@ -8,6 +8,8 @@ pub mod client;
 pub mod convert;
 pub mod drill_convert;
 mod drill_service;
+#[doc(hidden)]
+pub mod fuzz;
 mod hold_service;
 mod match_service;
 mod server;

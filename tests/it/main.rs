@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod crash;
 mod drill;
+mod fuzz;
 mod grpc;
 mod holds;
 mod holds_pg;
