@@ -4,6 +4,7 @@
 //! Loading never stops at the first problem: `load` returns what it could build and every
 //! problem with file, line and reason; `Catalog::load` refuses a catalog with any problem.
 
+pub mod audit;
 mod embedded;
 pub(crate) mod fields;
 mod files;

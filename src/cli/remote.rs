@@ -49,7 +49,7 @@ pub struct MatchArgs {
     /// Supplier id never to offer (repeatable).
     #[arg(long = "exclude")]
     excluded_supplier_ids: Vec<String>,
-    /// Only this zone tier: core, key, support, outside (repeatable).
+    /// Only this zone tier: core, key, support, metro, outside (repeatable).
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<crate::domain::ZoneTier>,
     /// Print the response as JSON.
@@ -110,8 +110,9 @@ fn parse_severity(text: &str) -> Result<Severity, String> {
 }
 
 fn parse_zone(text: &str) -> Result<crate::domain::ZoneTier, String> {
-    crate::domain::ZoneTier::parse(text)
-        .ok_or_else(|| format!("{text:?} is not a zone tier: use core, key, support or outside"))
+    crate::domain::ZoneTier::parse(text).ok_or_else(|| {
+        format!("{text:?} is not a zone tier: use core, key, support, metro or outside")
+    })
 }
 
 pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -226,6 +227,7 @@ fn zone_name(zone: i32) -> &'static str {
         Ok(pb::ZoneTier::Core) => "core",
         Ok(pb::ZoneTier::Key) => "key",
         Ok(pb::ZoneTier::Support) => "support",
+        Ok(pb::ZoneTier::Metro) => "metro",
         Ok(pb::ZoneTier::Outside) => "outside",
         _ => "?",
     }
@@ -270,6 +272,12 @@ fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
                 } else {
                     String::new()
                 }
+            );
+            // The rule says how the quantity was reached, and "capped at N" when a cap bound.
+            let _ = writeln!(
+                out,
+                "        rule: {} [{}]",
+                requirement.quantity_rule, requirement.grade
             );
             for (rank, option) in requirement.options.iter().enumerate() {
                 let _ = writeln!(

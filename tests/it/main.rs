@@ -10,5 +10,6 @@ mod fuzz;
 mod grpc;
 mod holds;
 mod holds_pg;
+mod quantities;
 mod support;
 mod tidy;
