@@ -207,6 +207,47 @@ pub fn jwks(data: &[u8]) {
     }
 }
 
+/// A drill on the fuzz base (a seed of `drill_file`): two earthquakes, a what-if.
+pub const BASE_DRILL: &str = r#"id = "fuzz-base-two-shocks"
+name = "Two shocks on the fuzz base"
+summary = "A main shock at Tangshan and an aftershock near Luanzhou 12 hours later."
+policy = "equity"
+time_step_hours = 1.0
+horizon_hours = 96.0
+surge_production = true
+seed = 7
+deployment_hours_default = 48.0
+source = "fuzz seed (MODEL)"
+grade = "MODEL"
+
+[what_if]
+road_factor_scale = 1.2
+note = "slower roads"
+
+[[incident]]
+id = "main"
+scenario = "earthquake"
+start_hours = 0
+place = "tangshan"
+severity = "I"
+affected_population = 800_000
+affected_area_km2 = 600
+source = "MODEL"
+grade = "MODEL"
+
+[[incident]]
+id = "after"
+scenario = "earthquake"
+start_hours = 12
+latitude = 39.74
+longitude = 118.70
+severity = "III"
+affected_population = 100_000
+affected_area_km2 = 100
+source = "MODEL"
+grade = "MODEL"
+"#;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +264,8 @@ mod tests {
             &[2].iter().chain(BASE_SCENARIOS[2].1.as_bytes()).copied().collect::<Vec<_>>(),
         );
         assert_eq!(fixture_tokens().len(), 3);
+        // The drill seed must reach the engine, or the drill target fuzzes the parser only.
+        let drill = crate::drill::parse(base_catalog(), "base.toml", BASE_DRILL);
+        assert!(drill.is_ok(), "{:?}", drill.err());
     }
 }

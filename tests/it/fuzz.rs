@@ -65,7 +65,7 @@ fn write_seed_corpus() {
         seeds.push(("registry_csv", format!("crlf-{file}"), with(i as u8, &crlf)));
         seeds.push(("registry_csv", format!("bom-{file}"), with(i as u8, &bom)));
     }
-    seeds.push(("drill_file", "base-two-shocks.toml".into(), BASE_DRILL.as_bytes().to_vec()));
+    seeds.push(("drill_file", "base-two-shocks.toml".into(), equipmatch::fuzzing::BASE_DRILL.as_bytes().to_vec()));
     for file in ["tangshan-m7-aftershock.toml", "zhangjiakou-ice-fire.toml"] {
         seeds.push(("drill_file", file.into(), read(&format!("scenarios/drills/{file}"))));
     }
@@ -90,44 +90,3 @@ fn write_seed_corpus() {
         std::fs::write(folder.join(name), bytes).unwrap();
     }
 }
-
-/// A drill on the fuzz base: two earthquakes at base places, a what-if, both deployments.
-const BASE_DRILL: &str = r#"id = "fuzz-base-two-shocks"
-name = "Two shocks on the fuzz base"
-summary = "A main shock at Tangshan and an aftershock near Luanzhou 12 hours later."
-policy = "equity"
-time_step_hours = 1.0
-horizon_hours = 96.0
-surge_production = true
-seed = 7
-deployment_hours_default = 48.0
-source = "fuzz seed (MODEL)"
-grade = "MODEL"
-
-[what_if]
-road_factor_scale = 1.2
-note = "slower roads"
-
-[[incident]]
-id = "main"
-scenario = "earthquake"
-start_hours = 0
-place = "tangshan"
-severity = "I"
-affected_population = 800_000
-affected_area_km2 = 600
-source = "MODEL"
-grade = "MODEL"
-
-[[incident]]
-id = "after"
-scenario = "earthquake"
-start_hours = 12
-latitude = 39.74
-longitude = 118.70
-severity = "III"
-affected_population = 100_000
-affected_area_km2 = 100
-source = "MODEL"
-grade = "MODEL"
-"#;
