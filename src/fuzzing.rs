@@ -15,8 +15,11 @@ use crate::catalog::{Catalog, CatalogSources, SourceFile};
 use crate::domain::{LatLon, Severity};
 use crate::matching::{self, Filters, MatchQuery, NoHolds, ShortlistQuery, Weights};
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name its cargo-fuzz binary and corpus folder carry.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("scenario_toml", scenario_toml),
     ("registry_csv", registry_csv),
     ("drill_file", drill_file),

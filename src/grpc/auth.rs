@@ -138,7 +138,9 @@ where
             Ok(principal) => {
                 // The call's log lines carry the verified subject (the span's field).
                 let span = match &principal {
-                    Principal::Verified(identity) => tracing::info_span!("caller", sub = %identity.sub),
+                    Principal::Verified(identity) => {
+                        tracing::info_span!("caller", sub = %identity.sub)
+                    }
                     Principal::Unverified => tracing::Span::none(),
                 };
                 request.extensions_mut().insert(principal);

@@ -165,7 +165,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         }
         .encode_to_vec(),
         pb::ShortlistRequest {
-            category_ids: vec!["rescuer-ppe-kit".into()],
+            category_ids: vec!["uav-phone-signal-locator".into()],
             quantity: 5.0,
             location: tangshan,
             ..Default::default()
@@ -176,7 +176,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
             incident_ref: "quake".into(),
             lines: vec![pb::HoldLine {
                 supplier_id: "sup-00007".into(),
-                category_id: "rescuer-ppe-kit".into(),
+                category_id: "uav-phone-signal-locator".into(),
                 quantity_units: 2,
             }],
             ttl_seconds: 900,
@@ -190,7 +190,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         pb::UpdateStockRequest {
             lines: vec![pb::StockQuantity {
                 supplier_id: "sup-00007".into(),
-                category_id: "rescuer-ppe-kit".into(),
+                category_id: "uav-phone-signal-locator".into(),
                 on_hand_units: 40,
             }],
         }

@@ -42,8 +42,8 @@ const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwt"
 const DRILL: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/drills/baoding-xiongan-rainstorm.toml");
 /// The stock line the matrix holds and updates, and a line of another supplier.
-const LINE: (&str, &str) = ("sup-00007", "rescuer-ppe-kit");
-const OTHER_LINE: (&str, &str) = ("sup-00009", "gas-sensor-manhole");
+const LINE: (&str, &str) = ("sup-00007", "uav-phone-signal-locator");
+const OTHER_LINE: (&str, &str) = ("sup-00009", "waterlogging-sensor");
 /// How long a JWKS rotation may take to be noticed (the watcher polls every second).
 const ROTATION_WAIT: Duration = Duration::from_secs(10);
 
@@ -455,6 +455,10 @@ fn reason(status: &tonic::Status) -> String {
 
 /// Sets the matrix's stock line high and places the hold GetHold reads.
 async fn prepare(channel: &AuthChannel, admin: &str) {
+    for (supplier, category) in [LINE, OTHER_LINE] {
+        let found = equipmatch::holds::find_stock_line(&embedded_catalog(), supplier, category);
+        assert!(found.is_some(), "{supplier}/{category} left the sample registry: pick another");
+    }
     let mut holds = HoldServiceClient::new(channel.clone());
     holds
         .update_stock(with_token(stock_request(&[LINE], 100_000), Some(admin)))

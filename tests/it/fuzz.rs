@@ -65,7 +65,11 @@ fn write_seed_corpus() {
         seeds.push(("registry_csv", format!("crlf-{file}"), with(i as u8, &crlf)));
         seeds.push(("registry_csv", format!("bom-{file}"), with(i as u8, &bom)));
     }
-    seeds.push(("drill_file", "base-two-shocks.toml".into(), equipmatch::fuzzing::BASE_DRILL.as_bytes().to_vec()));
+    seeds.push((
+        "drill_file",
+        "base-two-shocks.toml".into(),
+        equipmatch::fuzzing::BASE_DRILL.as_bytes().to_vec(),
+    ));
     for file in ["tangshan-m7-aftershock.toml", "zhangjiakou-ice-fire.toml"] {
         seeds.push(("drill_file", file.into(), read(&format!("scenarios/drills/{file}"))));
     }
