@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RUSTC_BOOTSTRAP=1
-targets_all=(scenario_toml registry_csv drill_file request jwt jwks)
+targets_all=(scenario_toml registry_csv drill_file request jwt jwks cap_reader)
 
 command="${1:-run}"
 shift || true

@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("request", request),
     ("jwt", jwt),
     ("jwks", jwks),
+    ("cap_reader", crate::interop::fuzz::cap_reader),
 ];
 
 const BASE_SCENARIOS: [(&str, &str); 3] = [
@@ -146,7 +147,7 @@ pub fn drill_file(data: &[u8]) {
     for policy in [crate::drill::Policy::Efficiency, crate::drill::Policy::Equity] {
         let outcome = crate::drill::run(catalog, &drill, policy, &mut |_| {});
         let report = crate::drill::build_report(catalog, &drill, &outcome);
-        let _ = crate::drill::html::render(&report);
+        let _ = crate::drill::html::render(&report, &[]);
     }
 }
 

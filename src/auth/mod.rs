@@ -17,17 +17,14 @@ pub use verify::{
 use crate::domain::Id;
 use crate::error::Error;
 
-/// The `domain` of every google.rpc.ErrorInfo this module produces.
-pub const ERROR_DOMAIN: &str = "equipmatch";
-
 /// A right a token can carry, named as it appears in the `scope` claim.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
-    /// CatalogService, Match, Shortlist, GetHold, ListHolds.
+    /// CatalogService, Match, Shortlist, GetHold, ListHolds, ListActiveAlerts, EdxlService.
     Read,
     /// RunDrill, and everything `Read` allows.
     Drill,
-    /// PlaceHold, ConfirmHold, ReleaseHold, and everything `Read` allows.
+    /// PlaceHold, ConfirmHold, ReleaseHold, IngestAlert, and everything `Read` allows.
     Dispatch,
     /// UpdateStock, only for lines of the suppliers in the `equipmatch_supplier` claim.
     Stock,
@@ -122,14 +119,23 @@ pub const METHODS: &[(&str, &[Scope])] = &[
     ("/equipmatch.v1.CatalogService/ListCategories", READ),
     ("/equipmatch.v1.CatalogService/ListSuppliers", READ),
     ("/equipmatch.v1.CatalogService/GetSupplier", READ),
+    ("/equipmatch.v1.CatalogService/ListPlaces", READ),
     ("/equipmatch.v1.MatchService/Match", READ),
     ("/equipmatch.v1.MatchService/Shortlist", READ),
     ("/equipmatch.v1.HoldService/GetHold", READ),
     ("/equipmatch.v1.HoldService/ListHolds", READ),
+    ("/equipmatch.v1.AlertService/ListActiveAlerts", READ),
+    // EDXL-RM out and in: documents computed from a Match or a hold, nothing stored.
+    ("/equipmatch.v1.EdxlService/ExportRequestResource", READ),
+    ("/equipmatch.v1.EdxlService/ExportCommitResource", READ),
+    ("/equipmatch.v1.EdxlService/ImportRequestResource", READ),
     ("/equipmatch.v1.DrillService/RunDrill", DRILL),
     ("/equipmatch.v1.HoldService/PlaceHold", DISPATCH),
     ("/equipmatch.v1.HoldService/ConfirmHold", DISPATCH),
     ("/equipmatch.v1.HoldService/ReleaseHold", DISPATCH),
+    // An alert can pre-position stock (`serve --preposition` places holds) and release the
+    // holds of the alerts it updates or cancels: dispatch's right.
+    ("/equipmatch.v1.AlertService/IngestAlert", DISPATCH),
     // Line by line, the supplier claim decides too: `Identity::may_update_stock`.
     ("/equipmatch.v1.HoldService/UpdateStock", STOCK),
 ];
@@ -349,6 +355,17 @@ mod tests {
         // A supplier claim without the stock scope grants nothing; admin needs no claim.
         assert!(identity(&[Scope::Dispatch], &["sup-1"]).may_update_stock(["sup-1"]).is_err());
         assert!(identity(&[Scope::Admin], &[]).may_update_stock(["sup-9"]).is_ok());
+    }
+
+    #[test]
+    fn the_longest_actors_still_fit_the_audit_trail() {
+        use crate::holds::{Caller, CALLER_BYTES_MAX};
+        let longest = Identity { sub: "~".repeat(SUB_BYTES_MAX), ..identity(&[Scope::Stock], &[]) };
+        assert!(Caller::parse(&longest.actor()).is_some());
+        let id = "s".repeat(64); // ID_BYTES_MAX, the longest supplier id
+        let ids = [id.as_str(), "a", "b"];
+        let actor = longest.stock_actor(ids, CALLER_BYTES_MAX);
+        assert!(Caller::parse(&actor).is_some(), "{actor}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //!   the on-hand of the lines it uses to the maximum first, so stock never runs out.
 //! - `bench drill`: a generated N-incident drill against N independent Match calls for the same
 //!   incidents, in process, same catalog, same run.
+//! - `bench overload`: callers with a deadline against a running server (`cli/overload.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,6 +62,13 @@ pub enum BenchCommand {
     /// What TLS and bearer tokens cost: a cheap authenticated call (GetSupplier) against a
     /// plaintext server and a TLS + JWT one, alternating, same run.
     Auth(super::auth_bench::AuthBenchArgs),
+    /// Hold visibility across two replicas: PlaceHold on A, read B until it shows (p50/p99).
+    Visibility(super::bench_holds::VisibilityArgs),
+    /// Publishing the held-stock snapshot after a commit: persistent against a full rebuild.
+    Snapshot(super::bench_holds::SnapshotArgs),
+    /// N callers with a deadline against a running server: goodput, rejections, deadline
+    /// misses, health latency alongside, server memory.
+    Overload(super::overload::OverloadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +129,9 @@ pub fn run(command: BenchCommand) -> ExitCode {
         }
         BenchCommand::Drill(args) => drill_bench(&args),
         BenchCommand::Auth(args) => super::auth_bench::run(&args),
+        BenchCommand::Visibility(args) => super::bench_holds::visibility(&args),
+        BenchCommand::Snapshot(args) => super::bench_holds::snapshot(&args),
+        BenchCommand::Overload(args) => super::overload::run(&args),
     }
 }
 

@@ -1,12 +1,17 @@
-//! Subcommands: `serve`, `check`, `registry generate`, `drill`, `token` run in process;
-//! `match`, `shortlist` and `hold …` are clients of a running server (`drill --server` too).
+//! Subcommands: `serve`, `check`, `registry generate`, `drill`, `cap`, `edxl-rm`, `token` run
+//! in process; `match`, `shortlist` and `hold …` are clients of a running server (`drill
+//! --server` too).
 
 mod auth_bench;
 mod bench;
+mod bench_holds;
+mod cap;
 mod check;
 pub mod connect;
 mod drill;
+mod edxl;
 mod hold;
+mod overload;
 mod remote;
 pub mod security;
 pub mod token;
@@ -43,8 +48,20 @@ pub enum Command {
         /// Where holds are kept: sqlite:PATH (one server) or postgres://… (several replicas).
         #[arg(long, default_value = crate::holds::STORE_DEFAULT, value_parser = crate::holds::StoreUrl::parse)]
         store: crate::holds::StoreUrl,
+        /// Where the browser console listens (its pages and gRPC-Web), or `off`.
+        #[arg(long, default_value = crate::console::CONSOLE_LISTEN_DEFAULT)]
+        console: crate::console::ConsoleListen,
+        /// Pre-position stock (PENDING holds until the alert expires) for live Immediate or
+        /// Expected CAP alerts at or above this level: I, II, III or IV.
+        #[arg(long, value_parser = remote::parse_severity)]
+        preposition: Option<crate::domain::Severity>,
+        /// A folder of CAP alerts: read at start (in `sent` order), then watched for new files.
+        #[arg(long)]
+        cap_dir: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        engine: overload::EngineArgs,
         #[command(flatten)]
         security: security::SecurityArgs,
     },
@@ -70,6 +87,11 @@ pub enum Command {
     /// Run a drill: several incidents competing for the same stock, allocated optimally, with
     /// a gap report (in process).
     Drill(drill::DrillArgs),
+    /// Read CAP alerts: what each becomes (scenario, level, place) and its Match (in process).
+    Cap(cap::CapArgs),
+    /// EDXL-RM 1.0: write a RequestResource for a Match or a CommitResource for a confirmed
+    /// hold; read another agency's RequestResource into a Match.
+    EdxlRm(edxl::EdxlArgs),
     /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
     Bench {
         #[command(subcommand)]
@@ -135,7 +157,16 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, data, security } => serve(listen, &store, &data, &security),
+        Command::Serve { listen, store, console, preposition, cap_dir, data, engine, security } => {
+            let options = crate::grpc::ServerOptions {
+                preposition,
+                cap_dir,
+                engine: engine.engine_config(),
+                metrics_addr: engine.metrics,
+                ..Default::default()
+            };
+            serve(listen, console, &store, options, &data, &security)
+        }
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
             command:
@@ -145,6 +176,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Shortlist(args) => remote::run_shortlist(args),
         Command::Hold(args) => hold::run(args),
         Command::Drill(args) => drill::run(args),
+        Command::Cap(args) => cap::run(args),
+        Command::EdxlRm(args) => edxl::run(args),
         Command::Bench { command } => bench::run(command),
         Command::Token { command } => token::run(command),
     }
@@ -162,13 +195,16 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 
 fn serve(
     listen: SocketAddr,
+    console: crate::console::ConsoleListen,
     store: &crate::holds::StoreUrl,
+    mut options: crate::grpc::ServerOptions,
     data: &DataArgs,
     security: &security::SecurityArgs,
 ) -> ExitCode {
     // The secure default is decided before anything is loaded: an exposed open service
-    // must not start, not even for a moment.
-    match security.exposure(listen) {
+    // must not start, not even for a moment. The console serves the same stack.
+    let listeners: Vec<SocketAddr> = std::iter::once(listen).chain(console.0).collect();
+    match security.exposure(&listeners) {
         Ok(security::Exposure::Fine) => {}
         Ok(security::Exposure::Warn(warning)) => tracing::warn!("{warning}"),
         Err(refusal) => {
@@ -176,7 +212,7 @@ fn serve(
             return ExitCode::from(2);
         }
     }
-    let security = match security.load() {
+    options.security = match security.load() {
         Ok(security) => security,
         Err(error) => {
             eprintln!("error: {error}");
@@ -204,12 +240,18 @@ fn serve(
             .await
             .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(
+        let console = match console.0 {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+                format!("cannot listen for the console on {addr}: {error} (`--console off`?)")
+            })?),
+            None => None,
+        };
+        crate::grpc::serve_with_console(
             catalog,
             holds,
             listener,
-            Default::default(),
-            security,
+            console,
+            options,
             shutdown_signal(),
         )
         .await

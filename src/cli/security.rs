@@ -47,28 +47,37 @@ pub enum Exposure {
 }
 
 impl SecurityArgs {
-    /// The secure default, decided before anything is loaded.
-    pub fn exposure(&self, listen: SocketAddr) -> Result<Exposure, String> {
-        let loopback = listen.ip().to_canonical().is_loopback();
-        match (&self.jwks, loopback) {
-            (None, true) => Ok(Exposure::Fine),
-            (None, false) if self.insecure_no_auth => Ok(Exposure::Warn(format!(
-                "serving WITHOUT authentication on {listen} (--insecure-no-auth): anyone who can \
+    /// The secure default, decided before anything is loaded, over every listener that
+    /// serves the service stack (the gRPC port and the console).
+    pub fn exposure(&self, listeners: &[SocketAddr]) -> Result<Exposure, String> {
+        let exposed: Vec<String> = listeners
+            .iter()
+            .filter(|addr| !addr.ip().to_canonical().is_loopback())
+            .map(ToString::to_string)
+            .collect();
+        if exposed.is_empty() {
+            return Ok(Exposure::Fine);
+        }
+        let exposed = exposed.join(" and ");
+        match &self.jwks {
+            None if self.insecure_no_auth => Ok(Exposure::Warn(format!(
+                "serving WITHOUT authentication on {exposed} (--insecure-no-auth): anyone who can \
                  reach it may set stock and place, confirm or release holds"
             ))),
-            (None, false) => Err(format!(
-                "refusing to serve without authentication on {listen}, which is not a loopback \
+            None => Err(format!(
+                "refusing to serve without authentication on {exposed}, not a loopback \
                  address: anyone who can reach it could set stock and place, confirm or release \
                  holds.\nSecure it with tokens from your identity provider (or from `equipmatch \
-                 token keygen` / `token issue`) and TLS:\n  equipmatch serve --listen {listen} \
+                 token keygen` / `token issue`) and TLS:\n  equipmatch serve --listen ADDR \
                  --jwks JWKS.json --issuer ISSUER --audience AUDIENCE --tls-cert CERT.pem \
-                 --tls-key KEY.pem\nor listen on a loopback address (127.0.0.1:PORT), or, on a \
-                 network you trust completely, add --insecure-no-auth"
+                 --tls-key KEY.pem\nor listen on loopback addresses only (127.0.0.1:PORT, and \
+                 --console 127.0.0.1:PORT or off), or, on a network you trust completely, add \
+                 --insecure-no-auth"
             )),
-            (Some(_), false) if self.tls_cert.is_none() => Ok(Exposure::Warn(format!(
-                "bearer tokens will travel in the clear to {listen}: add --tls-cert and --tls-key"
+            Some(_) if self.tls_cert.is_none() => Ok(Exposure::Warn(format!(
+                "bearer tokens will travel in the clear to {exposed}: add --tls-cert and --tls-key"
             ))),
-            (Some(_), _) => Ok(Exposure::Fine),
+            Some(_) => Ok(Exposure::Fine),
         }
     }
 
@@ -115,17 +124,22 @@ mod tests {
     fn only_loopback_is_open_by_default() {
         let open = SecurityArgs::default();
         let at = |addr: &str| addr.parse::<SocketAddr>().unwrap();
-        assert_eq!(open.exposure(at("127.0.0.1:50051")), Ok(Exposure::Fine));
-        assert_eq!(open.exposure(at("[::1]:50051")), Ok(Exposure::Fine));
-        assert_eq!(open.exposure(at("[::ffff:127.0.0.1]:50051")), Ok(Exposure::Fine));
-        assert!(open.exposure(at("0.0.0.0:50051")).is_err());
-        assert!(open.exposure(at("[::]:50051")).is_err());
-        assert!(open.exposure(at("10.1.2.3:50051")).is_err());
+        let fine = |args: &SecurityArgs, addrs: &[&str]| {
+            args.exposure(&addrs.iter().map(|a| at(a)).collect::<Vec<_>>())
+        };
+        assert_eq!(fine(&open, &["127.0.0.1:50051", "127.0.0.1:8080"]), Ok(Exposure::Fine));
+        assert_eq!(fine(&open, &["[::1]:50051"]), Ok(Exposure::Fine));
+        assert_eq!(fine(&open, &["[::ffff:127.0.0.1]:50051"]), Ok(Exposure::Fine));
+        assert!(fine(&open, &["0.0.0.0:50051"]).is_err());
+        assert!(fine(&open, &["[::]:50051"]).is_err());
+        assert!(fine(&open, &["10.1.2.3:50051"]).is_err());
+        // The console serves the same stack: exposing it alone is exposing the service.
+        assert!(fine(&open, &["127.0.0.1:50051", "0.0.0.0:8080"]).is_err());
         let insecure = SecurityArgs { insecure_no_auth: true, ..SecurityArgs::default() };
-        assert!(matches!(insecure.exposure(at("0.0.0.0:1")), Ok(Exposure::Warn(_))));
+        assert!(matches!(fine(&insecure, &["0.0.0.0:1"]), Ok(Exposure::Warn(_))));
         let tokens = SecurityArgs { jwks: Some("j".into()), ..SecurityArgs::default() };
-        assert!(matches!(tokens.exposure(at("0.0.0.0:1")), Ok(Exposure::Warn(_))));
+        assert!(matches!(fine(&tokens, &["0.0.0.0:1"]), Ok(Exposure::Warn(_))));
         let secured = SecurityArgs { tls_cert: Some("c".into()), ..tokens };
-        assert_eq!(secured.exposure(at("0.0.0.0:1")), Ok(Exposure::Fine));
+        assert_eq!(fine(&secured, &["0.0.0.0:1", "0.0.0.0:2"]), Ok(Exposure::Fine));
     }
 }

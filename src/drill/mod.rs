@@ -12,6 +12,7 @@
 pub mod allocate;
 pub mod flow;
 pub mod format;
+pub mod geo;
 pub mod html;
 pub mod report;
 
@@ -154,7 +155,9 @@ pub fn priority_weight(priority: Priority) -> i64 {
     }
 }
 
-/// Runs a drill: every category's allocation under `policy`, in category order.
+/// Runs a drill: every category's allocation under `policy`, in category order. For drills
+/// known to be within the limits (tests, benchmarks): it panics on `Error::LimitExceeded`,
+/// which `run_until` returns instead (the server and the CLI use that).
 pub fn run(
     catalog: &Catalog,
     drill: &Drill,
@@ -162,20 +165,22 @@ pub fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Outcome {
     match run_until(catalog, drill, policy, progress, &|| false) {
-        Some(outcome) => outcome,
+        Some(Ok(outcome)) => outcome,
+        Some(Err(error)) => panic!("the drill exceeds a limit: {error}"),
         None => unreachable!("a run that is never stopped completes"),
     }
 }
 
 /// `run`, checking `stop` before each category: `None` when it said stop (a server's client
-/// went away, so the remaining categories would be computed for nobody).
+/// went away, so the remaining categories would be computed for nobody);
+/// `Some(Err(Error::LimitExceeded))` when a category is too large to solve.
 pub fn run_until(
     catalog: &Catalog,
     drill: &Drill,
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
     stop: &dyn Fn() -> bool,
-) -> Option<Outcome> {
+) -> Option<Result<Outcome, crate::error::Error>> {
     let offline = offline_suppliers(catalog, &drill.what_if, drill.seed);
     let suppliers_offline = offline.iter().filter(|o| **o).count();
     let demands = demands(catalog, drill);
@@ -196,7 +201,16 @@ pub fn run_until(
         let category = CategoryIdx(c as u32);
         let (problem, lines) =
             category_problem(catalog, drill, &offline, category, &mut demands, &demand_ids);
-        let allocation = allocate::allocate(&problem, policy);
+        let allocation = match allocate::try_allocate(&problem, policy) {
+            Ok(allocation) => allocation,
+            Err(exceeded) => {
+                return Some(Err(crate::error::Error::LimitExceeded {
+                    limit: exceeded.limit,
+                    subject: format!("category {}", catalog.categories[c].id),
+                    description: exceeded.description,
+                }))
+            }
+        };
         debug_assert_eq!(allocate::verify(&problem, &allocation), Ok(()));
         categories.push(CategoryOutcome {
             category,
@@ -207,7 +221,7 @@ pub fn run_until(
         });
         progress(Progress { categories_done: categories.len(), categories_total, category });
     }
-    Some(Outcome { policy, demands, categories, suppliers_offline })
+    Some(Ok(Outcome { policy, demands, categories, suppliers_offline }))
 }
 
 /// Which suppliers the what-if takes out, indexed by supplier.

@@ -1,6 +1,7 @@
-//! The gate every call passes: a tower layer around the whole router (so every service added
-//! to the server, today's and tomorrow's, goes through it), and the TLS settings of the
-//! listener. With a verifier, a call to anything but health and reflection needs a verified
+//! The gate every call passes: a tower layer around the whole router of the service stack (so
+//! every service added to it, today's and tomorrow's, and every listener that serves it — the
+//! gRPC port and the console's gRPC-Web — goes through it), and the TLS settings of the
+//! listeners. With a verifier, a call to anything but health and reflection needs a verified
 //! bearer token whose scopes allow the method (`auth::METHODS`); the layer puts the
 //! `auth::Principal` on the request for the handlers, and strips `x-equipmatch-caller` so no
 //! handler can mistake a caller's claim for an identity.
@@ -11,11 +12,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use tonic::body::Body;
 use tonic::codegen::http;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use tonic::Status;
-use tower::{Layer, Service};
+use tower_layer::Layer;
+use tower_service::Service;
 
 use crate::auth::{self, Principal, Verifier};
 use crate::error::Error;
@@ -105,14 +106,15 @@ fn admit(verifier: &Verifier, path: &str, headers: &http::HeaderMap) -> Result<P
     Ok(Principal::Verified(identity))
 }
 
-impl<S, B> Service<http::Request<B>> for AuthService<S>
+impl<S, B, ResBody> Service<http::Request<B>> for AuthService<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<Body>> + Clone + Send + 'static,
+    S: Service<http::Request<B>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
     B: Send + 'static,
+    ResBody: Default + Send + 'static,
 {
-    type Response = http::Response<Body>;
+    type Response = http::Response<ResBody>;
     type Error = S::Error;
     type Future = BoxFuture<Self::Response, Self::Error>;
 

@@ -618,6 +618,21 @@ pub fn category_to_pb(catalog: &Catalog, category: &crate::domain::Category) -> 
     }
 }
 
+pub fn place_to_pb(catalog: &Catalog, place: &crate::domain::Place) -> pb::Place {
+    pb::Place {
+        id: place.id.to_string(),
+        name_zh: place.name_zh.clone(),
+        name_en: place.name_en.clone(),
+        kind: place.kind.key().to_owned(),
+        zone_tier: zone_tier_to_pb(place.zone) as i32,
+        location: Some(pb::LatLng {
+            latitude: place.location.latitude(),
+            longitude: place.location.longitude(),
+        }),
+        host_place_id: place.host.map(|h| catalog.place(h).id.to_string()).unwrap_or_default(),
+    }
+}
+
 pub fn supplier_to_pb(catalog: &Catalog, idx: crate::domain::SupplierIdx) -> pb::Supplier {
     let supplier = catalog.supplier(idx);
     let place = catalog.place(supplier.place);
@@ -711,26 +726,23 @@ pub const CALLER_METADATA_KEY: &str = "x-equipmatch-caller";
 /// auth layer has removed `x-equipmatch-caller`, and it would be ignored here anyway. With
 /// auth off, what the caller wrote there; anonymous when absent, unreadable or too long (the
 /// audit trail records what it can rather than refusing a dispatch).
-pub fn caller<T>(request: &tonic::Request<T>) -> Result<Caller, Error> {
+pub fn caller<T>(request: &tonic::Request<T>) -> Caller {
     match request.extensions().get::<Principal>() {
-        Some(Principal::Verified(identity)) => verified_caller(identity.actor()),
-        Some(Principal::Unverified) | None => Ok(request
+        Some(Principal::Verified(identity)) => verified_caller(&identity.actor()),
+        Some(Principal::Unverified) | None => request
             .metadata()
             .get(CALLER_METADATA_KEY)
             .and_then(|value| value.to_str().ok())
             .and_then(Caller::parse)
-            .unwrap_or_else(Caller::anonymous)),
+            .unwrap_or_else(Caller::anonymous),
     }
 }
 
 /// `caller` for a stock update: with auth on, the subject and the suppliers of the updated
 /// lines it acted for (the supplier claim, where it applies).
-pub fn stock_caller<T>(
-    request: &tonic::Request<T>,
-    lines: &[(StockRef, u64)],
-) -> Result<Caller, Error> {
+pub fn stock_caller<T>(request: &tonic::Request<T>, lines: &[(StockRef, u64)]) -> Caller {
     match request.extensions().get::<Principal>() {
-        Some(Principal::Verified(identity)) => verified_caller(identity.stock_actor(
+        Some(Principal::Verified(identity)) => verified_caller(&identity.stock_actor(
             lines.iter().map(|(stock, _)| stock.supplier_id.as_str()),
             holds::CALLER_BYTES_MAX,
         )),
@@ -738,10 +750,11 @@ pub fn stock_caller<T>(
     }
 }
 
-fn verified_caller(actor: String) -> Result<Caller, Error> {
-    // `sub` was checked at verification (printable ASCII, bounded), so this cannot fail; if it
-    // did, refusing beats an audit row that names nobody.
-    Caller::parse(&actor).ok_or_else(|| Error::Internal(format!("unrecordable actor {actor:?}")))
+/// A verified actor always parses: `sub` is printable ASCII of at most `SUB_BYTES_MAX` bytes
+/// (checked at verification), supplier ids are `Id`s, and the budget is `CALLER_BYTES_MAX`
+/// (a unit test holds the longest case). The fallback is unreachable by construction.
+fn verified_caller(actor: &str) -> Caller {
+    Caller::parse(actor).unwrap_or_else(Caller::anonymous)
 }
 
 /// May the verified caller (if any) set the stock of the lines this request names? Checked on

@@ -1,9 +1,9 @@
 //! The request fuzz target's body (`crate::fuzzing::request`), here because it decodes the
 //! generated messages, which never leave `grpc/`. Each message goes the way its handler
 //! takes it: validation, then the engine for Match and Shortlist and the real handler for the
-//! catalog RPCs; hold and drill requests stop after validation (the store and the drill
-//! engine have targets of their own, and a synced write per execution would starve the
-//! fuzzer).
+//! catalog RPCs and the EDXL-RM writer and reader for EdxlService; hold, alert and drill
+//! requests stop after validation or parsing (the store, the CAP reader and the drill engine
+//! have targets of their own, and a synced write per execution would starve the fuzzer).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use crate::catalog::Catalog;
 use crate::matching::{self, NoHolds};
 
 /// The request messages, in the order the selector byte picks them.
-pub const MESSAGES: [&str; 14] = [
+pub const MESSAGES: [&str; 20] = [
     "ListScenariosRequest",
     "GetScenarioRequest",
     "ListCategoriesRequest",
@@ -34,6 +34,12 @@ pub const MESSAGES: [&str; 14] = [
     "ListHoldsRequest",
     "UpdateStockRequest",
     "RunDrillRequest",
+    "ListPlacesRequest",
+    "IngestAlertRequest",
+    "ListActiveAlertsRequest",
+    "ExportRequestResourceRequest",
+    "ExportCommitResourceRequest",
+    "ImportRequestResourceRequest",
 ];
 
 /// Polls a handler that never waits (the catalog handlers do no I/O) to its end.
@@ -120,11 +126,71 @@ pub fn request(catalog: &Arc<Catalog>, data: &[u8]) {
                 let _ = convert::update_stock(catalog, &m);
             }
         }
-        _ => {
+        13 => {
             if let Ok(m) = pb::RunDrillRequest::decode(bytes) {
                 let _ = drill_convert::drill_request(catalog, &m);
             }
         }
+        14 => {
+            if let Ok(m) = pb::ListPlacesRequest::decode(bytes) {
+                let _ = ready(api.list_places(Request::new(m)));
+            }
+        }
+        15 => {
+            // The CAP reader and the incident mapping: interop's own target body.
+            if let Ok(m) = pb::IngestAlertRequest::decode(bytes) {
+                crate::interop::fuzz::cap_reader(&m.cap_xml);
+            }
+        }
+        16 => {
+            let _ = pb::ListActiveAlertsRequest::decode(bytes);
+        }
+        17 => {
+            if let Ok(m) = pb::ExportRequestResourceRequest::decode(bytes) {
+                export_request(catalog, &m);
+            }
+        }
+        18 => {
+            if let Ok(m) = pb::ExportCommitResourceRequest::decode(bytes) {
+                let _ = convert::hold_id(&m.hold_id);
+            }
+        }
+        _ => {
+            if let Ok(m) = pb::ImportRequestResourceRequest::decode(bytes) {
+                import_request(catalog, &m);
+            }
+        }
+    }
+}
+
+/// ExportRequestResource as its handler runs it, without held stock.
+fn export_request(catalog: &Catalog, m: &pb::ExportRequestResourceRequest) {
+    let Some(match_request) = &m.r#match else { return };
+    let Ok(query) = convert::match_query(catalog, match_request) else { return };
+    let result = matching::match_incident(catalog, &NoHolds, &query);
+    let options = crate::interop::edxl_rm::RequestOptions {
+        sent_ms: m.sent_unix_ms,
+        incident_id: m.incident_id.clone(),
+        requester: m.requester.clone(),
+        shortfalls_only: m.shortfalls_only,
+    };
+    let _ = crate::interop::edxl_rm::request_resource(catalog, &query, &result, &options);
+}
+
+/// ImportRequestResource as its handler runs it, without held stock.
+fn import_request(catalog: &Catalog, m: &pb::ImportRequestResourceRequest) {
+    let location = match &m.location {
+        None => None,
+        Some(l) => match crate::domain::LatLon::new(l.latitude, l.longitude) {
+            Ok(location) => Some(location),
+            Err(_) => return,
+        },
+    };
+    let Ok(parsed) = crate::interop::edxl_rm::read_request(&m.xml) else { return };
+    if let Ok(imported) =
+        crate::interop::edxl_rm::request_to_match(catalog, &NoHolds, parsed, location)
+    {
+        let _ = super::alert_convert::imported_to_pb(catalog, &imported);
     }
 }
 
@@ -138,7 +204,27 @@ pub fn corpus_entry(message: usize, encoded: &[u8]) -> Vec<u8> {
 /// Seed inputs: one valid message of each kind (the fuzzer mutates from there).
 pub fn seeds() -> Vec<Vec<u8>> {
     let tangshan = Some(pb::LatLng { latitude: 39.63, longitude: 118.18 });
-    let encoded: [Vec<u8>; 14] = [
+    let tangshan_match = pb::MatchRequest {
+        scenario_id: "earthquake".into(),
+        severity: pb::Severity::Ii as i32,
+        location: tangshan,
+        affected_population: 100_000,
+        affected_area_km2: Some(50.0),
+        options_per_requirement: 3,
+        constraints: None,
+        weights: None,
+    };
+    let cap = include_bytes!("../../tests/data/cap-team-written/tangshan-earthquake.xml");
+    let export = pb::ExportRequestResourceRequest {
+        r#match: Some(tangshan_match),
+        shortfalls_only: true,
+        incident_id: "quake-1".into(),
+        requester: "hebei".into(),
+        sent_unix_ms: 1_767_225_600_000,
+    };
+    // A RequestResource as the server writes it, for the import seed.
+    let written = export_written(&export);
+    let encoded: [Vec<u8>; 20] = [
         pb::ListScenariosRequest {}.encode_to_vec(),
         pb::GetScenarioRequest { scenario_id: "earthquake".into() }.encode_to_vec(),
         pb::ListCategoriesRequest::default().encode_to_vec(),
@@ -201,6 +287,30 @@ pub fn seeds() -> Vec<Vec<u8>> {
             policy: pb::DrillPolicy::Equity as i32,
         }
         .encode_to_vec(),
+        pb::ListPlacesRequest {}.encode_to_vec(),
+        pb::IngestAlertRequest { cap_xml: cap.to_vec() }.encode_to_vec(),
+        pb::ListActiveAlertsRequest { include_exercises: true }.encode_to_vec(),
+        export.encode_to_vec(),
+        pb::ExportCommitResourceRequest { hold_id: "h-1".into(), ..Default::default() }
+            .encode_to_vec(),
+        pb::ImportRequestResourceRequest { xml: written.into_bytes(), location: None }
+            .encode_to_vec(),
     ];
     encoded.iter().enumerate().map(|(i, bytes)| corpus_entry(i, bytes)).collect()
+}
+
+/// The RequestResource the embedded catalog's server would write for `export` (a seed).
+fn export_written(export: &pb::ExportRequestResourceRequest) -> String {
+    let catalog = crate::fuzzing::embedded_catalog();
+    let Some(match_request) = &export.r#match else { return String::new() };
+    let Ok(query) = convert::match_query(catalog, match_request) else { return String::new() };
+    let result = matching::match_incident(catalog, &NoHolds, &query);
+    let options = crate::interop::edxl_rm::RequestOptions {
+        sent_ms: export.sent_unix_ms,
+        incident_id: export.incident_id.clone(),
+        requester: export.requester.clone(),
+        shortfalls_only: false,
+    };
+    crate::interop::edxl_rm::request_resource(catalog, &query, &result, &options)
+        .unwrap_or_default()
 }

@@ -32,10 +32,9 @@ impl HoldService for HoldApi {
         request: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::PlaceHoldResponse>, Status> {
         let started = Instant::now();
-        let command = convert::caller(&request).and_then(|caller| {
-            convert::place_hold(&self.catalog, request.get_ref())
-                .map(|hold| Command::Place { hold, caller })
-        });
+        let caller = convert::caller(&request);
+        let command = convert::place_hold(&self.catalog, request.get_ref())
+            .map(|hold| Command::Place { hold, caller });
         let result = self.run(command).await.and_then(convert::expect_hold);
         finish("PlaceHold", started, result.map(|hold| pb::PlaceHoldResponse { hold: Some(hold) }))
     }
@@ -45,10 +44,9 @@ impl HoldService for HoldApi {
         request: Request<pb::ConfirmHoldRequest>,
     ) -> Result<Response<pb::ConfirmHoldResponse>, Status> {
         let started = Instant::now();
-        let command = convert::caller(&request).and_then(|caller| {
-            convert::hold_id(&request.get_ref().hold_id)
-                .map(|hold_id| Command::Confirm { hold_id, caller })
-        });
+        let caller = convert::caller(&request);
+        let command = convert::hold_id(&request.get_ref().hold_id)
+            .map(|hold_id| Command::Confirm { hold_id, caller });
         let result = self.run(command).await.and_then(convert::expect_hold);
         finish(
             "ConfirmHold",
@@ -62,10 +60,9 @@ impl HoldService for HoldApi {
         request: Request<pb::ReleaseHoldRequest>,
     ) -> Result<Response<pb::ReleaseHoldResponse>, Status> {
         let started = Instant::now();
-        let command = convert::caller(&request).and_then(|caller| {
-            convert::hold_id(&request.get_ref().hold_id)
-                .map(|hold_id| Command::Release { hold_id, caller })
-        });
+        let caller = convert::caller(&request);
+        let command = convert::hold_id(&request.get_ref().hold_id)
+            .map(|hold_id| Command::Release { hold_id, caller });
         let result = self.run(command).await.and_then(convert::expect_hold);
         finish(
             "ReleaseHold",
@@ -104,7 +101,7 @@ impl HoldService for HoldApi {
             request.get_ref().lines.iter().map(|line| line.supplier_id.as_str()).collect();
         let checked = convert::may_update_stock(&request, &suppliers)
             .and_then(|()| convert::update_stock(&self.catalog, request.get_ref()))
-            .and_then(|lines| Ok((convert::stock_caller(&request, &lines)?, lines)));
+            .map(|lines| (convert::stock_caller(&request, &lines), lines));
         let result = match checked {
             Ok((caller, lines)) => self
                 .store

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use equipmatch::auth::{keys, Alg, KeySet, Verifier, VerifierConfig};
 use equipmatch::grpc::client::{
-    self, AuthChannel, CatalogServiceClient, Credentials, DrillServiceClient, HoldServiceClient,
-    MatchServiceClient,
+    self, AlertServiceClient, AuthChannel, CatalogServiceClient, Credentials, DrillServiceClient,
+    EdxlServiceClient, HoldServiceClient, MatchServiceClient,
 };
 use equipmatch::grpc::{pb, Security, ServerHandle, ServerOptions, TlsPem};
 use jsonwebtoken::{EncodingKey, Header};
@@ -41,6 +41,8 @@ const AUDIENCE: &str = "equipmatch";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/jwt");
 const DRILL: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/drills/baoding-xiongan-rainstorm.toml");
+const CAP_ALERT: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cap-team-written/tangshan-earthquake.xml");
 /// The stock line the matrix holds and updates, and a line of another supplier.
 const LINE: (&str, &str) = ("sup-00007", "uav-phone-signal-locator");
 const OTHER_LINE: (&str, &str) = ("sup-00009", "waterlogging-sensor");
@@ -180,6 +182,12 @@ impl SecureServer {
     /// The real server over TLS (mutual when asked), verifying tokens against `jwks`, which
     /// it reads from a file it watches.
     async fn start(jwks: &Value, mutual: bool) -> SecureServer {
+        SecureServer::start_as(jwks, Some(mutual), false).await
+    }
+
+    /// `tls`: None for plaintext (loopback), Some(mutual) for TLS; `console`: also serve the
+    /// console (pages and gRPC-Web) on a port of its own.
+    async fn start_as(jwks: &Value, tls: Option<bool>, console: bool) -> SecureServer {
         let pki = pki();
         let dir = tempfile::tempdir().unwrap();
         let jwks_path = dir.path().join("jwks.json");
@@ -190,23 +198,25 @@ impl SecureServer {
         let (store, store_dir) =
             temp_sqlite_store(catalog.clone(), equipmatch::holds::system_clock());
         let security = Security {
-            tls: Some(TlsPem {
+            tls: tls.map(|mutual| TlsPem {
                 cert: pki.server_cert.clone().into_bytes(),
                 key: pki.server_key.clone().into_bytes(),
                 client_ca: mutual.then(|| pki.ca.clone().into_bytes()),
             }),
             verifier: Some(verifier.clone()),
         };
-        let handle = ServerHandle::start_with(
+        let localhost: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let handle = ServerHandle::start_with_console(
             catalog,
             store,
-            "127.0.0.1:0".parse().unwrap(),
-            ServerOptions::default(),
-            security,
+            localhost,
+            console.then_some(localhost),
+            ServerOptions { security, ..ServerOptions::default() },
         )
         .await
         .unwrap();
-        let url = format!("https://127.0.0.1:{}", handle.local_addr.port());
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://127.0.0.1:{}", handle.local_addr.port());
         SecureServer { handle: Some(handle), url, pki, verifier, jwks_path, _dir: dir, store_dir }
     }
 
@@ -258,9 +268,15 @@ enum Rpc {
     ConfirmHold,
     ReleaseHold,
     UpdateStock,
+    ListPlaces,
+    IngestAlert,
+    ListActiveAlerts,
+    ExportRequestResource,
+    ExportCommitResource,
+    ImportRequestResource,
 }
 
-const RPCS: [Rpc; 14] = [
+const RPCS: [Rpc; 20] = [
     Rpc::ListScenarios,
     Rpc::GetScenario,
     Rpc::ListCategories,
@@ -275,6 +291,12 @@ const RPCS: [Rpc; 14] = [
     Rpc::ConfirmHold,
     Rpc::ReleaseHold,
     Rpc::UpdateStock,
+    Rpc::ListPlaces,
+    Rpc::IngestAlert,
+    Rpc::ListActiveAlerts,
+    Rpc::ExportRequestResource,
+    Rpc::ExportCommitResource,
+    Rpc::ImportRequestResource,
 ];
 
 impl Rpc {
@@ -284,16 +306,23 @@ impl Rpc {
             | Rpc::GetScenario
             | Rpc::ListCategories
             | Rpc::ListSuppliers
-            | Rpc::GetSupplier => "CatalogService",
+            | Rpc::GetSupplier
+            | Rpc::ListPlaces => "CatalogService",
             Rpc::Match | Rpc::Shortlist => "MatchService",
             Rpc::RunDrill => "DrillService",
+            Rpc::IngestAlert | Rpc::ListActiveAlerts => "AlertService",
+            Rpc::ExportRequestResource | Rpc::ExportCommitResource | Rpc::ImportRequestResource => {
+                "EdxlService"
+            }
             _ => "HoldService",
         };
         format!("/equipmatch.v1.{service}/{self:?}")
     }
 }
 
-/// The issue's scope list, written out independently of `auth::METHODS`.
+/// The issue's scope list, written out independently of `auth::METHODS` (plus the services
+/// added since: reading alerts and EDXL-RM documents is read; ingesting an alert, which may
+/// pre-position holds, is dispatch).
 fn allowed(scope: &str, rpc: Rpc) -> bool {
     use Rpc::*;
     let read = matches!(
@@ -303,15 +332,22 @@ fn allowed(scope: &str, rpc: Rpc) -> bool {
             | ListCategories
             | ListSuppliers
             | GetSupplier
+            | ListPlaces
             | Match
             | Shortlist
             | GetHold
             | ListHolds
+            | ListActiveAlerts
+            | ExportRequestResource
+            | ExportCommitResource
+            | ImportRequestResource
     );
     match scope {
         "equipmatch.read" => read,
         "equipmatch.drill" => read || rpc == RunDrill,
-        "equipmatch.dispatch" => read || matches!(rpc, PlaceHold | ConfirmHold | ReleaseHold),
+        "equipmatch.dispatch" => {
+            read || matches!(rpc, PlaceHold | ConfirmHold | ReleaseHold | IngestAlert)
+        }
         "equipmatch.stock" => rpc == UpdateStock,
         "equipmatch.admin" => true,
         _ => false,
@@ -446,6 +482,59 @@ async fn call(
         Rpc::UpdateStock => {
             holds.update_stock(request!(stock_request(&[LINE], 100_000))).await.map(drop)
         }
+        Rpc::ListPlaces => catalog.list_places(request!(pb::ListPlacesRequest {})).await.map(drop),
+        Rpc::IngestAlert => {
+            let cap_xml = std::fs::read(CAP_ALERT).unwrap();
+            let mut alerts = AlertServiceClient::new(channel.clone());
+            alerts.ingest_alert(request!(pb::IngestAlertRequest { cap_xml })).await.map(drop)
+        }
+        Rpc::ListActiveAlerts => AlertServiceClient::new(channel.clone())
+            .list_active_alerts(request!(pb::ListActiveAlertsRequest::default()))
+            .await
+            .map(drop),
+        Rpc::ExportRequestResource => EdxlServiceClient::new(channel.clone())
+            .export_request_resource(request!(export_request()))
+            .await
+            .map(drop),
+        Rpc::ExportCommitResource => EdxlServiceClient::new(channel.clone())
+            .export_commit_resource(request!(pb::ExportCommitResourceRequest {
+                hold_id: "confirmed-seed".into(),
+                ..Default::default()
+            }))
+            .await
+            .map(drop),
+        Rpc::ImportRequestResource => {
+            // A RequestResource the server itself wrote (admin), read back in.
+            let document = EdxlServiceClient::new(channel.clone())
+                .export_request_resource(with_token(export_request(), Some(admin)))
+                .await
+                .expect("admin exports a RequestResource")
+                .into_inner();
+            EdxlServiceClient::new(channel.clone())
+                .import_request_resource(request!(pb::ImportRequestResourceRequest {
+                    xml: document.xml.into_bytes(),
+                    location: None,
+                }))
+                .await
+                .map(drop)
+        }
+    }
+}
+
+/// A RequestResource export for a small earthquake.
+fn export_request() -> pb::ExportRequestResourceRequest {
+    pb::ExportRequestResourceRequest {
+        r#match: Some(pb::MatchRequest {
+            scenario_id: "earthquake".into(),
+            severity: pb::Severity::Iii as i32,
+            location: Some(pb::LatLng { latitude: 39.63, longitude: 118.18 }),
+            affected_population: 10_000,
+            affected_area_km2: Some(5.0),
+            options_per_requirement: 1,
+            constraints: None,
+            weights: None,
+        }),
+        ..Default::default()
     }
 }
 
@@ -465,6 +554,17 @@ async fn prepare(channel: &AuthChannel, admin: &str) {
         .await
         .expect("admin sets stock");
     holds.place_hold(with_token(place_request("seed"), Some(admin))).await.expect("seed hold");
+    holds
+        .place_hold(with_token(place_request("confirmed-seed"), Some(admin)))
+        .await
+        .expect("a hold to confirm");
+    holds
+        .confirm_hold(with_token(
+            pb::ConfirmHoldRequest { hold_id: "confirmed-seed".into() },
+            Some(admin),
+        ))
+        .await
+        .expect("confirmed, for ExportCommitResource");
 }
 
 #[tokio::test]
@@ -587,7 +687,7 @@ async fn every_rpc_refuses_every_bad_token_and_each_scope_gets_exactly_its_right
                         if status.code() == Code::PermissionDenied
                             && reason(&status) == "SCOPE_MISSING"
                             && status.get_details_error_info().is_some_and(|info| {
-                                info.domain == "equipmatch"
+                                info.domain == "equipmatch.v1"
                                     && info.metadata.get("method") == Some(&rpc.path())
                                     && !info.metadata["required_scopes"].is_empty()
                             }) =>
@@ -606,7 +706,7 @@ async fn every_rpc_refuses_every_bad_token_and_each_scope_gets_exactly_its_right
          right code and reason; {allowed_right} of {allowed_total} authorised calls OK"
     );
     assert!(wrong.is_empty(), "{} wrong:\n{}", wrong.len(), wrong.join("\n"));
-    assert_eq!(refused_total, 14 * bad.len() + 14 * scopes.len() - allowed_total);
+    assert_eq!(refused_total, RPCS.len() * (bad.len() + scopes.len()) - allowed_total);
     server.stop().await;
 }
 
@@ -940,9 +1040,15 @@ fn equipmatch(args: &[&str]) -> std::process::Command {
 
 #[test]
 fn serve_refuses_a_non_loopback_address_without_auth() {
-    for listen in ["0.0.0.0:0", "[::]:0"] {
+    for args in [
+        ["--listen", "0.0.0.0:0", "--console", "off"],
+        ["--listen", "[::]:0", "--console", "off"],
+        // The console serves the same service stack: exposing it is exposing the service.
+        ["--listen", "127.0.0.1:0", "--console", "0.0.0.0:0"],
+    ] {
+        let listen = args.join(" ");
         let started = std::time::Instant::now();
-        let output = equipmatch(&["serve", "--listen", listen]).output().unwrap();
+        let output = equipmatch(&[&["serve"][..], &args].concat()).output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{listen}: {stderr}");
         assert!(stderr.contains("--jwks") && stderr.contains("--insecure-no-auth"), "{stderr}");
@@ -960,6 +1066,8 @@ fn serve_with_insecure_no_auth_starts_and_warns() {
         "serve",
         "--listen",
         "0.0.0.0:0",
+        "--console",
+        "off",
         "--insecure-no-auth",
         "--store",
         &store,
@@ -1095,4 +1203,70 @@ fn the_cli_reaches_a_tls_and_jwt_server_with_its_token_and_ca() {
         String::from_utf8_lossy(&clear.stderr)
     );
     drop(server);
+}
+
+/// A gRPC-Web call as a browser's fetch sends it over HTTP/1.1, with an optional
+/// `authorization` header; the grpc-status from the headers (trailers-only) or the trailer frame.
+fn grpc_web_status(
+    addr: std::net::SocketAddr,
+    method: &str,
+    message: &[u8],
+    authorization: Option<&str>,
+) -> String {
+    use std::io::{Read, Write};
+    let mut body = vec![0u8];
+    body.extend_from_slice(&(message.len() as u32).to_be_bytes());
+    body.extend_from_slice(message);
+    let auth = authorization.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+    let mut request = format!(
+        "POST /{method} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/grpc-web+proto\r\nX-Grpc-Web: 1\r\n{auth}Content-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream.write_all(&request).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    // Trailers-only: `grpc-status: N` among the headers; else in the trailer frame's text.
+    text.split("grpc-status:")
+        .nth(1)
+        .map(|rest| rest.trim_start().chars().take_while(char::is_ascii_digit).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_consoles_grpc_web_goes_through_the_same_gate() {
+    use prost::Message;
+    let key = test_key(Alg::EdDSA);
+    let server = SecureServer::start_as(&jwks_of(&[&key.jwk]), None, true).await;
+    let console = server.handle.as_ref().unwrap().console_addr.expect("a console");
+    let reader = bearer(&mint(&key, &claims("console-user", "equipmatch.read")));
+    let list = pb::ListScenariosRequest {}.encode_to_vec();
+    let place = place_request("from-the-console").encode_to_vec();
+    let statuses = tokio::task::spawn_blocking(move || {
+        [
+            grpc_web_status(console, "equipmatch.v1.CatalogService/ListScenarios", &list, None),
+            grpc_web_status(
+                console,
+                "equipmatch.v1.CatalogService/ListScenarios",
+                &list,
+                Some(&reader),
+            ),
+            grpc_web_status(console, "equipmatch.v1.HoldService/PlaceHold", &place, Some(&reader)),
+            grpc_web_status(
+                console,
+                "equipmatch.v1.HoldService/PlaceHold",
+                &place,
+                Some("Bearer x.y.z"),
+            ),
+        ]
+    })
+    .await
+    .unwrap();
+    // UNAUTHENTICATED, OK, PERMISSION_DENIED, UNAUTHENTICATED: the gRPC port's answers.
+    assert_eq!(statuses, ["16", "0", "7", "16"]);
+    server.stop().await;
 }

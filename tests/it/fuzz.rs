@@ -88,6 +88,14 @@ fn write_seed_corpus() {
         let generated = equipmatch::auth::keys::generate(alg).unwrap();
         seeds.push(("jwks", format!("keygen-{}.json", alg.as_str()), generated.jwks.into_bytes()));
     }
+    // CAP alerts as agencies write them (interop's target).
+    for entry in std::fs::read_dir(root.join("tests/data/cap-team-written")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "xml") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            seeds.push(("cap_reader", name, std::fs::read(&path).unwrap()));
+        }
+    }
     for (target, name, bytes) in seeds {
         let folder = root.join("fuzz/seeds").join(target);
         std::fs::create_dir_all(&folder).unwrap();

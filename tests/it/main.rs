@@ -4,12 +4,15 @@
 
 mod auth;
 mod catalog;
+mod console;
 mod crash;
 mod drill;
 mod fuzz;
 mod grpc;
 mod holds;
 mod holds_pg;
+mod interop;
+mod overload;
 mod quantities;
 mod support;
 mod tidy;
