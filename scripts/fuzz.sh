@@ -24,7 +24,7 @@ command="${1:-run}"
 shift || true
 case "$command" in
 seed)
-    cargo test --test it fuzz::write_seed_corpus -- --ignored --exact
+    cargo run --quiet --example fuzz_seeds
     find fuzz/seeds -type f | awk -F/ '{print $3}' | sort | uniq -c
     ;;
 run)
