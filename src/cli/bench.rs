@@ -52,6 +52,9 @@ pub enum BenchCommand {
     },
     /// A generated N-incident drill against N independent Match calls, in process, same run.
     Drill(DrillBenchArgs),
+    /// What TLS and bearer tokens cost: a cheap authenticated call (GetSupplier) against a
+    /// plaintext server and a TLS + JWT one, alternating, same run.
+    Auth(super::auth_bench::AuthBenchArgs),
     /// Hold visibility across two replicas: PlaceHold on A, read B until it shows (p50/p99).
     Visibility(super::bench_holds::VisibilityArgs),
     /// Publishing the held-stock snapshot after a commit: persistent against a full rebuild.
@@ -85,6 +88,8 @@ pub struct GrpcArgs {
     /// Server URL.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Connections.
     #[arg(long, default_value_t = 2)]
     connections: usize,
@@ -113,6 +118,7 @@ pub fn run(command: BenchCommand) -> ExitCode {
             inproc(registry.as_deref(), &category, seconds, json)
         }
         BenchCommand::Drill(args) => drill_bench(&args),
+        BenchCommand::Auth(args) => super::auth_bench::run(&args),
         BenchCommand::Visibility(args) => super::bench_holds::visibility(&args),
         BenchCommand::Snapshot(args) => super::bench_holds::snapshot(&args),
         BenchCommand::Overload(args) => super::overload::run(&args),
@@ -189,8 +195,16 @@ fn load(registry: &std::path::Path, json: bool) -> ExitCode {
 }
 
 fn grpc(args: &GrpcArgs) -> ExitCode {
+    let credentials = match args.connect.credentials() {
+        Ok(credentials) => credentials,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let options = LoadOptions {
         server: args.server.clone(),
+        credentials,
         connections: args.connections,
         in_flight: args.in_flight,
         warmup_seconds: args.warmup_seconds,

@@ -22,6 +22,8 @@ const HOLD_RETRY_EVERY: usize = 100;
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
     pub server: String,
+    /// TLS trust, client certificate and bearer token for every call (`client::connect_with`).
+    pub credentials: client::Credentials,
     pub connections: usize,
     pub in_flight: usize,
     pub warmup_seconds: u64,
@@ -45,7 +47,7 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, BoxError> {
     runtime.block_on(async {
         let mut channels = Vec::new();
         for _ in 0..options.connections.clamp(1, CONNECTIONS_MAX) {
-            channels.push(client::connect(&options.server).await?);
+            channels.push(client::connect_with(&options.server, &options.credentials).await?);
         }
         let empty = phase(&channels, options, Call::Health, &[]).await?;
         let shortlist = phase(&channels, options, Call::Shortlist, &[]).await?;
@@ -137,9 +139,7 @@ enum Call {
 
 /// The stock lines the holds phase uses: those the shortlist requests rank, with their
 /// on-hand set to the maximum so the phase measures holds, not running out.
-async fn hold_lines(
-    channel: &tonic::transport::Channel,
-) -> Result<Vec<(String, String)>, BoxError> {
+async fn hold_lines(channel: &client::AuthChannel) -> Result<Vec<(String, String)>, BoxError> {
     let mut matching = MatchServiceClient::new(channel.clone());
     let mut lines: Vec<(String, String)> = Vec::new();
     for request in shortlist_requests() {
@@ -176,7 +176,7 @@ pub struct PhaseResult {
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn phase(
-    channels: &[tonic::transport::Channel],
+    channels: &[client::AuthChannel],
     args: &LoadOptions,
     call: Call,
     lines: &[(String, String)],

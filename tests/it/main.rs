@@ -2,11 +2,13 @@
 //! generated tonic client, holds on a durable store, and the catalog loader on the shipped files
 //! and on broken fixtures.
 
+mod auth;
 mod catalog;
 mod console;
 mod crash;
 mod drill;
 mod engine;
+mod fuzz;
 mod grpc;
 mod holds;
 mod holds_pg;
