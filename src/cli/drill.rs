@@ -102,12 +102,26 @@ fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
     let policy = args.policy.unwrap_or(drill.policy);
     // A progress bar only where someone watches it: `\r` lines would clutter a log file.
     let quiet = args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let outcome = drill::run(&catalog, &drill, policy, &mut |progress| {
-        if !quiet {
-            let category_id = catalog.category(progress.category).id.as_str();
-            progress_line(progress.categories_done, progress.categories_total, category_id);
+    let outcome = drill::run_until(
+        &catalog,
+        &drill,
+        policy,
+        &mut |progress| {
+            if !quiet {
+                let category_id = catalog.category(progress.category).id.as_str();
+                progress_line(progress.categories_done, progress.categories_total, category_id);
+            }
+        },
+        &|| false,
+    );
+    let outcome = match outcome {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(error)) => {
+            eprintln!("error: {error}");
+            return None;
         }
-    });
+        None => unreachable!("a run that is never stopped completes"),
+    };
     if !quiet {
         eprintln!();
     }

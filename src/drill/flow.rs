@@ -150,14 +150,20 @@ impl Network {
         self.arcs[self.forward[arc.0 as usize] as usize].capacity = capacity.max(0);
     }
 
-    /// A topological order of the nodes over arcs with capacity, or `None` if they form a cycle.
+    /// A topological order of the nodes over arcs with capacity (whatever flow they carry),
+    /// or `None` if they form a cycle.
     fn topological_order(&self) -> Option<Vec<u32>> {
         let n = self.n_nodes();
         let mut in_degree = vec![0u32; n];
-        for &at in &self.forward {
-            let arc = &self.arcs[at as usize];
-            if arc.capacity > 0 {
-                in_degree[arc.to as usize] += 1;
+        let forward_arcs = |v: u32| {
+            self.out[v as usize]
+                .iter()
+                .filter(|at| *at % 2 == 0 && self.original_capacity[(**at / 2) as usize] > 0)
+                .map(|at| self.arcs[*at as usize].to)
+        };
+        for v in 0..n as u32 {
+            for to in forward_arcs(v) {
+                in_degree[to as usize] += 1;
             }
         }
         let mut order: Vec<u32> = (0..n as u32).filter(|v| in_degree[*v as usize] == 0).collect();
@@ -165,14 +171,10 @@ impl Network {
         while head < order.len() {
             let v = order[head];
             head += 1;
-            for &at in &self.out[v as usize] {
-                let arc = &self.arcs[at as usize];
-                // Forward arcs only: a reverse arc has capacity 0 before any flow.
-                if arc.capacity > 0 {
-                    in_degree[arc.to as usize] -= 1;
-                    if in_degree[arc.to as usize] == 0 {
-                        order.push(arc.to);
-                    }
+            for to in forward_arcs(v) {
+                in_degree[to as usize] -= 1;
+                if in_degree[to as usize] == 0 {
+                    order.push(to);
                 }
             }
         }
@@ -183,18 +185,7 @@ impl Network {
     /// must carry no flow yet and its arcs with capacity must form no directed cycle (the
     /// drill's networks go forward in time). Returns the number of pivots.
     pub fn solve(&mut self, source: u32, sink: u32) -> usize {
-        debug_assert!(self.topological_order().is_some(), "the network has a directed cycle");
-        let mut simplex = Simplex::new(self, source, sink);
-        let pivots = simplex.run();
-        for (i, &at) in self.forward.iter().enumerate() {
-            let flow = simplex.flow[i];
-            let rev = self.arcs[at as usize].rev as usize;
-            self.arcs[at as usize].capacity = self.original_capacity[i] - flow;
-            self.arcs[rev].capacity = flow;
-        }
-        simplex.pi.truncate(self.n_nodes());
-        self.potential = simplex.pi;
-        pivots
+        Simplex::new(source, sink).solve(self)
     }
 
     /// Shortest residual distances from every node back to `source` after `solve(source,
@@ -408,17 +399,31 @@ const TREE: i8 = 0;
 const LOWER: i8 = 1;
 const UPPER: i8 = -1;
 
-/// The network simplex's working copy of a network: arcs `0..m` are the network's, arc `m` is
-/// the return arc sink → source, arcs `m + 1 + v` join node `v` to the artificial root `n`.
-struct Simplex {
-    from: Vec<u32>,
-    to: Vec<u32>,
+/// The network simplex's working state for one network, kept between solves so that a network
+/// that only grows (column generation adds arcs and nodes) is re-solved from the last optimal
+/// tree instead of from scratch: new arcs join at their lower bound (no flow), new nodes hang
+/// from the root by artificial arcs, and the pivots carry on.
+///
+/// Simplex node 0 is the artificial root; network node `v` is simplex node `v + 1`. Simplex
+/// arc `a` is the network's arc `arc_of[a]`, or the return arc sink → source, or the
+/// artificial arc of one node (never priced: once out of the tree it is gone for good).
+#[derive(Debug, Clone)]
+pub struct Simplex {
+    source: u32,
+    sink: u32,
+    /// Network nodes and arcs already taken in.
+    nodes_seen: usize,
+    arcs_seen: usize,
+    /// Per network arc: its simplex arc.
+    simplex_arc: Vec<u32>,
+    /// What the pricing scan reads, packed together.
+    arc: Vec<SimplexArc>,
     capacity: Vec<i64>,
-    cost: Vec<i64>,
+    /// Whether the network gave the arc no bound (capped at what the source can send).
+    unbounded: Vec<bool>,
     flow: Vec<i64>,
-    state: Vec<i8>,
-    /// Arcs that may enter the tree: the network's and the return arc (not the artificial).
-    priced: usize,
+    /// Where the block search resumes.
+    next_arc: usize,
     parent: Vec<u32>,
     /// The tree arc joining a node to its parent, and whether it points from the node up.
     pred: Vec<u32>,
@@ -430,67 +435,113 @@ struct Simplex {
     pi: Vec<i64>,
 }
 
+const ROOT: u32 = 0;
+
+/// One arc as the pricing scan sees it.
+#[derive(Debug, Clone, Copy)]
+struct SimplexArc {
+    from: u32,
+    to: u32,
+    cost: i64,
+    state: i8,
+    /// An artificial arc to the root: never priced.
+    artificial: bool,
+}
+
 impl Simplex {
-    fn new(net: &Network, source: u32, sink: u32) -> Simplex {
-        let n = net.n_nodes();
-        let m = net.n_arcs();
-        // Every flow of this acyclic network is a sum of paths source → sink closed by the
+    pub fn new(source: u32, sink: u32) -> Simplex {
+        Simplex {
+            source,
+            sink,
+            nodes_seen: 0,
+            arcs_seen: 0,
+            simplex_arc: Vec::new(),
+            arc: Vec::new(),
+            capacity: Vec::new(),
+            unbounded: Vec::new(),
+            flow: Vec::new(),
+            next_arc: 0,
+            parent: vec![NONE],
+            pred: vec![NONE],
+            pred_up: vec![true],
+            depth: vec![0],
+            first_child: vec![NONE],
+            next_sibling: vec![NONE],
+            prev_sibling: vec![NONE],
+            pi: vec![0],
+        }
+    }
+
+    fn push_arc(&mut self, from: u32, to: u32, capacity: i64, cost: i64, state: i8) -> u32 {
+        self.arc.push(SimplexArc { from, to, cost, state, artificial: false });
+        self.capacity.push(capacity);
+        self.unbounded.push(capacity >= UNBOUNDED);
+        self.flow.push(0);
+        (self.arc.len() - 1) as u32
+    }
+
+    /// Takes in the nodes and arcs the network gained since the last solve, then pivots to an
+    /// optimum and writes the flow and the potentials back. The network's earlier arcs must
+    /// not have changed. Returns the number of pivots.
+    pub fn solve(&mut self, net: &mut Network) -> usize {
+        debug_assert!(net.topological_order().is_some(), "the network has a directed cycle");
+        if self.arc.is_empty() {
+            // The return arc sink → source (capacity set below).
+            self.push_arc(self.sink + 1, self.source + 1, UNBOUNDED, 0, LOWER);
+        }
+        for v in self.nodes_seen..net.n_nodes() {
+            let node = (v + 1) as u32;
+            let artificial = self.push_arc(node, ROOT, UNBOUNDED, 0, TREE);
+            self.arc[artificial as usize].artificial = true;
+            self.parent.push(ROOT);
+            self.pred.push(artificial);
+            self.pred_up.push(true);
+            self.depth.push(1);
+            self.first_child.push(NONE);
+            self.next_sibling.push(NONE);
+            self.prev_sibling.push(NONE);
+            // The artificial arc costs nothing: a new node starts at the root's potential.
+            self.pi.push(self.pi[ROOT as usize]);
+            self.add_child(ROOT, node);
+        }
+        self.nodes_seen = net.n_nodes();
+        for i in self.arcs_seen..net.n_arcs() {
+            let (from, to) = net.endpoints(ArcId(i as u32));
+            let arc = self.push_arc(
+                from + 1,
+                to + 1,
+                net.original_capacity[i],
+                net.cost(ArcId(i as u32)),
+                LOWER,
+            );
+            self.simplex_arc.push(arc);
+        }
+        self.arcs_seen = net.n_arcs();
+        // Every flow of an acyclic network is a sum of paths source → sink closed by the
         // return arc, so no arc ever carries more than the source can send: capping the
         // unbounded arcs there (+1, so they never saturate) changes no optimum and keeps every
-        // pivot's cycle bounded.
-        let source_total: i64 = net.out[source as usize]
+        // pivot's cycle bounded. Adding supply only raises the cap, which no flow reaches.
+        let source_total: i64 = net.out[self.source as usize]
             .iter()
             .filter(|at| *at % 2 == 0)
-            .map(|at| net.arcs[*at as usize].capacity.min(UNBOUNDED))
+            .map(|at| net.original_capacity[(*at / 2) as usize].min(UNBOUNDED))
             .fold(0i64, |total, c| total.saturating_add(c));
         let cap = source_total.saturating_add(1).min(UNBOUNDED);
-        let total = m + 1 + n;
-        let mut s = Simplex {
-            from: Vec::with_capacity(total),
-            to: Vec::with_capacity(total),
-            capacity: Vec::with_capacity(total),
-            cost: Vec::with_capacity(total),
-            flow: vec![0; total],
-            state: Vec::with_capacity(total),
-            priced: m + 1,
-            parent: vec![n as u32; n + 1],
-            pred: vec![NONE; n + 1],
-            pred_up: vec![true; n + 1],
-            depth: vec![1; n + 1],
-            first_child: vec![NONE; n + 1],
-            next_sibling: vec![NONE; n + 1],
-            prev_sibling: vec![NONE; n + 1],
-            pi: vec![0; n + 1],
-        };
-        for i in 0..m {
-            let (from, to) = net.endpoints(ArcId(i as u32));
-            s.from.push(from);
-            s.to.push(to);
-            s.capacity.push(net.original_capacity[i].min(cap));
-            s.cost.push(net.cost(ArcId(i as u32)));
-            s.state.push(LOWER);
+        for a in 0..self.arc.len() {
+            if self.unbounded[a] && !self.arc[a].artificial {
+                self.capacity[a] = cap;
+            }
         }
-        s.from.push(sink);
-        s.to.push(source);
-        s.capacity.push(cap);
-        s.cost.push(0);
-        s.state.push(LOWER);
-        // The initial tree: every node hangs from the root by an artificial arc node → root
-        // with no flow (strongly feasible: flow can always move up toward the root).
-        let root = n as u32;
-        s.parent[n] = NONE;
-        s.depth[n] = 0;
-        for v in 0..n as u32 {
-            let artificial = s.from.len() as u32;
-            s.from.push(v);
-            s.to.push(root);
-            s.capacity.push(UNBOUNDED);
-            s.cost.push(0);
-            s.state.push(TREE);
-            s.pred[v as usize] = artificial;
-            s.add_child(root, v);
+        let pivots = self.run();
+        for (i, &arc) in self.simplex_arc.iter().enumerate() {
+            let flow = self.flow[arc as usize];
+            let at = net.forward[i] as usize;
+            let rev = net.arcs[at].rev as usize;
+            net.arcs[at].capacity = net.original_capacity[i] - flow;
+            net.arcs[rev].capacity = flow;
         }
-        s
+        net.potential = self.pi[1..].to_vec();
+        pivots
     }
 
     fn add_child(&mut self, parent: u32, child: u32) {
@@ -515,32 +566,29 @@ impl Simplex {
         }
     }
 
-    fn reduced_cost(&self, arc: usize) -> i64 {
-        self.cost[arc] + self.pi[self.from[arc] as usize] - self.pi[self.to[arc] as usize]
-    }
-
     /// Pivots until no arc violates its optimality condition; returns the number of pivots.
     fn run(&mut self) -> usize {
-        let block = ((self.priced as f64).sqrt().ceil() as usize).max(10);
-        let mut next = 0usize;
+        let n_arcs = self.arc.len();
+        let block = ((n_arcs as f64).sqrt().ceil() as usize).max(10);
         let mut pivots = 0;
         loop {
             // Block search: the most violating arc of the first block (from where the last
             // search stopped, wrapping round) that has one.
             let (mut best, mut entering) = (0i64, usize::MAX);
             let mut in_block = 0;
-            let mut arc = next;
-            for _ in 0..self.priced {
-                let state = self.state[arc];
-                if state != TREE {
-                    let violation = i64::from(state) * self.reduced_cost(arc);
+            let mut arc = self.next_arc.min(n_arcs - 1);
+            for _ in 0..n_arcs {
+                let a = &self.arc[arc];
+                if a.state != TREE && !a.artificial {
+                    let reduced = a.cost + self.pi[a.from as usize] - self.pi[a.to as usize];
+                    let violation = i64::from(a.state) * reduced;
                     if violation < best {
                         best = violation;
                         entering = arc;
                     }
                 }
                 arc += 1;
-                if arc == self.priced {
+                if arc == n_arcs {
                     arc = 0;
                 }
                 in_block += 1;
@@ -554,7 +602,7 @@ impl Simplex {
             if entering == usize::MAX {
                 return pivots;
             }
-            next = arc;
+            self.next_arc = arc;
             self.pivot(entering);
             pivots += 1;
         }
@@ -562,10 +610,10 @@ impl Simplex {
 
     fn pivot(&mut self, entering: usize) {
         // Flow goes round the cycle entering arc → second → up to the apex → down to first.
-        let (first, second) = if self.state[entering] == LOWER {
-            (self.from[entering], self.to[entering])
+        let (first, second) = if self.arc[entering].state == LOWER {
+            (self.arc[entering].from, self.arc[entering].to)
         } else {
-            (self.to[entering], self.from[entering])
+            (self.arc[entering].to, self.arc[entering].from)
         };
         let (mut a, mut b) = (first, second);
         while a != b {
@@ -615,7 +663,7 @@ impl Simplex {
             u = self.parent[u as usize];
         }
         if delta > 0 {
-            self.flow[entering] += i64::from(self.state[entering]) * delta;
+            self.flow[entering] += i64::from(self.arc[entering].state) * delta;
             let mut u = first;
             while u != apex {
                 let arc = self.pred[u as usize] as usize;
@@ -631,18 +679,18 @@ impl Simplex {
         }
         if leaving_side == 0 {
             // The entering arc blocks itself: it moves to its other bound, the tree stays.
-            self.state[entering] = -self.state[entering];
+            self.arc[entering].state = -self.arc[entering].state;
             return;
         }
         let leaving = self.pred[leaving_node as usize] as usize;
-        self.state[leaving] = if self.flow[leaving] == 0 { LOWER } else { UPPER };
-        self.state[entering] = TREE;
+        self.arc[leaving].state = if self.flow[leaving] == 0 { LOWER } else { UPPER };
+        self.arc[entering].state = TREE;
         // The subtree under the leaving arc holds one end of the entering arc (`u_in`); it is
         // re-hung from the other end (`v_in`), reversing the path from u_in up to it.
         let (u_in, v_in) = if leaving_side == 1 { (first, second) } else { (second, first) };
         self.remove_child(self.parent[leaving_node as usize], leaving_node);
         let (mut child, mut new_parent) = (u_in, v_in);
-        let (mut new_pred, mut new_up) = (entering as u32, self.from[entering] == u_in);
+        let (mut new_pred, mut new_up) = (entering as u32, self.arc[entering].from == u_in);
         loop {
             let old_parent = self.parent[child as usize];
             let (old_pred, old_up) = (self.pred[child as usize], self.pred_up[child as usize]);
@@ -661,10 +709,10 @@ impl Simplex {
         }
         // Potentials of the re-hung subtree shift so the entering arc's reduced cost is 0;
         // depths are recomputed along the way (pre-order walk of the subtree).
-        let sigma = if self.from[entering] == u_in {
-            self.pi[v_in as usize] - self.cost[entering] - self.pi[u_in as usize]
+        let sigma = if self.arc[entering].from == u_in {
+            self.pi[v_in as usize] - self.arc[entering].cost - self.pi[u_in as usize]
         } else {
-            self.cost[entering] + self.pi[v_in as usize] - self.pi[u_in as usize]
+            self.arc[entering].cost + self.pi[v_in as usize] - self.pi[u_in as usize]
         };
         let mut x = u_in;
         loop {
@@ -778,6 +826,38 @@ mod tests {
             again.solve(source, sink);
             for i in 0..net.n_arcs() {
                 assert_eq!(again.flow(ArcId(i as u32)), simplex.flow(ArcId(i as u32)));
+            }
+        }
+    }
+
+    /// A network that grows between solves (new nodes, new arcs, more supply) is re-solved
+    /// from the last tree to the same optimal cost as a cold solve, with a certificate.
+    #[test]
+    fn a_warm_started_simplex_equals_a_cold_solve_as_the_network_grows() {
+        let mut rng = SplitMix64::new(123);
+        for case in 0..100 {
+            let (full, source, sink) = random_network(&mut rng, 5, 5);
+            // Replay the full network's arcs in three instalments.
+            let mut growing = Network::default();
+            for _ in 0..full.n_nodes() {
+                growing.add_node();
+            }
+            let mut simplex = Simplex::new(source, sink);
+            let cuts = [full.n_arcs() / 3, 2 * full.n_arcs() / 3, full.n_arcs()];
+            let mut done = 0;
+            for cut in cuts {
+                for i in done..cut {
+                    let id = ArcId(i as u32);
+                    let (from, to) = full.endpoints(id);
+                    growing.add_arc(from, to, full.capacity(id), full.cost(id));
+                }
+                done = cut;
+                simplex.solve(&mut growing);
+                growing.certify(source, sink).unwrap_or_else(|e| panic!("case {case}: {e}"));
+                let mut cold = growing.clone();
+                cold.clear_flow();
+                cold.solve(source, sink);
+                assert_eq!(growing.total_cost(), cold.total_cost(), "case {case}");
             }
         }
     }

@@ -77,14 +77,28 @@ impl DrillService for DrillApi {
                 },
                 &|| tx.is_closed(),
             );
-            let Some(outcome) = outcome else {
-                tracing::info!(
-                    method = "RunDrill",
-                    code = "CANCELLED",
-                    latency_us = started.elapsed().as_micros() as u64,
-                    "call"
-                );
-                return;
+            let outcome = match outcome {
+                Some(Ok(outcome)) => outcome,
+                Some(Err(error)) => {
+                    let status = Status::from(error);
+                    tracing::info!(
+                        method = "RunDrill",
+                        code = ?status.code(),
+                        latency_us = started.elapsed().as_micros() as u64,
+                        "call"
+                    );
+                    let _ = tx.blocking_send(Err(status));
+                    return;
+                }
+                None => {
+                    tracing::info!(
+                        method = "RunDrill",
+                        code = "CANCELLED",
+                        latency_us = started.elapsed().as_micros() as u64,
+                        "call"
+                    );
+                    return;
+                }
             };
             let report = drill::build_report(&catalog, &drill, &outcome);
             let event =

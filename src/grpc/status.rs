@@ -39,6 +39,13 @@ impl From<Error> for Status {
             }
             Error::Unavailable(_) => Status::new(Code::Unavailable, message),
             Error::ResourceExhausted(_) => Status::new(Code::ResourceExhausted, message),
+            Error::LimitExceeded { limit, subject, description } => {
+                let details = ErrorDetails::with_quota_failure_violation(
+                    subject,
+                    format!("{description} ({limit})"),
+                );
+                Status::with_error_details(Code::ResourceExhausted, message, details)
+            }
             Error::Internal(_) => Status::new(Code::Internal, message),
         }
     }

@@ -594,6 +594,7 @@ fn code(result: &Result<Outcome, Error>) -> &'static str {
         Err(Error::NotFound { .. }) => "not_found",
         Err(Error::InvalidArgument(_)) => "invalid_argument",
         Err(Error::ResourceExhausted(_)) => "resource_exhausted",
+        Err(Error::LimitExceeded { .. }) => "limit_exceeded",
         Err(Error::Unavailable(_)) => "unavailable",
         Err(Error::Internal(_)) => "internal",
     }

@@ -165,12 +165,12 @@ impl Search<'_> {
 }
 
 /// Solves, then certifies the network with Bellman-Ford (independent of the solver's
-/// Dijkstra and potentials).
+/// pivots and potentials).
 fn certified(problem: &Problem, floors: Option<&[i64]>) -> Allocation {
-    let (mut net, source, sink, ships, served_arcs, floor_arcs) = build(problem, floors);
-    net.solve(source, sink);
-    net.certify(source, sink).expect("optimality certificate");
-    extract(problem, &net, &ships, &served_arcs, &floor_arcs)
+    let mut built = build(problem, floors.map_or(Floors::None, Floors::Reward));
+    built.net.solve(built.source, built.sink);
+    built.net.certify(built.source, built.sink).expect("optimality certificate");
+    extract(problem, &built.net, &built.ships, &built.served_arcs, &built.floor_arcs)
 }
 
 #[test]
