@@ -412,6 +412,19 @@ impl Category<'_> {
     }
 }
 
+/// How many pairs a category may hold (`CANDIDATE_PAIRS_PER_CATEGORY_MAX`,
+/// `CANDIDATE_PAIRS_PER_DEMAND_MIN`; tests lower them to see a category cut).
+#[derive(Debug, Clone, Copy)]
+struct PairLimits {
+    per_category: usize,
+    per_demand_min: usize,
+}
+
+const PAIR_LIMITS: PairLimits = PairLimits {
+    per_category: CANDIDATE_PAIRS_PER_CATEGORY_MAX,
+    per_demand_min: CANDIDATE_PAIRS_PER_DEMAND_MIN,
+};
+
 /// Solves one category of a drill under `policy`, growing its candidate set by pricing. Sets
 /// each of its demands' on-time suppliers in `infos`.
 pub fn solve_category(
@@ -423,132 +436,153 @@ pub fn solve_category(
     demand_ids: &[usize],
     policy: Policy,
 ) -> Result<Solved, LimitExceeded> {
-    let transport = catalog.category(category).transport;
-    let scale = drill.what_if.road_factor_scale;
-    let demands: Vec<allocate::Demand> = demand_ids
-        .iter()
-        .map(|&d| {
-            let info = &infos[d];
-            allocate::Demand {
-                incident: info.incident,
-                start_hours: drill.incidents[info.incident].start_hours,
-                deadline_hours: info.deadline_hours,
-                release_hours: info.release_hours,
-                units: info.units,
-                weight: priority_weight(info.priority),
-            }
-        })
-        .collect();
-    let locations: Vec<LatLon> =
-        demand_ids.iter().map(|&d| drill.incidents[infos[d].incident].location).collect();
-    let site_travel = drill
-        .incidents
-        .iter()
-        .map(|from| {
-            locations
-                .iter()
-                .map(|to| travel(transport, great_circle_km(from.location, *to), scale))
-                .collect()
-        })
-        .collect();
-    let n_demands = demands.len();
-    let mut min_lead_hours = 0.0;
-    let walks = locations
-        .iter()
-        .map(|at| {
-            let (lines, min_lead) = nearest_lines(catalog, category, *at);
-            min_lead_hours = min_lead;
-            Walk { lines: Box::new(lines), seen: Vec::new() }
-        })
-        .collect();
-    let problem = Problem {
-        step_hours: drill.time_step_hours,
-        horizon_hours: drill.horizon_hours,
-        n_incidents: drill.incidents.len(),
-        lines: Vec::new(),
-        demands: demands.clone(),
-        line_travel: Vec::new(),
-        site_travel,
-    };
-    let mut state = Category {
-        catalog,
-        drill,
-        offline,
-        transport,
-        demands,
-        locations,
-        problem,
-        admitted: Vec::new(),
-        line_of: BTreeMap::new(),
-        solver: None,
-        pairs_of: vec![0; n_demands],
-        share: (CANDIDATE_PAIRS_PER_CATEGORY_MAX / n_demands.max(1))
-            .max(CANDIDATE_PAIRS_PER_DEMAND_MIN),
-        walks,
-        min_lead_hours,
-    };
+    let mut state =
+        Category::new(catalog, drill, offline, category, infos, demand_ids, PAIR_LIMITS);
     state.seed(infos, demand_ids);
+    state.solve(policy)
+}
 
-    let levels = match policy {
-        Policy::Equity => allocate::levels(&state.problem),
-        Policy::Efficiency => Vec::new(),
-    };
-    // Equity: the level index proved feasible so far, whether no line can raise it, and
-    // whether a limit stopped that proof.
-    let (mut level, mut level_final, mut level_cut) = (0usize, levels.len() <= 1, false);
-    let mut rounds = 0;
-    let mut finishing = false;
-    loop {
-        rounds += 1;
-        // The last round solves what it holds and only asks whether more could help.
-        let last_round = rounds >= PRICING_ROUNDS_MAX;
-        let growth = 1i64 << rounds.min(20);
-        if policy == Policy::Equity && !level_final {
-            let mut feasibility = Feasibility::new(&state.problem)?;
-            level = allocate::equity_level(&state.problem, &levels, level, &mut feasibility);
-            if level + 1 >= levels.len() {
-                level_final = true;
-            } else {
-                let up = allocate::floors_at(&state.problem, levels[level + 1]);
-                if feasibility.feasible(&state.problem, &up) {
-                    // The search ran out of steps below a feasible level: go on from there.
-                    level += 1;
-                    continue;
+impl<'a> Category<'a> {
+    /// A category's state before any line is admitted.
+    fn new(
+        catalog: &'a Catalog,
+        drill: &'a Drill,
+        offline: &'a [bool],
+        category: CategoryIdx,
+        infos: &[DemandInfo],
+        demand_ids: &[usize],
+        limits: PairLimits,
+    ) -> Category<'a> {
+        let transport = catalog.category(category).transport;
+        let scale = drill.what_if.road_factor_scale;
+        let demands: Vec<allocate::Demand> = demand_ids
+            .iter()
+            .map(|&d| {
+                let info = &infos[d];
+                allocate::Demand {
+                    incident: info.incident,
+                    start_hours: drill.incidents[info.incident].start_hours,
+                    deadline_hours: info.deadline_hours,
+                    release_hours: info.release_hours,
+                    units: info.units,
+                    weight: priority_weight(info.priority),
                 }
-                let pricing = feasibility.pricing(&state.problem);
-                let quota = |d: usize| up[d].max(1).saturating_mul(growth);
-                let priced = state.price(&pricing, &quota, !last_round);
-                if priced.added {
-                    continue;
-                }
-                // No line of the category can raise the level, or a limit kept out one that
-                // might: the level is final either way.
-                level_final = true;
-                level_cut = priced.left_out;
-            }
-        }
-        let solver = match &mut state.solver {
-            Some(solver) => solver,
-            None => {
-                let floors = (policy == Policy::Equity)
-                    .then(|| allocate::floors_at(&state.problem, levels[level]));
-                state.solver.insert(Solver::new(state.problem.clone(), floors.as_deref())?)
-            }
+            })
+            .collect();
+        let locations: Vec<LatLon> =
+            demand_ids.iter().map(|&d| drill.incidents[infos[d].incident].location).collect();
+        let site_travel = drill
+            .incidents
+            .iter()
+            .map(|from| {
+                locations
+                    .iter()
+                    .map(|to| travel(transport, great_circle_km(from.location, *to), scale))
+                    .collect()
+            })
+            .collect();
+        let n_demands = demands.len();
+        let mut min_lead_hours = 0.0;
+        let walks = locations
+            .iter()
+            .map(|at| {
+                let (lines, min_lead) = nearest_lines(catalog, category, *at);
+                min_lead_hours = min_lead;
+                Walk { lines: Box::new(lines), seen: Vec::new() }
+            })
+            .collect();
+        let problem = Problem {
+            step_hours: drill.time_step_hours,
+            horizon_hours: drill.horizon_hours,
+            n_incidents: drill.incidents.len(),
+            lines: Vec::new(),
+            demands: demands.clone(),
+            line_travel: Vec::new(),
+            site_travel,
         };
-        let (allocation, _, pricing) = solver.solve()?;
-        let short: Vec<i64> = on_time_short(&state.problem, &allocation);
-        let quota = |d: usize| short[d].max(1).saturating_mul(growth);
-        let priced = state.price(&pricing, &quota, !last_round && !finishing);
-        // A demand at its share while others still grow: the category is cut either way, so
-        // one more solve with what this pass added, and stop.
-        finishing |= priced.left_out;
-        if !priced.added {
-            let cut = level_cut || priced.left_out;
-            let problem = match state.solver.take() {
-                Some(solver) => solver.into_problem(),
-                None => state.problem.clone(),
+        Category {
+            catalog,
+            drill,
+            offline,
+            transport,
+            demands,
+            locations,
+            problem,
+            admitted: Vec::new(),
+            line_of: BTreeMap::new(),
+            solver: None,
+            pairs_of: vec![0; n_demands],
+            share: (limits.per_category / n_demands.max(1)).max(limits.per_demand_min),
+            walks,
+            min_lead_hours,
+        }
+    }
+
+    /// Column generation from the seeded candidates: solve, price, add, until nothing more
+    /// might improve the answer or a limit stops it.
+    fn solve(mut self, policy: Policy) -> Result<Solved, LimitExceeded> {
+        let state = &mut self;
+        let levels = match policy {
+            Policy::Equity => allocate::levels(&state.problem),
+            Policy::Efficiency => Vec::new(),
+        };
+        // Equity: the level index proved feasible so far, whether no line can raise it, and
+        // whether a limit stopped that proof.
+        let (mut level, mut level_final, mut level_cut) = (0usize, levels.len() <= 1, false);
+        let mut rounds = 0;
+        let mut finishing = false;
+        loop {
+            rounds += 1;
+            // The last round solves what it holds and only asks whether more could help.
+            let last_round = rounds >= PRICING_ROUNDS_MAX;
+            let growth = 1i64 << rounds.min(20);
+            if policy == Policy::Equity && !level_final {
+                let mut feasibility = Feasibility::new(&state.problem)?;
+                level = allocate::equity_level(&state.problem, &levels, level, &mut feasibility);
+                if level + 1 >= levels.len() {
+                    level_final = true;
+                } else {
+                    let up = allocate::floors_at(&state.problem, levels[level + 1]);
+                    if feasibility.feasible(&state.problem, &up) {
+                        // The search ran out of steps below a feasible level: go on from there.
+                        level += 1;
+                        continue;
+                    }
+                    let pricing = feasibility.pricing(&state.problem);
+                    let quota = |d: usize| up[d].max(1).saturating_mul(growth);
+                    let priced = state.price(&pricing, &quota, !last_round);
+                    if priced.added {
+                        continue;
+                    }
+                    // No line of the category can raise the level, or a limit kept out one that
+                    // might: the level is final either way.
+                    level_final = true;
+                    level_cut = priced.left_out;
+                }
+            }
+            let solver = match &mut state.solver {
+                Some(solver) => solver,
+                None => {
+                    let floors = (policy == Policy::Equity)
+                        .then(|| allocate::floors_at(&state.problem, levels[level]));
+                    state.solver.insert(Solver::new(state.problem.clone(), floors.as_deref())?)
+                }
             };
-            return Ok(Solved { problem, lines: state.lines(), allocation, rounds, cut });
+            let (allocation, _, pricing) = solver.solve()?;
+            let short: Vec<i64> = on_time_short(&state.problem, &allocation);
+            let quota = |d: usize| short[d].max(1).saturating_mul(growth);
+            let priced = state.price(&pricing, &quota, !last_round && !finishing);
+            // A demand at its share while others still grow: the category is cut either way, so
+            // one more solve with what this pass added, and stop.
+            finishing |= priced.left_out;
+            if !priced.added {
+                let cut = level_cut || priced.left_out;
+                let problem = match state.solver.take() {
+                    Some(solver) => solver.into_problem(),
+                    None => state.problem.clone(),
+                };
+                return Ok(Solved { problem, lines: state.lines(), allocation, rounds, cut });
+            }
         }
     }
 }
@@ -563,3 +597,6 @@ fn on_time_short(problem: &Problem, allocation: &allocate::Allocation) -> Vec<i6
     }
     problem.demands.iter().zip(&on_time).map(|(d, t)| d.units - t).collect()
 }
+
+#[cfg(test)]
+mod tests;
