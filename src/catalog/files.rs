@@ -42,6 +42,9 @@ pub(super) struct CategoryEntry {
     pub tags: Vec<Spanned<String>>,
     #[serde(default)]
     pub certifications: Vec<Spanned<String>>,
+    /// Why no scenario requires the category (it is installed in advance, or kept only as a
+    /// stand-in); absent for a category scenarios use.
+    pub stock_only: Option<Spanned<String>>,
     pub source: Spanned<String>,
     pub grade: Spanned<String>,
     #[serde(default)]
@@ -79,6 +82,18 @@ pub(super) struct PlaceEntry {
     pub supplier_weight: Spanned<f64>,
     pub source: Spanned<String>,
     pub grade: Spanned<String>,
+    /// GB/T 2260 code, for places that are an administrative division.
+    pub admin_code: Option<Spanned<String>>,
+    /// The division's area and its source.
+    pub area: Option<Spanned<PlaceAreaEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PlaceAreaEntry {
+    pub km2: Spanned<f64>,
+    pub source: Spanned<String>,
+    pub grade: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,6 +105,9 @@ pub(super) struct ScenarioFile {
     pub summary: String,
     pub grading: String,
     pub severity_factor: Spanned<SeverityFactorEntry>,
+    pub displaced_share: Option<Spanned<SeverityFactorEntry>>,
+    pub rain_excess_mm: Option<Spanned<SeverityFactorEntry>>,
+    pub fire_shape: Option<Spanned<FireShapeEntry>>,
     #[serde(default)]
     pub monitoring_warning: Vec<RequirementEntry>,
     #[serde(default)]
@@ -98,6 +116,8 @@ pub(super) struct ScenarioFile {
     pub emergency_rescue: Vec<RequirementEntry>,
 }
 
+/// A value per severity level with its provenance: the severity factor, the displaced share,
+/// the rain excess.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SeverityFactorEntry {
@@ -115,6 +135,14 @@ pub(super) struct SeverityFactorEntry {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct FireShapeEntry {
+    pub length_to_breadth: Spanned<f64>,
+    pub source: Spanned<String>,
+    pub grade: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RequirementEntry {
     pub category: Spanned<String>,
     pub priority: Spanned<String>,
@@ -122,8 +150,11 @@ pub(super) struct RequirementEntry {
     pub base_quantity: Spanned<f64>,
     pub per_population: Option<Spanned<PopulationRateEntry>>,
     pub per_area: Option<Spanned<AreaRateEntry>>,
+    pub per_displaced: Option<Spanned<PopulationRateEntry>>,
+    pub per_fire_line: Option<Spanned<FireLineRateEntry>>,
+    pub pumping: Option<Spanned<PumpingEntry>>,
     pub scales_with_severity: Option<bool>,
-    pub max_quantity: Spanned<f64>,
+    pub max_quantity: Option<Spanned<f64>>,
     pub source: Spanned<String>,
     pub grade: Spanned<String>,
 }
@@ -140,4 +171,18 @@ pub(super) struct PopulationRateEntry {
 pub(super) struct AreaRateEntry {
     pub km2: f64,
     pub quantity: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FireLineRateEntry {
+    pub km: f64,
+    pub quantity: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PumpingEntry {
+    pub hours: f64,
+    pub share: Option<f64>,
 }

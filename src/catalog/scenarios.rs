@@ -6,15 +6,17 @@ use std::ops::Range;
 
 use super::fields::{catalog_id, keyword, number, provenance};
 use super::files::{
-    CategoryEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile, TaxonomyFile,
+    CategoryEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile, SeverityFactorEntry,
+    TaxonomyFile,
 };
 use super::problems::{Problems, SourceText};
 use super::SourceFile;
 use crate::domain::{
-    Category, CategoryIdx, CertSet, Certification, ChainStage, Grade, Id, LatLon, MiitClass, Place,
-    PlaceIdx, PlaceKind, Priority, Provenance, Rate, Requirement, Scenario, Substitute, Transport,
-    ZoneTier, CERTIFICATIONS_MAX,
+    Category, CategoryIdx, CertSet, Certification, ChainStage, FireShape, Grade, Id, LatLon,
+    LevelTable, MiitClass, Place, PlaceIdx, PlaceKind, Priority, Provenance, Pumping, Rate,
+    Requirement, Scenario, Substitute, Transport, ZoneTier, CERTIFICATIONS_MAX,
 };
+use toml::Spanned;
 
 /// The largest scenario, taxonomy or places file accepted (bytes).
 pub const SCENARIO_FILE_BYTES_MAX: usize = 1 << 20;
@@ -31,6 +33,14 @@ pub const REQUIREMENTS_PER_STAGE_MAX: usize = 200;
 pub const NEEDED_WITHIN_HOURS_MAX: f64 = 720.0;
 /// The largest quantity any requirement may ask for.
 pub const REQUIREMENT_QUANTITY_MAX: f64 = 1e7;
+/// The largest severity factor accepted.
+pub const SEVERITY_FACTOR_MAX: f64 = 1e3;
+/// The largest rain excess accepted (mm): more than any recorded event's total rainfall.
+pub const RAIN_EXCESS_MM_MAX: f64 = 2_000.0;
+/// The most elongated fire shape accepted (length ÷ breadth); wind-driven fires reach about 8.
+pub const FIRE_LENGTH_TO_BREADTH_MAX: f64 = 10.0;
+/// The capability metric a pumping requirement's category must be rated in.
+pub const PUMPING_METRIC: &str = "m3_per_h";
 
 pub const TAXONOMY_FILE: &str = "taxonomy.toml";
 pub const PLACES_FILE: &str = "places.toml";
@@ -44,6 +54,8 @@ pub(super) struct ScenarioData {
     pub scenarios: Vec<Scenario>,
     /// The taxonomy did not load, so nothing that refers to it was checked.
     pub taxonomy_failed: bool,
+    /// `cap-events.toml`, when present and valid.
+    pub alert_mapping: Option<super::alert_mapping::LoadedMapping>,
 }
 
 pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioData {
@@ -81,7 +93,10 @@ pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioDat
         .iter()
         .filter(|file| {
             let name = file.base_name();
-            name.ends_with(".toml") && name != TAXONOMY_FILE && name != PLACES_FILE
+            name.ends_with(".toml")
+                && name != TAXONOMY_FILE
+                && name != PLACES_FILE
+                && name != super::alert_mapping::ALERT_MAPPING_FILE
         })
         .collect();
     scenario_files.sort_by(|a, b| a.name.cmp(&b.name));
@@ -99,7 +114,9 @@ pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioDat
     }
     let mut scenario_ids: HashMap<String, String> = HashMap::new();
     for file in scenario_files {
-        let Some(scenario) = load_scenario(file, &category_ids, problems) else { continue };
+        let Some(scenario) = load_scenario(file, &data.categories, &category_ids, problems) else {
+            continue;
+        };
         if let Some(first) = scenario_ids.get(scenario.id.as_str()) {
             problems.push(
                 &file.name,
@@ -113,11 +130,16 @@ pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioDat
         data.scenarios.push(scenario);
     }
     data.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(file) = find(super::alert_mapping::ALERT_MAPPING_FILE) {
+        let scenario_ids: Vec<&str> = data.scenarios.iter().map(|s| s.id.as_str()).collect();
+        data.alert_mapping =
+            super::alert_mapping::load(file, &scenario_ids, &category_ids, problems);
+    }
     data
 }
 
 /// Parses a file into its serde struct; a syntax or type error is one located problem.
-fn parse_file<T: serde::de::DeserializeOwned>(
+pub(super) fn parse_file<T: serde::de::DeserializeOwned>(
     source: &SourceText<'_>,
     problems: &mut Problems,
 ) -> Option<T> {
@@ -269,6 +291,17 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
                 });
             }
         }
+        let stock_only = entry.stock_only.as_ref().and_then(|reason| {
+            if reason.get_ref().trim().is_empty() {
+                source.report(
+                    problems,
+                    reason.span(),
+                    "stock_only is empty: say why no scenario requires the category",
+                );
+                return None;
+            }
+            Some(reason.get_ref().clone())
+        });
         for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
             if text.trim().is_empty() {
                 source.report(
@@ -293,6 +326,7 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
             tags: entry.tags.iter().map(|tag| tag.get_ref().clone()).collect(),
             certifications,
             substitutes,
+            stock_only,
             provenance: provenance
                 .unwrap_or(Provenance { source: String::new(), grade: Grade::Model }),
         });
@@ -371,6 +405,7 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
         .flat_map(|category| category.tags.iter().map(String::as_str))
         .collect();
     let mut place_ids: HashMap<String, PlaceIdx> = HashMap::new();
+    let mut admin_codes: HashMap<String, String> = HashMap::new();
     let mut accepted: Vec<&PlaceEntry> = Vec::new();
     for entry in places.place.iter().take(PLACES_MAX) {
         let Some(id) = catalog_id(&source, problems, &entry.id) else { continue };
@@ -447,6 +482,14 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             }
         }
         let location = latitude.zip(longitude).and_then(|(lat, lon)| LatLon::new(lat, lon).ok());
+        let admin_code = admin_code(&source, problems, entry, &mut admin_codes);
+        let area = entry.area.as_ref().and_then(|area| {
+            let inner = area.get_ref();
+            let km2 = number(&source, problems, "area.km2", &inner.km2, 0.0..1e7, false);
+            let area_provenance =
+                super::fields::provenance(&source, problems, &inner.source, &inner.grade);
+            km2.zip(area_provenance)
+        });
         let (Some(kind), Some(zone), Some(location), Some(provenance)) =
             (kind, zone, location, provenance)
         else {
@@ -463,6 +506,8 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             specialities: entry.specialities.iter().map(|s| s.get_ref().clone()).collect(),
             supplier_weight: weight.unwrap_or(0.0),
             provenance,
+            admin_code,
+            area,
         });
     }
     // Places with problems were skipped above, so indexes taken before may be stale: if any
@@ -475,8 +520,38 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
     }
 }
 
+/// A GB/T 2260 code: six digits, the first not 0, used by one place only.
+fn admin_code(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    entry: &PlaceEntry,
+    seen: &mut HashMap<String, String>,
+) -> Option<String> {
+    let code = entry.admin_code.as_ref()?;
+    let text = code.get_ref();
+    if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) || text.starts_with('0') {
+        source.report(
+            problems,
+            code.span(),
+            format!("admin_code {text:?} is not a six-digit GB/T 2260 code"),
+        );
+        return None;
+    }
+    if let Some(first) = seen.get(text) {
+        source.report(
+            problems,
+            code.span(),
+            format!("admin_code {text} is also the code of place {first:?}"),
+        );
+        return None;
+    }
+    seen.insert(text.clone(), entry.id.get_ref().clone());
+    Some(text.clone())
+}
+
 fn load_scenario(
     file: &SourceFile,
+    categories: &[Category],
     category_ids: &HashMap<&str, CategoryIdx>,
     problems: &mut Problems,
 ) -> Option<Scenario> {
@@ -494,26 +569,39 @@ fn load_scenario(
             );
         }
     }
-    let factors = scenario.severity_factor.get_ref();
-    let mut severity_factor = [0.0; 4];
-    for (slot, (name, value)) in severity_factor.iter_mut().zip([
-        ("IV", &factors.iv),
-        ("III", &factors.iii),
-        ("II", &factors.ii),
-        ("I", &factors.i),
-    ]) {
-        *slot =
-            number(&source, problems, &format!("severity_factor.{name}"), value, 0.0..1e3, false)
-                .unwrap_or(1.0);
-    }
-    if severity_factor.windows(2).any(|pair| pair[0] > pair[1]) {
-        source.report(
+    let severity = level_table(
+        &source,
+        problems,
+        "severity_factor",
+        &scenario.severity_factor,
+        0.0..SEVERITY_FACTOR_MAX,
+        false,
+    );
+    let displaced_share = scenario
+        .displaced_share
+        .as_ref()
+        .and_then(|table| level_table(&source, problems, "displaced_share", table, 0.0..1.0, true));
+    let rain_excess_mm = scenario.rain_excess_mm.as_ref().and_then(|table| {
+        level_table(&source, problems, "rain_excess_mm", table, 0.0..RAIN_EXCESS_MM_MAX, true)
+    });
+    let fire_shape = scenario.fire_shape.as_ref().and_then(|shape| {
+        let inner = shape.get_ref();
+        let ratio = number(
+            &source,
             problems,
-            scenario.severity_factor.span(),
-            "severity_factor must not decrease from IV to I",
+            "fire_shape.length_to_breadth",
+            &inner.length_to_breadth,
+            1.0..FIRE_LENGTH_TO_BREADTH_MAX,
+            true,
         );
-    }
-    let severity_provenance = provenance(&source, problems, &factors.source, &factors.grade);
+        let provenance = provenance(&source, problems, &inner.source, &inner.grade);
+        Some(FireShape { length_to_breadth: ratio?, provenance: provenance? })
+    });
+    let tables = ScenarioTables {
+        displaced_share: scenario.displaced_share.is_some(),
+        rain_excess_mm: scenario.rain_excess_mm.is_some(),
+        fire_shape: scenario.fire_shape.is_some(),
+    };
 
     let mut requirements = Vec::new();
     let stages = [
@@ -548,8 +636,15 @@ fn load_scenario(
         }
         let mut seen: HashMap<CategoryIdx, ()> = HashMap::new();
         for entry in entries.iter().take(REQUIREMENTS_PER_STAGE_MAX) {
-            let Some(requirement) = load_requirement(&source, stage, entry, category_ids, problems)
-            else {
+            let Some(requirement) = load_requirement(
+                &source,
+                stage,
+                entry,
+                categories,
+                category_ids,
+                &tables,
+                problems,
+            ) else {
                 continue;
             };
             if seen.insert(requirement.category, ()).is_some() {
@@ -570,32 +665,96 @@ fn load_scenario(
     if problems.total() != before {
         return None;
     }
+    let severity = severity?;
     Some(Scenario {
         id: id?,
         name_zh: scenario.name_zh,
         name_en: scenario.name_en,
         summary: scenario.summary,
         grading: scenario.grading,
-        severity_factor,
-        severity_provenance: severity_provenance?,
+        severity_factor: severity.values,
+        severity_provenance: severity.provenance,
+        displaced_share,
+        rain_excess_mm,
+        fire_shape,
         requirements,
     })
+}
+
+/// Which of the optional scenario tables a file gives (a direct term needs its table).
+struct ScenarioTables {
+    displaced_share: bool,
+    rain_excess_mm: bool,
+    fire_shape: bool,
+}
+
+/// A value for each level IV…I within `range`, non-decreasing from IV to I, with provenance.
+fn level_table(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    name: &str,
+    table: &Spanned<SeverityFactorEntry>,
+    range: Range<f64>,
+    inclusive_start: bool,
+) -> Option<LevelTable> {
+    let entry = table.get_ref();
+    let mut values = [0.0; 4];
+    let mut complete = true;
+    for (slot, (level, value)) in values.iter_mut().zip([
+        ("IV", &entry.iv),
+        ("III", &entry.iii),
+        ("II", &entry.ii),
+        ("I", &entry.i),
+    ]) {
+        match number(
+            source,
+            problems,
+            &format!("{name}.{level}"),
+            value,
+            range.clone(),
+            inclusive_start,
+        ) {
+            Some(x) => *slot = x,
+            None => complete = false,
+        }
+    }
+    if complete && values.windows(2).any(|pair| pair[0] > pair[1]) {
+        source.report(problems, table.span(), format!("{name} must not decrease from IV to I"));
+        complete = false;
+    }
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    if !complete {
+        return None;
+    }
+    Some(LevelTable { values, provenance: provenance? })
 }
 
 fn load_requirement(
     source: &SourceText<'_>,
     stage: ChainStage,
     entry: &RequirementEntry,
+    categories: &[Category],
     category_ids: &HashMap<&str, CategoryIdx>,
+    tables: &ScenarioTables,
     problems: &mut Problems,
 ) -> Option<Requirement> {
     let category = category_ids.get(entry.category.get_ref().as_str()).copied();
-    if category.is_none() {
-        source.report(
+    let found = category.map(|idx| &categories[idx.0 as usize]);
+    match found {
+        None => source.report(
             problems,
             entry.category.span(),
             format!("unknown category {:?}", entry.category.get_ref()),
-        );
+        ),
+        Some(Category { stock_only: Some(reason), .. }) => source.report(
+            problems,
+            entry.category.span(),
+            format!(
+                "category {:?} is marked stock_only ({reason}); a scenario cannot require it",
+                entry.category.get_ref()
+            ),
+        ),
+        Some(_) => {}
     }
     let priority = keyword(
         source,
@@ -619,22 +778,20 @@ fn load_requirement(
         problems,
         "base_quantity",
         &entry.base_quantity,
-        1.0..REQUIREMENT_QUANTITY_MAX,
+        0.0..REQUIREMENT_QUANTITY_MAX,
         true,
     );
-    let max = number(
-        source,
-        problems,
-        "max_quantity",
-        &entry.max_quantity,
-        1.0..REQUIREMENT_QUANTITY_MAX,
-        true,
-    );
-    if let (Some(base), Some(max)) = (base, max) {
-        if max < base {
+    let max = entry.max_quantity.as_ref().map(|max| {
+        (
+            number(source, problems, "max_quantity", max, 1.0..REQUIREMENT_QUANTITY_MAX, true),
+            max.span(),
+        )
+    });
+    if let (Some(base), Some((Some(max), span))) = (base, &max) {
+        if *max < base {
             source.report(
                 problems,
-                entry.max_quantity.span(),
+                span.clone(),
                 format!("max_quantity {max} is below base_quantity {base}"),
             );
         }
@@ -661,7 +818,100 @@ fn load_requirement(
             inner.quantity,
         )
     });
+    let per_displaced = entry.per_displaced.as_ref().and_then(|rate| {
+        if !tables.displaced_share {
+            source.report(
+                problems,
+                rate.span(),
+                "per_displaced needs the scenario's [displaced_share] table",
+            );
+        }
+        let inner = rate.get_ref();
+        rate_of(
+            source,
+            problems,
+            rate.span(),
+            ("per_displaced.people", "per_displaced.quantity"),
+            inner.people,
+            inner.quantity,
+        )
+    });
+    let per_fire_line_km = entry.per_fire_line.as_ref().and_then(|rate| {
+        if !tables.fire_shape {
+            source.report(problems, rate.span(), "per_fire_line needs the scenario's [fire_shape]");
+        }
+        let inner = rate.get_ref();
+        rate_of(
+            source,
+            problems,
+            rate.span(),
+            ("per_fire_line.km", "per_fire_line.quantity"),
+            inner.km,
+            inner.quantity,
+        )
+    });
+    let pumping = entry.pumping.as_ref().and_then(|pumping| {
+        if !tables.rain_excess_mm {
+            source.report(
+                problems,
+                pumping.span(),
+                "pumping needs the scenario's [rain_excess_mm] table",
+            );
+        }
+        let hours = pumping.get_ref().hours;
+        let share = pumping.get_ref().share.unwrap_or(1.0);
+        if !share.is_finite() || share <= 0.0 || share > 1.0 {
+            source.report(
+                problems,
+                pumping.span(),
+                format!("pumping.share must be a finite number in (0, 1], not {share}"),
+            );
+            return None;
+        }
+        if !hours.is_finite() || hours <= 0.0 || hours > NEEDED_WITHIN_HOURS_MAX {
+            source.report(
+                problems,
+                pumping.span(),
+                format!(
+                    "pumping.hours must be a finite number in (0, {NEEDED_WITHIN_HOURS_MAX}], not {hours}"
+                ),
+            );
+            return None;
+        }
+        let category = found?;
+        if category.capability_metric != PUMPING_METRIC {
+            source.report(
+                problems,
+                pumping.span(),
+                format!(
+                    "pumping needs a category rated in {PUMPING_METRIC}; {:?} is rated in {:?}",
+                    category.id.as_str(),
+                    category.capability_metric
+                ),
+            );
+            return None;
+        }
+        Some(Pumping { hours, share, unit_m3_per_h: category.capability_per_unit })
+    });
+    if let Some(base) = base {
+        let any_term = per_population.is_some()
+            || per_area_km2.is_some()
+            || entry.per_displaced.is_some()
+            || entry.per_fire_line.is_some()
+            || entry.pumping.is_some();
+        if base == 0.0 && !any_term {
+            source.report(
+                problems,
+                entry.base_quantity.span(),
+                "base_quantity is 0 and the rule has no other term: it would never ask for anything",
+            );
+        }
+    }
     let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    let max_quantity = match max {
+        Some((value, _)) => Some(value?),
+        None => None,
+    };
     Some(Requirement {
         category: category?,
         stage,
@@ -670,8 +920,11 @@ fn load_requirement(
         base_quantity: base?,
         per_population,
         per_area_km2,
+        per_displaced,
+        per_fire_line_km,
+        pumping,
         scales_with_severity: entry.scales_with_severity.unwrap_or(true),
-        max_quantity: max?,
+        max_quantity,
         provenance: provenance?,
     })
 }

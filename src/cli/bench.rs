@@ -58,6 +58,10 @@ pub enum BenchCommand {
     },
     /// A generated N-incident drill against N independent Match calls, in process, same run.
     Drill(DrillBenchArgs),
+    /// Hold visibility across two replicas: PlaceHold on A, read B until it shows (p50/p99).
+    Visibility(super::bench_holds::VisibilityArgs),
+    /// Publishing the held-stock snapshot after a commit: persistent against a full rebuild.
+    Snapshot(super::bench_holds::SnapshotArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +119,8 @@ pub fn run(command: BenchCommand) -> ExitCode {
             inproc(registry.as_deref(), &category, seconds, json)
         }
         BenchCommand::Drill(args) => drill_bench(&args),
+        BenchCommand::Visibility(args) => super::bench_holds::visibility(&args),
+        BenchCommand::Snapshot(args) => super::bench_holds::snapshot(&args),
     }
 }
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use super::DataArgs;
-use crate::catalog::{self, Problems};
+use crate::catalog::{self, audit, Problems};
 
 pub fn run(data: &DataArgs, json: bool) -> ExitCode {
     let mut read_problems = Problems::default();
@@ -16,7 +16,13 @@ pub fn run(data: &DataArgs, json: bool) -> ExitCode {
     }
     problems.list.sort();
     let counts = loaded.catalog.counts();
+    let grades = audit::requirement_grades(&loaded.catalog);
+    let requirements: usize = grades.iter().map(|(_, n)| n).sum();
+    let unused = audit::unused_categories(&loaded.catalog);
+    let stock_only = audit::stock_only_categories(&loaded.catalog);
     if json {
+        let grades_json: serde_json::Map<String, serde_json::Value> =
+            grades.iter().map(|(grade, n)| (grade.key().to_owned(), (*n).into())).collect();
         let errors: Vec<serde_json::Value> = problems
             .list
             .iter()
@@ -28,6 +34,10 @@ pub fn run(data: &DataArgs, json: bool) -> ExitCode {
             "places": counts.places,
             "suppliers": counts.suppliers,
             "stock_lines": counts.stock_lines,
+            "requirements": requirements,
+            "grades": grades_json,
+            "unused_categories": unused,
+            "stock_only_categories": stock_only,
             "catalog_version": loaded.catalog.version,
             "errors": errors,
             "errors_not_listed": problems.dropped,
@@ -40,6 +50,15 @@ pub fn run(data: &DataArgs, json: bool) -> ExitCode {
         if problems.dropped > 0 {
             println!("… and {} more problem(s) not listed", problems.dropped);
         }
+        let by_grade: Vec<String> =
+            grades.iter().map(|(grade, n)| format!("{} {n}", grade.key())).collect();
+        println!("{requirements} requirements by grade: {}", by_grade.join(", "));
+        println!(
+            "categories no scenario requires: {} marked stock_only, {} unexplained{}",
+            stock_only,
+            unused.len(),
+            if unused.is_empty() { String::new() } else { format!(": {}", unused.join(", ")) }
+        );
         println!(
             "{} scenarios, {} categories, {} places, {} suppliers, {} stock lines; {} problem(s)",
             counts.scenarios,

@@ -10,6 +10,7 @@ use clap::Args;
 
 use super::DataArgs;
 use crate::catalog::{Catalog, Problems};
+use crate::drill::geo::MapPlace;
 use crate::drill::{self, DrillReport, Policy};
 
 #[derive(Debug, Args)]
@@ -54,12 +55,12 @@ pub fn run(args: DrillArgs) -> ExitCode {
         }
         None => run_local(&args, &text),
     };
-    let Some(report) = report else { return ExitCode::FAILURE };
+    let Some((report, places)) = report else { return ExitCode::FAILURE };
     if !args.quiet {
         eprintln!("drill {} done in {:.2} s", report.drill_id, started.elapsed().as_secs_f64());
     }
     if let Some(path) = &args.report {
-        if let Err(error) = std::fs::write(path, drill::html::render(&report)) {
+        if let Err(error) = std::fs::write(path, drill::html::render(&report, &places)) {
             eprintln!("error: cannot write {}: {error}", path.display());
             return ExitCode::FAILURE;
         }
@@ -78,7 +79,8 @@ pub fn run(args: DrillArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
+/// Runs the drill in process: its report, and the catalog's places for the report's map.
+fn run_local(args: &DrillArgs, text: &str) -> Option<(DrillReport, Vec<MapPlace>)> {
     let mut problems = Problems::default();
     let sources = args.data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
@@ -125,7 +127,7 @@ fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
     if !quiet {
         eprintln!();
     }
-    Some(drill::build_report(&catalog, &drill, &outcome))
+    Some((drill::build_report(&catalog, &drill, &outcome), MapPlace::from_catalog(&catalog)))
 }
 
 fn print_problems(problems: &Problems) {

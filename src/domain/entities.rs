@@ -3,7 +3,7 @@
 //! vectors, resolved once at load.
 
 use super::{ChainStage, Grade, Id, LatLon, MiitClass, PlaceKind, Priority, Provenance, Severity};
-use super::{Transport, ZoneTier};
+use super::{FireShape, LevelTable, Pumping, Transport, ZoneTier};
 
 /// Index of a category in `Catalog::categories`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,6 +92,9 @@ pub struct Category {
     /// certification-fit criterion); empty when none applies.
     pub certifications: CertSet,
     pub substitutes: Vec<Substitute>,
+    /// Why no scenario requires this category, when none does on purpose (installed before an
+    /// incident, kept only as a stand-in, …); `None` for a category scenarios use.
+    pub stock_only: Option<String>,
     pub provenance: Provenance,
 }
 
@@ -122,6 +125,12 @@ pub struct Place {
     /// Relative share of synthetic suppliers generated here (a model assumption).
     pub supplier_weight: f64,
     pub provenance: Provenance,
+    /// The GB/T 2260 administrative division code (six digits), for places that are one:
+    /// CAP `<geocode>`s resolve to the place through it.
+    pub admin_code: Option<String>,
+    /// The division's land area (km²) and where the figure comes from: the affected area of an
+    /// alert that names the place only by its code.
+    pub area: Option<(f64, Provenance)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,35 +165,29 @@ pub struct Rate {
     pub quantity: f64,
 }
 
-/// What a scenario needs of one category in one stage, and how that grows with the incident.
+/// What a scenario needs of one category in one stage, and how that grows with the incident
+/// (the rule itself is `Scenario::quantity`, in `quantity.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Requirement {
     pub category: CategoryIdx,
     pub stage: ChainStage,
     pub priority: Priority,
     pub needed_within_hours: f64,
+    /// Units at severity factor 1 before impact terms; may be 0 when another term is present.
     pub base_quantity: f64,
     pub per_population: Option<Rate>,
     pub per_area_km2: Option<Rate>,
+    /// Per displaced person: affected population × the scenario's displaced share of the level.
+    pub per_displaced: Option<Rate>,
+    /// Per km of fire line: the perimeter of the burned area (the scenario's fire shape).
+    pub per_fire_line_km: Option<Rate>,
+    /// Drainage: the scenario's rain excess of the level over the area, pumped within hours.
+    pub pumping: Option<Pumping>,
+    /// Whether the severity factor multiplies the base, population and area terms.
     pub scales_with_severity: bool,
-    pub max_quantity: f64,
+    /// A cap; `None` when there is none. When it binds, the rule text says so.
+    pub max_quantity: Option<f64>,
     pub provenance: Provenance,
-}
-
-impl Requirement {
-    /// The quantity rule of `scenarios/README.md`: severity factor × (base + impact terms),
-    /// rounded up to whole units and capped at `max_quantity`.
-    pub fn quantity(&self, severity_factor: f64, population: f64, area_km2: f64) -> f64 {
-        let mut raw = self.base_quantity;
-        if let Some(rate) = self.per_population {
-            raw += rate.quantity * population / rate.per;
-        }
-        if let Some(rate) = self.per_area_km2 {
-            raw += rate.quantity * area_km2 / rate.per;
-        }
-        let factor = if self.scales_with_severity { severity_factor } else { 1.0 };
-        (factor * raw).ceil().min(self.max_quantity)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +200,13 @@ pub struct Scenario {
     /// Indexed by `Severity::index()` (IV = 0 … I = 3); non-decreasing.
     pub severity_factor: [f64; 4],
     pub severity_provenance: Provenance,
+    /// Share of the affected population displaced from home, per level (for `per_displaced`).
+    pub displaced_share: Option<LevelTable>,
+    /// Rain (mm over the affected area) left for mobile pumps to remove, per level (for
+    /// `pumping`).
+    pub rain_excess_mm: Option<LevelTable>,
+    /// The burned area's shape, for fire-line lengths (`per_fire_line`).
+    pub fire_shape: Option<FireShape>,
     /// All requirements, grouped by stage in chain order, in file order within a stage.
     pub requirements: Vec<Requirement>,
 }
@@ -216,6 +226,9 @@ impl Scenario {
             .iter()
             .map(|requirement| requirement.provenance.grade)
             .chain(std::iter::once(self.severity_provenance.grade))
+            .chain(self.displaced_share.iter().map(|table| table.provenance.grade))
+            .chain(self.rain_excess_mm.iter().map(|table| table.provenance.grade))
+            .chain(self.fire_shape.iter().map(|shape| shape.provenance.grade))
             .max()
             .unwrap_or(Grade::Model)
     }

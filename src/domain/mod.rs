@@ -2,13 +2,21 @@
 //! and stock lines. No I/O and no wire types here; the catalog builds these from files and the
 //! gRPC layer converts them to and from protobuf.
 
+mod alerting;
 mod entities;
 mod geo;
 mod ids;
+mod quantity;
 
+pub use alerting::{
+    normalise, normalise_event, AlertMapping, ColourRule, EventRule, ResourceRule, CAP_SEVERITIES,
+};
 pub use entities::*;
 pub use geo::{great_circle_km, LatLon, EARTH_RADIUS_KM};
 pub use ids::{Id, IdError};
+pub use quantity::{
+    ellipse_perimeter_km, rule_number, FireShape, Impact, LevelTable, Pumping, Quantity,
+};
 
 use std::fmt;
 
@@ -175,23 +183,30 @@ impl Priority {
 }
 
 /// Where a place stands in the cluster plan's geography.
+///
+/// The order is the zone policy's order (core best): the search's bounds take the minimum tier
+/// of a category's lines as its best, so `zone_value` must never increase along it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ZoneTier {
     Core,
     Key,
     Support,
+    /// 京津腹地: Beijing and Tianjin outside the plan's named parks — inside the cluster the
+    /// three provinces build jointly, but not one of its designated zones.
+    Metro,
     Outside,
 }
 
 impl ZoneTier {
-    pub const ALL: [ZoneTier; 4] =
-        [ZoneTier::Core, ZoneTier::Key, ZoneTier::Support, ZoneTier::Outside];
+    pub const ALL: [ZoneTier; 5] =
+        [ZoneTier::Core, ZoneTier::Key, ZoneTier::Support, ZoneTier::Metro, ZoneTier::Outside];
 
     pub fn key(self) -> &'static str {
         match self {
             ZoneTier::Core => "core",
             ZoneTier::Key => "key",
             ZoneTier::Support => "support",
+            ZoneTier::Metro => "metro",
             ZoneTier::Outside => "outside",
         }
     }

@@ -15,6 +15,7 @@ pub mod allocate;
 pub mod candidates;
 pub mod flow;
 pub mod format;
+pub mod geo;
 pub mod html;
 pub mod report;
 
@@ -27,8 +28,8 @@ pub use report::{build_report, DrillReport};
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    CategoryIdx, ChainStage, Id, LatLon, PlaceIdx, Priority, Provenance, Severity, StockLineIdx,
-    SupplierIdx, Transport, ZoneTier,
+    CategoryIdx, ChainStage, Id, Impact, LatLon, PlaceIdx, Priority, Provenance, Severity,
+    StockLineIdx, SupplierIdx, Transport, ZoneTier,
 };
 use crate::error::Error;
 use crate::generator::SplitMix64;
@@ -266,13 +267,13 @@ fn demands(catalog: &Catalog, drill: &Drill) -> Vec<DemandInfo> {
     let mut demands = Vec::new();
     for (i, incident) in drill.incidents.iter().enumerate() {
         let Some(scenario) = catalog.scenario_by_id(incident.scenario.as_str()) else { continue };
-        let factor = scenario.severity_factor(incident.severity);
+        let impact = Impact {
+            severity: incident.severity,
+            affected_population: incident.affected_population,
+            affected_area_km2: incident.affected_area_km2,
+        };
         for requirement in &scenario.requirements {
-            let units = requirement.quantity(
-                factor,
-                incident.affected_population,
-                incident.affected_area_km2,
-            );
+            let units = scenario.quantity(requirement, &impact).units;
             if units < 1.0 {
                 continue;
             }

@@ -174,7 +174,7 @@ fn stock_numbers(rng: &mut SplitMix64, category: &Category, zone: ZoneTier) -> (
     let surge = if rng.next_f64() < 0.5 { 0 } else { 1 + rng.below(on_hand_max / 5 + 1) };
     let lead = match zone {
         ZoneTier::Core | ZoneTier::Key => 1 + rng.below(12),
-        ZoneTier::Support => 2 + rng.below(18),
+        ZoneTier::Support | ZoneTier::Metro => 2 + rng.below(18),
         ZoneTier::Outside => 4 + rng.below(44),
     };
     (on_hand, surge, lead)

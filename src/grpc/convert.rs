@@ -81,7 +81,9 @@ impl Violations {
                 Some(_) => {}
                 None => self.add(
                     format!("{field}[{i}]"),
-                    format!("{tier} is not a zone tier (1 core, 2 key, 3 support, 4 outside)"),
+                    format!(
+                        "{tier} is not a zone tier (1 core, 2 key, 3 support, 4 outside, 5 metro)"
+                    ),
                 ),
             }
         }
@@ -160,6 +162,7 @@ pub fn zone_tier_from_pb(value: i32) -> Option<ZoneTier> {
         pb::ZoneTier::Core => Some(ZoneTier::Core),
         pb::ZoneTier::Key => Some(ZoneTier::Key),
         pb::ZoneTier::Support => Some(ZoneTier::Support),
+        pb::ZoneTier::Metro => Some(ZoneTier::Metro),
         pb::ZoneTier::Outside => Some(ZoneTier::Outside),
     }
 }
@@ -169,6 +172,7 @@ pub fn zone_tier_to_pb(tier: ZoneTier) -> pb::ZoneTier {
         ZoneTier::Core => pb::ZoneTier::Core,
         ZoneTier::Key => pb::ZoneTier::Key,
         ZoneTier::Support => pb::ZoneTier::Support,
+        ZoneTier::Metro => pb::ZoneTier::Metro,
         ZoneTier::Outside => pb::ZoneTier::Outside,
     }
 }
@@ -489,6 +493,7 @@ pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchRespo
                             quantity_rule: requirement.rule.clone(),
                             source: requirement.provenance.source.clone(),
                             grade: requirement.provenance.grade.key().to_owned(),
+                            quantity_uncapped: requirement.quantity_uncapped,
                         }
                     })
                     .collect(),
@@ -521,6 +526,28 @@ pub fn scenario_to_pb(scenario: &crate::domain::Scenario) -> pb::Scenario {
         severity_factor_source: scenario.severity_provenance.source.clone(),
         severity_factor_grade: scenario.severity_provenance.grade.key().to_owned(),
         requirements: Vec::new(),
+        displaced_share: scenario.displaced_share.as_ref().map(level_table_to_pb),
+        rain_excess_mm: scenario.rain_excess_mm.as_ref().map(level_table_to_pb),
+        fire_length_to_breadth: scenario.fire_shape.as_ref().map_or(0.0, |f| f.length_to_breadth),
+        fire_shape_source: scenario
+            .fire_shape
+            .as_ref()
+            .map_or(String::new(), |f| f.provenance.source.clone()),
+        fire_shape_grade: scenario
+            .fire_shape
+            .as_ref()
+            .map_or(String::new(), |f| f.provenance.grade.key().to_owned()),
+    }
+}
+
+fn level_table_to_pb(table: &crate::domain::LevelTable) -> pb::LevelTable {
+    pb::LevelTable {
+        values: Severity::ALL
+            .iter()
+            .map(|s| pb::SeverityValue { severity: severity_to_pb(*s) as i32, value: table.at(*s) })
+            .collect(),
+        source: table.provenance.source.clone(),
+        grade: table.provenance.grade.key().to_owned(),
     }
 }
 
@@ -543,7 +570,13 @@ pub fn scenario_with_rules_to_pb(
             per_area_km2: r.per_area_km2.map_or(0.0, |rate| rate.per),
             per_area_quantity: r.per_area_km2.map_or(0.0, |rate| rate.quantity),
             scales_with_severity: r.scales_with_severity,
-            max_quantity: r.max_quantity,
+            max_quantity: r.max_quantity.unwrap_or(0.0),
+            per_displaced_people: r.per_displaced.map_or(0.0, |rate| rate.per),
+            per_displaced_quantity: r.per_displaced.map_or(0.0, |rate| rate.quantity),
+            per_fire_line_km: r.per_fire_line_km.map_or(0.0, |rate| rate.per),
+            per_fire_line_quantity: r.per_fire_line_km.map_or(0.0, |rate| rate.quantity),
+            pumping_hours: r.pumping.map_or(0.0, |pumping| pumping.hours),
+            pumping_share: r.pumping.map_or(0.0, |pumping| pumping.share),
             source: r.provenance.source.clone(),
             grade: r.provenance.grade.key().to_owned(),
         })
@@ -580,6 +613,22 @@ pub fn category_to_pb(catalog: &Catalog, category: &crate::domain::Category) -> 
             .collect(),
         source: category.provenance.source.clone(),
         grade: category.provenance.grade.key().to_owned(),
+        stock_only: category.stock_only.clone().unwrap_or_default(),
+    }
+}
+
+pub fn place_to_pb(catalog: &Catalog, place: &crate::domain::Place) -> pb::Place {
+    pb::Place {
+        id: place.id.to_string(),
+        name_zh: place.name_zh.clone(),
+        name_en: place.name_en.clone(),
+        kind: place.kind.key().to_owned(),
+        zone_tier: zone_tier_to_pb(place.zone) as i32,
+        location: Some(pb::LatLng {
+            latitude: place.location.latitude(),
+            longitude: place.location.longitude(),
+        }),
+        host_place_id: place.host.map(|h| catalog.place(h).id.to_string()).unwrap_or_default(),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The gRPC layer: generated types, service implementations, conversions and the server. The
 //! only module that knows tonic and prost; generated types never leave it.
 
+pub mod alert_convert;
+mod alert_service;
 mod catalog_service;
 pub mod client;
 pub mod convert;
@@ -10,8 +12,9 @@ mod hold_service;
 mod match_service;
 mod server;
 mod status;
+mod web;
 
-pub use server::{serve, ServerHandle, ServerOptions};
+pub use server::{serve, serve_with_console, ServerHandle, ServerOptions};
 
 /// Generated protobuf and tonic code for `equipmatch.v1`.
 #[allow(clippy::all, clippy::pedantic, missing_docs)] // generated code: not ours to lint

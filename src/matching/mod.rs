@@ -16,7 +16,9 @@ pub use score::{arrival_value, zone_value, Criterion, ScorePart, Weights, WEIGHT
 pub use search::{Candidate, Filters, CANDIDATES_EXAMINED_MAX};
 
 use crate::catalog::Catalog;
-use crate::domain::{CategoryIdx, ChainStage, LatLon, Priority, Provenance, Scenario, Severity};
+use crate::domain::{
+    CategoryIdx, ChainStage, Impact, LatLon, Priority, Provenance, Scenario, Severity,
+};
 
 /// The most options one requirement may ask for, and the default.
 pub const OPTIONS_PER_REQUIREMENT_MAX: usize = 50;
@@ -75,7 +77,11 @@ pub struct RequirementResult {
     pub quantity_required: f64,
     pub priority: Priority,
     pub needed_within_hours: f64,
-    /// The quantity rule with this incident's numbers, e.g. `ceil(2.5 × (2 + 1 × 120000 ÷ 30000))`.
+    /// What the rule asks before its cap: equals `quantity_required` unless the cap binds.
+    pub quantity_uncapped: f64,
+    /// The quantity rule with this incident's numbers, e.g.
+    /// `ceil(2.5 × (2 + 1 × 120000 people ÷ 30000)) = 15`; it ends with `, capped at N` when the
+    /// cap binds (see `domain::Quantity`).
     pub rule: String,
     /// Ranked: on time before late, then score, then supplier id, then category id.
     pub options: Vec<Candidate>,
@@ -123,18 +129,18 @@ fn match_with(
     search_fn: SearchFn,
 ) -> MatchResult {
     let scenario = query.scenario;
-    let factor = scenario.severity_factor(query.severity);
+    let impact = Impact {
+        severity: query.severity,
+        affected_population: query.affected_population,
+        affected_area_km2: query.affected_area_km2,
+    };
     let mut stages = Vec::with_capacity(ChainStage::ALL.len());
     for stage in ChainStage::ALL {
         let requirements: Vec<RequirementResult> = scenario
             .stage_requirements(stage)
             .map(|requirement| {
-                let quantity_required = requirement.quantity(
-                    factor,
-                    query.affected_population,
-                    query.affected_area_km2,
-                );
-                let rule = rule_text(requirement, factor, query);
+                let quantity = scenario.quantity(requirement, &impact);
+                let quantity_required = quantity.units;
                 let spec = search::Spec {
                     location: Some(query.location),
                     window_hours: requirement.needed_within_hours,
@@ -161,6 +167,8 @@ fn match_with(
                     .iter()
                     .map(|entry| entry.quantity_equivalent)
                     .sum::<f64>()
+                    // The quantities are ≥ 0, but an empty sum is -0.0, which prints as "-0".
+                    .abs()
                     .min(quantity_required);
                 search::rank(&mut pool, query.options_per_requirement);
                 RequirementResult {
@@ -168,7 +176,8 @@ fn match_with(
                     quantity_required,
                     priority: requirement.priority,
                     needed_within_hours: requirement.needed_within_hours,
-                    rule,
+                    quantity_uncapped: quantity.uncapped,
+                    rule: quantity.rule,
                     options: pool,
                     plan,
                     quantity_planned,
@@ -217,22 +226,6 @@ fn weighted_coverage<'a>(requirements: impl Iterator<Item = &'a RequirementResul
     } else {
         1.0
     }
-}
-
-fn rule_text(
-    requirement: &crate::domain::Requirement,
-    factor: f64,
-    query: &MatchQuery<'_>,
-) -> String {
-    let factor = if requirement.scales_with_severity { factor } else { 1.0 };
-    let mut terms = format!("{}", requirement.base_quantity);
-    if let Some(rate) = requirement.per_population {
-        terms += &format!(" + {} × {} ÷ {}", rate.quantity, query.affected_population, rate.per);
-    }
-    if let Some(rate) = requirement.per_area_km2 {
-        terms += &format!(" + {} × {} km² ÷ {}", rate.quantity, query.affected_area_km2, rate.per);
-    }
-    format!("min({}, ceil({factor} × ({terms})))", requirement.max_quantity)
 }
 
 /// A validated Shortlist request.

@@ -14,8 +14,9 @@ pub enum Criterion {
     Reliability,
     /// Share of the category's expected certifications the supplier holds (1 if none apply).
     Certification,
-    /// The cluster plan's policy: core 1.0, key 0.85, support 0.7, outside 0.4, and +0.15 (up
-    /// to 1) inside a national demonstration base.
+    /// The cluster plan's policy: core 1.0, key 0.85, support 0.7, metro (Beijing and Tianjin
+    /// outside the named parks) 0.7, outside 0.4, and +0.15 (up to 1) inside a national
+    /// demonstration base.
     ZonePolicy,
 }
 
@@ -109,6 +110,9 @@ pub fn zone_value(zone: ZoneTier, in_demonstration_base: bool) -> f64 {
         ZoneTier::Core => 1.0,
         ZoneTier::Key => 0.85,
         ZoneTier::Support => 0.7,
+        // Inside the jointly built cluster but not a designated zone: ranked with the support
+        // tier, the plan's lowest designated one (see scenarios/README.md).
+        ZoneTier::Metro => 0.7,
         ZoneTier::Outside => 0.4,
     };
     if in_demonstration_base {

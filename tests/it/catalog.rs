@@ -863,3 +863,197 @@ fn the_committed_sample_registry_is_what_the_generator_makes_now() {
         assert_same_bytes(&sample.join(file), &dir.path().join(file));
     }
 }
+
+// -------------------------------------------------------------------------------------------
+// 5. The rule's direct terms (displaced share, fire line, pumping) and `stock_only`
+// -------------------------------------------------------------------------------------------
+
+/// A scenario-level per-level table (`[displaced_share]`, `[rain_excess_mm]`).
+fn level_table(name: &str, values: [f64; 4]) -> String {
+    let [iv, iii, ii, i] = values;
+    format!(
+        "\n[{name}]\nIV = {iv:?}\nIII = {iii:?}\nII = {ii:?}\nI = {i:?}\nsource = \"test fixture\"\ngrade = \"MODEL\"\n"
+    )
+}
+
+/// A requirement on `category` in the rescue stage with one extra line (a term) and base 0.
+fn term_requirement(category: &str, term: &str) -> String {
+    format!(
+        "\n[[emergency_rescue]]\ncategory = \"{category}\"\npriority = \"critical\"\nneeded_within_hours = 6.0\nbase_quantity = 0.0\n{term}\nsource = \"test fixture\"\ngrade = \"MODEL\"\n"
+    )
+}
+
+/// The clean fixture with a drainage truck rated 3,000 m³/h and a flood scenario using all
+/// three direct terms, with their tables.
+fn direct_terms_fixture() -> Fixture {
+    let clean = Fixture::clean();
+    let taxonomy = edit(
+        clean.text(TAXONOMY),
+        "name_en = \"Test drainage-truck\"\nstage = \"emergency_rescue\"\nmiit_class = \"rescue\"\nunit = \"unit\"\ncapability_metric = \"units\"\ncapability_per_unit = 1.0",
+        "name_en = \"Test drainage-truck\"\nstage = \"emergency_rescue\"\nmiit_class = \"rescue\"\nunit = \"unit\"\ncapability_metric = \"m3_per_h\"\ncapability_per_unit = 3000.0",
+    );
+    let flood = [
+        clean.text(FLOOD).to_owned(),
+        term_requirement("drainage-truck", "pumping = { hours = 6.0 }"),
+        term_requirement("helmet", "per_displaced = { people = 3.0, quantity = 1.0 }"),
+        term_requirement("water-level-sensor", "per_fire_line = { km = 1.0, quantity = 2.0 }"),
+        level_table("displaced_share", [0.02, 0.05, 0.1, 0.2]),
+        level_table("rain_excess_mm", [10.0, 20.0, 35.0, 50.0]),
+        "\n[fire_shape]\nlength_to_breadth = 1.0\nsource = \"test fixture\"\ngrade = \"MODEL\"\n"
+            .to_owned(),
+    ]
+    .join("");
+    clean.with(TAXONOMY, taxonomy).with(FLOOD, flood)
+}
+
+#[test]
+fn the_direct_terms_load_with_their_tables_and_give_hand_computed_quantities() {
+    let fixture = direct_terms_fixture();
+    let loaded = catalog::load(&fixture.sources());
+    assert!(loaded.problems.is_empty(), "{}", listing(&loaded.problems.list));
+    let catalog = loaded.catalog;
+    let scenario = catalog.scenario_by_id("flood").expect("flood");
+    let impact = |severity, population, area| equipmatch::domain::Impact {
+        severity,
+        affected_population: population,
+        affected_area_km2: area,
+    };
+    let units = |category: &str, impact: &equipmatch::domain::Impact| {
+        let idx = catalog.category_by_id(category).expect("category");
+        let requirement = scenario
+            .requirements
+            .iter()
+            .find(|r| r.category == idx && r.stage == ChainStage::EmergencyRescue)
+            .expect("requirement");
+        scenario.quantity(requirement, impact).units
+    };
+    use equipmatch::domain::Severity;
+    // 150 km² × 50 mm = 7.5e6 m³ ÷ 6 h = 1.25e6 m³/h ÷ 3,000 m³/h = 416.7 → 417 trucks.
+    assert_eq!(units("drainage-truck", &impact(Severity::I, 0.0, 150.0)), 417.0);
+    // 900,000 people × 0.1 displaced at level II ÷ 3 = 30,000.
+    assert_eq!(units("helmet", &impact(Severity::II, 900_000.0, 0.0)), 30_000.0);
+    // 2 per km of the perimeter of a 120 km² circle (38.833 km) = 77.67 → 78.
+    assert_eq!(units("water-level-sensor", &impact(Severity::IV, 0.0, 120.0)), 78.0);
+}
+
+#[test]
+fn a_direct_term_without_its_scenario_table_is_located() {
+    let clean = Fixture::clean();
+    let flood = [
+        clean.text(FLOOD).to_owned(),
+        term_requirement(
+            "helmet",
+            "per_displaced = { people = 3.0, quantity = 1.0 } # BROKEN: no table",
+        ),
+        term_requirement(
+            "drainage-truck",
+            "per_fire_line = { km = 1.0, quantity = 1.0 } # BROKEN: no shape",
+        ),
+    ]
+    .join("");
+    let problems = clean.with(FLOOD, flood.clone()).load();
+    assert_reported(
+        &problems.list,
+        FLOOD,
+        line_of(&flood, "BROKEN: no table"),
+        "needs the scenario's [displaced_share] table",
+    );
+    assert_reported(
+        &problems.list,
+        FLOOD,
+        line_of(&flood, "BROKEN: no shape"),
+        "needs the scenario's [fire_shape]",
+    );
+    assert_eq!(problems.total(), 2, "{}", listing(&problems.list));
+}
+
+#[test]
+fn pumping_by_a_category_not_rated_in_m3_per_h_is_located() {
+    let clean = Fixture::clean();
+    let flood = [
+        clean.text(FLOOD).to_owned(),
+        term_requirement("drainage-truck", "pumping = { hours = 6.0 } # BROKEN: rated in units"),
+        level_table("rain_excess_mm", [10.0, 20.0, 35.0, 50.0]),
+    ]
+    .join("");
+    let problems = clean.with(FLOOD, flood.clone()).load();
+    assert_reported(
+        &problems.list,
+        FLOOD,
+        line_of(&flood, "BROKEN: rated in units"),
+        "pumping needs a category rated in m3_per_h; \"drainage-truck\" is rated in \"units\"",
+    );
+    assert_eq!(problems.total(), 1, "{}", listing(&problems.list));
+}
+
+#[test]
+fn a_level_table_that_decreases_and_a_rule_that_asks_nothing_are_located() {
+    let clean = Fixture::clean();
+    let flood = [
+        edit(clean.text(FLOOD), "base_quantity = 1.0\nmax_quantity = 10.0\nsource = \"test fixture\"\ngrade = \"MODEL\"\n\n[[safety_protection]]", "base_quantity = 0.0 # BROKEN: nothing asked\nsource = \"test fixture\"\ngrade = \"MODEL\"\n\n[[safety_protection]]"),
+        "\n[displaced_share] # BROKEN: decreases\nIV = 0.1\nIII = 0.2\nII = 0.3\nI = 0.25\nsource = \"test fixture\"\ngrade = \"MODEL\"\n".to_owned(),
+    ]
+    .join("");
+    let problems = clean.with(FLOOD, flood.clone()).load();
+    assert_reported(
+        &problems.list,
+        FLOOD,
+        line_of(&flood, "BROKEN: nothing asked"),
+        "would never ask for anything",
+    );
+    assert_reported(
+        &problems.list,
+        FLOOD,
+        line_of(&flood, "BROKEN: decreases"),
+        "displaced_share must not decrease from IV to I",
+    );
+    assert_eq!(problems.total(), 2, "{}", listing(&problems.list));
+}
+
+#[test]
+fn a_stock_only_category_that_a_scenario_requires_is_located() {
+    let clean = Fixture::clean();
+    let taxonomy = edit(
+        clean.text(TAXONOMY),
+        "name_en = \"Test helmet\"",
+        "name_en = \"Test helmet\"\nstock_only = \"issued to every worker before any incident\"",
+    );
+    let problems = clean.clone().with(TAXONOMY, taxonomy).load();
+    assert_reported(
+        &problems.list,
+        FLOOD,
+        line_of(clean.text(FLOOD), "category = \"helmet\""),
+        "category \"helmet\" is marked stock_only (issued to every worker before any incident); a scenario cannot require it",
+    );
+    assert_eq!(problems.total(), 1, "{}", listing(&problems.list));
+}
+
+#[test]
+fn check_json_counts_requirements_per_grade_and_lists_unused_categories() {
+    let dir = TempDir::new("check-audit");
+    let clean = Fixture::clean();
+    clean.write_to(dir.path());
+    let (scenarios, registry) = (dir.path().join("scenarios"), dir.path().join("registry"));
+    let args = ["--scenarios", path_arg(&scenarios), "--registry", path_arg(&registry)];
+    let (code, report) = check_json(&args);
+    assert_eq!(code, 0, "{report:#}");
+    // Three requirements, all MODEL; the substitute-only drainage truck is unexplained.
+    assert_eq!(report["requirements"], 3, "{report:#}");
+    assert_eq!(
+        report["grades"],
+        serde_json::json!({"A": 0, "B": 0, "C": 0, "GK": 0, "DERIVED": 0, "MODEL": 3}),
+        "{report:#}"
+    );
+    assert_eq!(report["unused_categories"], serde_json::json!(["drainage-truck"]), "{report:#}");
+    // Saying why (stock_only) takes it off the list.
+    let taxonomy = edit(
+        clean.text(TAXONOMY),
+        "name_en = \"Test drainage-truck\"",
+        "name_en = \"Test drainage-truck\"\nstock_only = \"kept only as the pump's stand-in\"",
+    );
+    std::fs::write(scenarios.join("taxonomy.toml"), taxonomy).expect("rewrite taxonomy");
+    let (code, report) = check_json(&args);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["unused_categories"], serde_json::json!([]), "{report:#}");
+    assert_eq!(report["stock_only_categories"], 1, "{report:#}");
+}

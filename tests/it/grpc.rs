@@ -491,17 +491,20 @@ async fn exclusions_zones_and_constraints_always_hold() {
 }
 
 /// Two suppliers in Tangshan identical but for distance; a third, more reliable one that
-/// cannot deliver within the window (lead time 100 h); a fourth outside the cluster.
+/// cannot deliver within the window (lead time 100 h); a fourth outside the cluster (Shenyang)
+/// and a fifth in Beijing, which is the `metro` tier (in the cluster, in no designated zone).
 fn ranking_catalog() -> std::sync::Arc<equipmatch::catalog::Catalog> {
     catalog_with_registry(
         "near,SYNTHETIC near,tangshan,,39.64,118.20,,0.80\n\
          far,SYNTHETIC far,tangshan,,39.70,118.40,,0.80\n\
          late,SYNTHETIC late,tangshan,,39.64,118.20,,1.00\n\
-         outside,SYNTHETIC outside,beijing,,39.90,116.40,,0.95\n",
+         outside,SYNTHETIC outside,shenyang,,41.80,123.43,,0.95\n\
+         metro,SYNTHETIC metro,beijing,,39.90,116.40,,0.95\n",
         "near,ambulance,10,0,1\n\
          far,ambulance,10,0,1\n\
          late,ambulance,10,0,100\n\
-         outside,ambulance,10,0,1\n",
+         outside,ambulance,10,0,1\n\
+         metro,ambulance,10,0,1\n",
     )
 }
 
@@ -541,5 +544,21 @@ async fn nearer_ranks_higher_and_late_ranks_below_on_time() {
         .into_inner();
     let ids: Vec<&str> = zoned.entries.iter().map(|e| e.supplier_id.as_str()).collect();
     assert_eq!(ids, vec!["outside"]);
+    let metro = client
+        .shortlist(pb::ShortlistRequest {
+            category_ids: vec!["ambulance".into()],
+            quantity: 10.0,
+            filters: Some(pb::ShortlistFilters {
+                zone_tiers: vec![pb::ZoneTier::Metro as i32],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let ids: Vec<&str> = metro.entries.iter().map(|e| e.supplier_id.as_str()).collect();
+    assert_eq!(ids, vec!["metro"]);
+    assert_eq!(metro.entries[0].zone_tier, pb::ZoneTier::Metro as i32);
     server.stop().await;
 }

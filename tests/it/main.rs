@@ -3,10 +3,13 @@
 //! and on broken fixtures.
 
 mod catalog;
+mod console;
 mod crash;
 mod drill;
 mod grpc;
 mod holds;
 mod holds_pg;
+mod interop;
+mod quantities;
 mod support;
 mod tidy;
