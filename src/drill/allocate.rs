@@ -32,8 +32,8 @@ use super::flow::{ArcId, Network, Simplex, UNBOUNDED};
 pub const DEMANDS_PER_CATEGORY_MAX: usize = 100_000;
 /// The most supply lines one category network may hold.
 pub const LINES_PER_CATEGORY_MAX: usize = 100_000;
-/// The most equity feasibility solves per category (binary search over the candidate levels;
-/// 40 halvings cover any realistic number of levels).
+/// The most equity feasibility checks per level search (bisection of λ, then of the candidate
+/// levels: 20 + log2 of the levels in one grid cell stay well under it).
 pub const EQUITY_SEARCH_STEPS_MAX: usize = 40;
 
 /// What the allocation optimises (both are stated exactly in the drill README).
@@ -271,20 +271,56 @@ impl Pricing {
     }
 }
 
-/// The candidate levels λ = k / units_d, in increasing order, as (k, units) fractions.
-pub fn levels(problem: &Problem) -> Vec<(i64, i64)> {
-    let mut levels: Vec<(i64, i64)> = Vec::new();
+/// An equity level λ = k / n (n ≥ 1), kept exact as a fraction.
+pub type Level = (i64, i64);
+
+/// Levels are compared exactly, by cross-multiplication.
+fn level_order(a: Level, b: Level) -> std::cmp::Ordering {
+    (i128::from(a.0) * i128::from(b.1)).cmp(&(i128::from(b.0) * i128::from(a.1)))
+}
+
+/// The candidate levels — the values k / units_d — from `low` to `high` (both included), in
+/// increasing order without duplicates. Only between these values can the floors change.
+fn levels_within(problem: &Problem, low: Level, high: Level) -> Vec<Level> {
+    let mut levels: Vec<Level> = Vec::new();
     for demand in &problem.demands {
-        for k in 0..=demand.units {
-            levels.push((k, demand.units.max(1)));
+        let units = i128::from(demand.units.max(1));
+        let first = (i128::from(low.0) * units + i128::from(low.1) - 1) / i128::from(low.1);
+        let last = (i128::from(high.0) * units / i128::from(high.1)).min(units);
+        for k in first.max(0)..=last {
+            levels.push((k as i64, units as i64));
         }
     }
-    // Exact order by cross-multiplication, then drop equal fractions.
-    levels.sort_by(|a, b| {
-        (i128::from(a.0) * i128::from(b.1)).cmp(&(i128::from(b.0) * i128::from(a.1)))
-    });
-    levels.dedup_by(|a, b| i128::from(a.0) * i128::from(b.1) == i128::from(b.0) * i128::from(a.1));
+    levels.sort_by(|a, b| level_order(*a, *b));
+    levels.dedup_by(|a, b| level_order(*a, *b) == std::cmp::Ordering::Equal);
     levels
+}
+
+/// How many candidate levels (with repeats) lie from `low` to `high`: what listing them costs.
+fn levels_within_count(problem: &Problem, low: Level, high: Level) -> i128 {
+    problem
+        .demands
+        .iter()
+        .map(|demand| {
+            let units = i128::from(demand.units.max(1));
+            let first = (i128::from(low.0) * units + i128::from(low.1) - 1) / i128::from(low.1);
+            let last = (i128::from(high.0) * units / i128::from(high.1)).min(units);
+            (last - first.max(0) + 1).max(0)
+        })
+        .sum()
+}
+
+/// The smallest candidate level strictly above `level`, if any (none above 1).
+pub fn next_level(problem: &Problem, level: Level) -> Option<Level> {
+    problem
+        .demands
+        .iter()
+        .filter_map(|demand| {
+            let units = demand.units.max(1);
+            let k = (i128::from(level.0) * i128::from(units) / i128::from(level.1)) as i64 + 1;
+            (k <= units).then_some((k, units))
+        })
+        .min_by(|a, b| level_order(*a, *b))
 }
 
 /// Per demand, the units a level λ = k / n guarantees: `ceil(λ × units)`.
@@ -369,27 +405,60 @@ impl Feasibility {
     }
 }
 
-/// The index (into `levels`) of the largest feasible level at or above `from`, which must be
-/// feasible: binary search, the set of feasible levels being downward closed (lower floors
-/// are easier to meet).
-pub fn equity_level(
-    problem: &Problem,
-    levels: &[(i64, i64)],
-    from: usize,
-    feasibility: &mut Feasibility,
-) -> usize {
-    let (mut lo, mut hi) = (from, levels.len());
+/// The levels listed one by one at most; above it the search first bisects λ on a grid of
+/// `EQUITY_GRID` steps (a category needing millions of units has millions of levels).
+pub const EQUITY_LEVELS_LISTED_MAX: i128 = 4096;
+/// The grid of the first phase of the level search: λ = j / 2^20.
+pub const EQUITY_GRID: i64 = 1 << 20;
+
+/// The largest feasible candidate level at or above `from`, which must be feasible. The
+/// feasible levels are downward closed (lower floors are easier to meet), and the floors only
+/// change at candidate levels — on `(ℓ_i, ℓ_{i+1}]` they are those of `ℓ_{i+1}` —, so a
+/// binary search over the candidate levels finds it. When there are many, it first bisects λ
+/// on the grid `j / EQUITY_GRID` (any λ has the floors of the smallest level at or above it)
+/// and then searches only the levels in the last grid cell.
+pub fn equity_level(problem: &Problem, from: Level, feasibility: &mut Feasibility) -> Level {
+    let top: Level = (1, 1);
     let mut steps = 0;
+    let mut feasible = |level: Level, steps: &mut usize| {
+        *steps += 1;
+        feasibility.feasible(problem, &floors_at(problem, level))
+    };
+    let (mut low, mut high) = (from, top);
+    if levels_within_count(problem, low, high) > EQUITY_LEVELS_LISTED_MAX {
+        if feasible(top, &mut steps) {
+            return top;
+        }
+        // Grid points: j_low/G is at most `from` (feasible), j_high/G is 1 (not).
+        let grid = EQUITY_GRID;
+        let mut j_low = (i128::from(from.0) * i128::from(grid) / i128::from(from.1)) as i64;
+        let mut j_high = grid;
+        while j_high - j_low > 1 && steps < EQUITY_SEARCH_STEPS_MAX {
+            let mid = j_low + (j_high - j_low) / 2;
+            if feasible((mid, grid), &mut steps) {
+                j_low = mid;
+            } else {
+                j_high = mid;
+            }
+        }
+        if level_order((j_low, grid), low) == std::cmp::Ordering::Greater {
+            low = (j_low, grid);
+        }
+        high = (j_high, grid);
+    }
+    // The first listed level has the floors of `low` (feasible); `high` is not feasible
+    // unless it is the top.
+    let levels = levels_within(problem, low, high);
+    let (mut lo, mut hi) = (0usize, levels.len());
     while hi - lo > 1 && steps < EQUITY_SEARCH_STEPS_MAX {
-        steps += 1;
         let mid = lo + (hi - lo) / 2;
-        if feasibility.feasible(problem, &floors_at(problem, levels[mid])) {
+        if feasible(levels[mid], &mut steps) {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    lo
+    levels.get(lo).copied().unwrap_or(from)
 }
 
 /// `try_equity_floors` for problems known to be within the limits (tests).
@@ -400,14 +469,9 @@ pub fn equity_floors(problem: &Problem) -> Vec<i64> {
 
 /// The floors of the largest feasible level.
 pub fn try_equity_floors(problem: &Problem) -> Result<Vec<i64>, LimitExceeded> {
-    let levels = levels(problem);
-    if levels.is_empty() {
-        return Ok(Vec::new());
-    }
-    // levels[0] is 0: always feasible.
     let mut feasibility = Feasibility::new(problem)?;
-    let lo = equity_level(problem, &levels, 0, &mut feasibility);
-    Ok(floors_at(problem, levels[lo]))
+    let level = equity_level(problem, (0, 1), &mut feasibility);
+    Ok(floors_at(problem, level))
 }
 
 /// What the network builder remembers about each shipping arc.

@@ -31,7 +31,7 @@ pub const PRICING_ROUNDS_MAX: usize = 24;
 /// `CANDIDATE_PAIRS_PER_DEMAND_MIN`. A demand at its share takes no more pairs; if pricing
 /// still finds one that might improve the answer, the category is reported as cut (its
 /// answer is then optimal over the pairs it holds, not over every line of the category).
-pub const CANDIDATE_PAIRS_PER_CATEGORY_MAX: usize = 12_288;
+pub const CANDIDATE_PAIRS_PER_CATEGORY_MAX: usize = 4_096;
 pub const CANDIDATE_PAIRS_PER_DEMAND_MIN: usize = 64;
 
 /// The category's stock lines nearest first from `at`, each with a lower bound of its
@@ -64,8 +64,6 @@ pub struct Solved {
 #[derive(Debug, Clone)]
 struct Admitted {
     line_idx: u32,
-    /// Hours on the road to each demand (local order).
-    travel: Vec<f64>,
     /// All its batches in ready order (on-hand stock, then surge production), and which of
     /// them the problem holds.
     batches: Vec<allocate::Batch>,
@@ -93,6 +91,8 @@ struct Category<'a> {
     /// Pairs held per demand, and each demand's share of the category's pair limit.
     pairs_of: Vec<usize>,
     share: usize,
+    /// Demands in order of their incident's start (then index).
+    by_start: Vec<usize>,
     /// Per demand, its walk over the category's lines.
     walks: Vec<Walk<'a>>,
     /// The shortest lead time of any line of the category.
@@ -189,15 +189,16 @@ impl Category<'_> {
             return l;
         }
         let line = self.catalog.stock_line(StockLineIdx(line_idx));
-        let travel: Vec<f64> =
-            (0..self.demands.len()).map(|d| self.travel_to(line_idx, d)).collect();
-        let first_start = (0..self.demands.len())
-            .filter(|&d| {
-                let arrive = self.earliest_arrival(line.lead_time_hours, travel[d], d);
+        // Demands in order of their incident's start: the first the line can usefully serve.
+        let first_start = self
+            .by_start
+            .iter()
+            .find(|&&d| {
+                let arrive =
+                    self.earliest_arrival(line.lead_time_hours, self.travel_to(line_idx, d), d);
                 self.problem.useful(&self.demands[d], arrive)
             })
-            .map(|d| self.demands[d].start_hours)
-            .fold(f64::INFINITY, f64::min);
+            .map_or(f64::INFINITY, |&d| self.demands[d].start_hours);
         let mut batches = Vec::new();
         let stock = self.stock(line_idx);
         if stock > 0 {
@@ -226,7 +227,7 @@ impl Category<'_> {
             solver.add_line(problem_line);
         }
         let included = vec![false; batches.len()];
-        self.admitted.push(Admitted { line_idx, travel, batches, included, units_held: 0 });
+        self.admitted.push(Admitted { line_idx, batches, included, units_held: 0 });
         self.line_of.insert(line_idx, l);
         if !self.admitted[l].batches.is_empty() {
             self.include(l, 0);
@@ -249,15 +250,14 @@ impl Category<'_> {
         }
     }
 
-    /// Adds the pair (line, demand); false when the demand holds its share of the category's
-    /// pair limit already.
-    fn pair(&mut self, line_idx: u32, demand: usize) -> bool {
+    /// Adds the pair (line, demand), `travel` hours apart; false when the demand holds its
+    /// share of the category's pair limit already.
+    fn pair(&mut self, line_idx: u32, demand: usize, travel: f64) -> bool {
         if self.pairs_of[demand] >= self.share {
             return false;
         }
         let l = self.admit(line_idx);
         if self.problem.line_travel[l][demand].is_none() {
-            let travel = self.admitted[l].travel[demand];
             self.problem.line_travel[l][demand] = Some(travel);
             if let Some(solver) = &mut self.solver {
                 solver.add_pair(l, demand, travel);
@@ -312,7 +312,7 @@ impl Category<'_> {
                     on_time.push(line.supplier);
                 }
                 if gathered < quota && self.problem.useful(&demand, arrive) {
-                    gathered = if self.pair(line_idx, d) {
+                    gathered = if self.pair(line_idx, d, step.travel_hours) {
                         gathered + self.admitted[self.line_of[&line_idx]].units_held
                     } else {
                         quota
@@ -377,7 +377,7 @@ impl Category<'_> {
                     }
                 };
                 let paired = self.problem.line_travel[l][d].is_some();
-                let travel_hours = self.admitted[l].travel[d];
+                let travel_hours = step.travel_hours;
                 for k in 0..self.admitted[l].batches.len() {
                     let batch = self.admitted[l].batches[k];
                     let included = self.admitted[l].included[k];
@@ -395,7 +395,7 @@ impl Category<'_> {
                     if !pricing.might_improve(column, d, cost) {
                         continue;
                     }
-                    if !add || !self.pair(line_idx, d) {
+                    if !add || !self.pair(line_idx, d, travel_hours) {
                         priced.left_out = true;
                         break 'lines;
                     }
@@ -491,6 +491,8 @@ impl<'a> Category<'a> {
                 Walk { lines: Box::new(lines), seen: Vec::new() }
             })
             .collect();
+        let mut by_start: Vec<usize> = (0..n_demands).collect();
+        by_start.sort_by(|a, b| demands[*a].start_hours.total_cmp(&demands[*b].start_hours));
         let problem = Problem {
             step_hours: drill.time_step_hours,
             horizon_hours: drill.horizon_hours,
@@ -513,6 +515,7 @@ impl<'a> Category<'a> {
             solver: None,
             pairs_of: vec![0; n_demands],
             share: (limits.per_category / n_demands.max(1)).max(limits.per_demand_min),
+            by_start,
             walks,
             min_lead_hours,
         }
@@ -522,13 +525,10 @@ impl<'a> Category<'a> {
     /// might improve the answer or a limit stops it.
     fn solve(mut self, policy: Policy) -> Result<Solved, LimitExceeded> {
         let state = &mut self;
-        let levels = match policy {
-            Policy::Equity => allocate::levels(&state.problem),
-            Policy::Efficiency => Vec::new(),
-        };
-        // Equity: the level index proved feasible so far, whether no line can raise it, and
-        // whether a limit stopped that proof.
-        let (mut level, mut level_final, mut level_cut) = (0usize, levels.len() <= 1, false);
+        // Equity: the level proved feasible so far, whether no line can raise it, and whether
+        // a limit stopped that proof.
+        let mut level: allocate::Level = (0, 1);
+        let (mut level_final, mut level_cut) = (false, false);
         let mut rounds = 0;
         let mut finishing = false;
         loop {
@@ -538,33 +538,34 @@ impl<'a> Category<'a> {
             let growth = 1i64 << rounds.min(20);
             if policy == Policy::Equity && !level_final {
                 let mut feasibility = Feasibility::new(&state.problem)?;
-                level = allocate::equity_level(&state.problem, &levels, level, &mut feasibility);
-                if level + 1 >= levels.len() {
-                    level_final = true;
-                } else {
-                    let up = allocate::floors_at(&state.problem, levels[level + 1]);
-                    if feasibility.feasible(&state.problem, &up) {
-                        // The search ran out of steps below a feasible level: go on from there.
-                        level += 1;
-                        continue;
+                level = allocate::equity_level(&state.problem, level, &mut feasibility);
+                match allocate::next_level(&state.problem, level) {
+                    None => level_final = true,
+                    Some(next) => {
+                        let up = allocate::floors_at(&state.problem, next);
+                        if feasibility.feasible(&state.problem, &up) {
+                            // The search ran out of steps below a feasible level: go on.
+                            level = next;
+                            continue;
+                        }
+                        let pricing = feasibility.pricing(&state.problem);
+                        let quota = |d: usize| up[d].max(1).saturating_mul(growth);
+                        let priced = state.price(&pricing, &quota, !last_round);
+                        if priced.added {
+                            continue;
+                        }
+                        // No line of the category can raise the level, or a limit kept out
+                        // one that might: the level is final either way.
+                        level_final = true;
+                        level_cut = priced.left_out;
                     }
-                    let pricing = feasibility.pricing(&state.problem);
-                    let quota = |d: usize| up[d].max(1).saturating_mul(growth);
-                    let priced = state.price(&pricing, &quota, !last_round);
-                    if priced.added {
-                        continue;
-                    }
-                    // No line of the category can raise the level, or a limit kept out one that
-                    // might: the level is final either way.
-                    level_final = true;
-                    level_cut = priced.left_out;
                 }
             }
             let solver = match &mut state.solver {
                 Some(solver) => solver,
                 None => {
                     let floors = (policy == Policy::Equity)
-                        .then(|| allocate::floors_at(&state.problem, levels[level]));
+                        .then(|| allocate::floors_at(&state.problem, level));
                     state.solver.insert(Solver::new(state.problem.clone(), floors.as_deref())?)
                 }
             };

@@ -320,3 +320,43 @@ fn released_equipment_is_redeployed() {
     assert_eq!(allocation.served, vec![4, 4]);
     assert!(allocation.shipments.iter().any(|s| s.origin == Origin::Site(0) && s.demand == 1));
 }
+
+/// The level search that bisects λ on a grid first (many levels) finds the same level as a
+/// binary search over every candidate level listed whole, and no level above it is feasible.
+#[test]
+fn the_grid_level_search_equals_a_search_over_every_level() {
+    let mut rng = SplitMix64::new(404);
+    let mut gridded = 0;
+    for case in 0..40 {
+        let mut problem = random_problem(&mut rng, 6, 4, 3, 40, true);
+        // Thousands of units per demand: more levels than are listed whole.
+        for demand in &mut problem.demands {
+            demand.units = 1_000 + rng.below(4_000) as i64;
+        }
+        for line in &mut problem.lines {
+            for batch in &mut line.batches {
+                batch.units *= 150;
+            }
+        }
+        gridded +=
+            usize::from(levels_within_count(&problem, (0, 1), (1, 1)) > EQUITY_LEVELS_LISTED_MAX);
+        let mut feasibility = Feasibility::new(&problem).expect("within the limits");
+        let found = equity_level(&problem, (0, 1), &mut feasibility);
+        let all = levels_within(&problem, (0, 1), (1, 1));
+        let (mut lo, mut hi) = (0usize, all.len());
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if feasibility.feasible(&problem, &floors_at(&problem, all[mid])) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        assert_eq!(level_order(found, all[lo]), std::cmp::Ordering::Equal, "case {case}");
+        assert!(feasibility.feasible(&problem, &floors_at(&problem, found)), "case {case}");
+        if let Some(next) = next_level(&problem, found) {
+            assert!(!feasibility.feasible(&problem, &floors_at(&problem, next)), "case {case}");
+        }
+    }
+    assert!(gridded > 30, "{gridded} cases took the grid path");
+}

@@ -102,7 +102,8 @@ fn solve_exhaustively(
             state.include(l, k);
         }
         for d in 0..demand_ids.len() {
-            assert!(state.pair(line_idx, d));
+            let travel = state.travel_to(line_idx, d);
+            assert!(state.pair(line_idx, d, travel));
         }
     }
     let allocation = allocate::try_allocate(&state.problem, policy).expect("within the limits");
