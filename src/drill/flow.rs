@@ -930,4 +930,20 @@ mod tests {
             assert!(!reach[sink as usize]);
         }
     }
+
+    #[test]
+    fn a_network_past_its_node_limit_records_the_limit_instead_of_panicking() {
+        let mut net = Network::default();
+        for _ in 0..NODES_MAX {
+            net.add_node();
+        }
+        assert_eq!(net.exceeded(), None);
+        let extra = net.add_node();
+        assert_eq!(net.exceeded(), Some("NODES_MAX"));
+        assert_eq!(net.n_nodes(), NODES_MAX);
+        // Whatever the builder adds next is refused too, without touching the arrays.
+        net.add_arc(extra, 1, 5, 0);
+        assert_eq!(net.n_arcs(), 0);
+        assert_eq!(net.exceeded(), Some("NODES_MAX"));
+    }
 }

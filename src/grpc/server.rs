@@ -1,7 +1,9 @@
 //! The server: equipmatch's services (catalog, match, holds, drills, alerts, EDXL-RM) plus the standard health
 //! service (SERVING once the catalog is loaded) and server reflection (v1 and v1alpha), built
 //! once as one service stack and served on a gRPC listener and, optionally, on the console's
-//! listener (gRPC-Web, `web.rs`), until a shutdown signal.
+//! listener (gRPC-Web, `web.rs`), until a shutdown signal. Engine work runs on the `exec` pool;
+//! `--metrics` serves `/metrics`. The stack carries the auth layer (`auth.rs`), so every
+//! listener serves the same authorisation; both listeners speak TLS when configured.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,6 +18,8 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use super::alert_service::{AlertApi, EdxlApi, ALERT_REQUEST_BYTES_MAX};
+use super::auth::{AuthLayer, Security};
+use super::call_layer::CallLayer;
 use super::catalog_service::CatalogApi;
 use super::drill_service::{DrillApi, DRILL_REQUEST_BYTES_MAX};
 use super::hold_service::HoldApi;
@@ -28,7 +32,9 @@ use super::pb::edxl_service_server::EdxlServiceServer;
 use super::pb::hold_service_server::HoldServiceServer;
 use super::pb::match_service_server::MatchServiceServer;
 use crate::catalog::Catalog;
+use crate::exec::{Engine, EngineConfig};
 use crate::holds::HoldStore;
+use crate::metrics::Metrics;
 
 /// Limits of the transport, and what the server does with alerts.
 #[derive(Debug, Clone)]
@@ -44,6 +50,12 @@ pub struct ServerOptions {
     pub preposition: Option<crate::domain::Severity>,
     /// A folder of CAP alerts read at start and watched (`serve --cap-dir`).
     pub cap_dir: Option<std::path::PathBuf>,
+    /// The engine pool: threads, queue, priorities.
+    pub engine: EngineConfig,
+    /// Where to serve `/metrics` (off when None).
+    pub metrics_addr: Option<SocketAddr>,
+    /// TLS on the listeners and bearer-token verification (`serve --tls-cert`, `--jwks`).
+    pub security: Security,
 }
 
 impl Default for ServerOptions {
@@ -54,6 +66,9 @@ impl Default for ServerOptions {
             concurrency_per_connection: 64,
             preposition: None,
             cap_dir: None,
+            engine: EngineConfig::default(),
+            metrics_addr: None,
+            security: Security::default(),
         }
     }
 }
@@ -77,6 +92,7 @@ async fn service_stack(
     catalog: &Arc<Catalog>,
     holds: &Arc<dyn HoldStore>,
     alerts: Arc<crate::interop::active::ActiveAlerts>,
+    engine: &Arc<Engine>,
     options: &ServerOptions,
 ) -> Result<Routes, Box<dyn std::error::Error + Send + Sync>> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -88,10 +104,11 @@ async fn service_stack(
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    let match_service =
-        MatchServiceServer::new(MatchApi { catalog: catalog.clone(), holds: holds.clone() })
-            .max_decoding_message_size(options.request_bytes_max)
-            .max_encoding_message_size(options.response_bytes_max);
+    let match_api =
+        MatchApi { catalog: catalog.clone(), holds: holds.clone(), engine: engine.clone() };
+    let match_service = MatchServiceServer::new(match_api)
+        .max_decoding_message_size(options.request_bytes_max)
+        .max_encoding_message_size(options.response_bytes_max);
     let catalog_service = CatalogServiceServer::new(CatalogApi { catalog: catalog.clone() })
         .max_decoding_message_size(options.request_bytes_max)
         .max_encoding_message_size(options.response_bytes_max);
@@ -101,7 +118,7 @@ async fn service_stack(
             .max_encoding_message_size(options.response_bytes_max);
 
     // A drill request carries a whole drill file: its own, larger request limit.
-    let drill_service = DrillServiceServer::new(DrillApi::new(catalog.clone()))
+    let drill_service = DrillServiceServer::new(DrillApi::new(catalog.clone(), engine.clone()))
         .max_decoding_message_size(DRILL_REQUEST_BYTES_MAX)
         .max_encoding_message_size(options.response_bytes_max);
 
@@ -138,7 +155,11 @@ async fn service_stack(
         .add_service(drill_service)
         .add_service(alert_service)
         .add_service(edxl_service);
-    Ok(routes.routes())
+    // One authorisation around the whole router (every route and the fallback), so every
+    // service above and every listener that serves this stack goes through it.
+    let guarded =
+        routes.routes().into_axum_router().layer(AuthLayer::new(options.security.verifier.clone()));
+    Ok(Routes::from(guarded))
 }
 
 /// Serves gRPC on `listener` and, when given, the console (its pages and gRPC-Web for the same
@@ -151,9 +172,36 @@ pub async fn serve_with_console(
     options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let metrics_listener = match options.metrics_addr {
+        Some(addr) => Some(crate::metrics::bind(addr).await?),
+        None => None,
+    };
+    serve_all(catalog, holds, listener, console, metrics_listener, options, shutdown).await
+}
+
+/// `serve_with_console` with the metrics listener already bound (tests bind port 0 first).
+async fn serve_all(
+    catalog: Arc<Catalog>,
+    holds: Arc<dyn HoldStore>,
+    listener: TcpListener,
+    console: Option<TcpListener>,
+    metrics_listener: Option<TcpListener>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let engine = Arc::new(Engine::start(options.engine)?);
+    let metrics = Arc::new(Metrics::new(&catalog, engine.clone())?);
+    let (metrics_stop, metrics_stopped) = oneshot::channel::<()>();
+    if let Some(listener) = metrics_listener {
+        tracing::info!(addr = %listener.local_addr()?, "metrics at /metrics");
+        let stopped = async {
+            let _ = metrics_stopped.await;
+        };
+        tokio::spawn(crate::metrics::serve_http(listener, metrics.clone(), stopped));
+    }
     let (alerts, alert_watcher) =
         super::alert_service::start_alerts(&catalog, &holds, &options).await;
-    let stack = service_stack(&catalog, &holds, alerts, &options).await?;
+    let stack = service_stack(&catalog, &holds, alerts, &engine, &options).await?;
 
     let addr = listener.local_addr()?;
     let console_addr = console.as_ref().map(TcpListener::local_addr).transpose()?;
@@ -166,6 +214,11 @@ pub async fn serve_with_console(
         categories = counts.categories,
         suppliers = counts.suppliers,
         stock_lines = counts.stock_lines,
+        engine_threads = options.engine.dispatch_threads(),
+        engine_queue = options.engine.queue_max,
+        tls = options.security.tls.is_some(),
+        mutual_tls = options.security.tls.as_ref().is_some_and(|tls| tls.client_ca.is_some()),
+        auth = options.security.verifier.is_some(),
         "serving"
     );
     // One shutdown signal, heard by both listeners.
@@ -177,8 +230,15 @@ pub async fn serve_with_console(
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let grpc = Server::builder()
+    // Calls on the gRPC listener are counted by service, method and code (the console's
+    // gRPC-Web calls reach the same engine, and its counters, but are not in these).
+    let mut builder = Server::builder();
+    if let Some(tls) = &options.security.tls {
+        builder = builder.tls_config(tls.server_config())?;
+    }
+    let grpc = builder
         .concurrency_limit_per_connection(options.concurrency_per_connection)
+        .layer(CallLayer::new(metrics))
         .add_routes(stack.clone())
         // TCP_NODELAY: without it a small response waits for the peer's delayed ACK (~40 ms
         // per call on Linux); with it one call costs what the work costs.
@@ -198,6 +258,8 @@ pub async fn serve_with_console(
     if let Some(watcher) = alert_watcher {
         watcher.abort();
     }
+    engine.shutdown();
+    let _ = metrics_stop.send(());
     // Commands whose callers left at their deadline still finish before the process ends.
     holds.flush().await;
     tracing::info!("stopped");
@@ -209,6 +271,8 @@ pub struct ServerHandle {
     pub local_addr: SocketAddr,
     /// The console's address, when it was started.
     pub console_addr: Option<SocketAddr>,
+    /// Where `/metrics` is served, when `ServerOptions::metrics_addr` asked for it.
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     join: JoinHandle<Result<(), Box<dyn std::error::Error + Send + Sync>>>,
 }
@@ -239,12 +303,18 @@ impl ServerHandle {
             None => None,
         };
         let console_addr = console.as_ref().map(TcpListener::local_addr).transpose()?;
+        let metrics = match options.metrics_addr {
+            Some(addr) => Some(crate::metrics::bind(addr).await?),
+            None => None,
+        };
+        let metrics_addr = metrics.as_ref().map(TcpListener::local_addr).transpose()?;
         let (tx, rx) = oneshot::channel::<()>();
+        let stopped = async {
+            let _ = rx.await;
+        };
         let join =
-            tokio::spawn(serve_with_console(catalog, holds, listener, console, options, async {
-                let _ = rx.await;
-            }));
-        Ok(ServerHandle { local_addr, console_addr, shutdown: Some(tx), join })
+            tokio::spawn(serve_all(catalog, holds, listener, console, metrics, options, stopped));
+        Ok(ServerHandle { local_addr, console_addr, metrics_addr, shutdown: Some(tx), join })
     }
 
     pub fn url(&self) -> String {

@@ -659,6 +659,7 @@ async fn attempt(
     now: i64,
     touched: &mut Touched,
 ) -> Result<Outcome, Failure> {
+    let began = std::time::Instant::now();
     let tx = client.transaction().await?;
     let result = match command {
         Command::Place { hold, caller } => place(&tx, hold, caller, now, touched).await,
@@ -681,6 +682,7 @@ async fn attempt(
     match result {
         Ok(outcome) => {
             tx.commit().await?;
+            crate::metrics::hold_commit(began.elapsed(), 1);
             Ok(outcome)
         }
         Err(Failure::Answer(error)) => {

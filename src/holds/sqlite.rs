@@ -292,6 +292,7 @@ impl Writer {
     /// Expires what is due, applies every job in its own savepoint, commits once, refreshes the
     /// snapshot, then replies.
     fn commit_batch(&mut self, batch: Vec<Job>) {
+        let began = std::time::Instant::now();
         let now = (self.clock)();
         let mut touched = Touched::new();
         let result = (|| -> rusqlite::Result<Vec<Result<Outcome, Error>>> {
@@ -326,6 +327,7 @@ impl Writer {
                 }
             }
             tx.commit()?;
+            crate::metrics::hold_commit(began.elapsed(), batch.len());
             Ok(results)
         })();
         match result {

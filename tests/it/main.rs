@@ -2,14 +2,17 @@
 //! generated tonic client, holds on a durable store, and the catalog loader on the shipped files
 //! and on broken fixtures.
 
+mod auth;
 mod catalog;
 mod console;
 mod crash;
 mod drill;
+mod fuzz;
 mod grpc;
 mod holds;
 mod holds_pg;
 mod interop;
+mod overload;
 mod quantities;
 mod support;
 mod tidy;

@@ -81,7 +81,7 @@ impl TestServer {
         TestServer::start_with_options(catalog, store, dir, ServerOptions::default()).await
     }
 
-    /// The server with options (e.g. pre-positioning on).
+    /// The server with options (pre-positioning, the engine pool, the metrics listener).
     pub async fn start_with_options(
         catalog: Arc<Catalog>,
         store: Arc<dyn HoldStore>,
@@ -95,6 +95,11 @@ impl TestServer {
         let channel =
             equipmatch::grpc::client::connect(&handle.url()).await.expect("client connects");
         TestServer { url: handle.url(), handle: Some(handle), channel, store, _dir: dir }
+    }
+
+    /// Where the server serves `/metrics`, when started with `metrics_addr`.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.handle.as_ref().and_then(|handle| handle.metrics_addr)
     }
 
     pub fn holds(&self) -> HoldServiceClient<Channel> {
