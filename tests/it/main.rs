@@ -6,6 +6,7 @@ mod catalog;
 mod console;
 mod crash;
 mod drill;
+mod grounded;
 mod grpc;
 mod holds;
 mod holds_pg;
