@@ -68,7 +68,7 @@ fn every_graded_requirement_cites_a_source_a_reader_can_follow() {
         }
     }
     // 88 at the start of issue 14's grounding; the branch that grounds more raises this floor.
-    assert!(graded >= 125, "{graded} requirements graded above MODEL");
+    assert!(graded >= 129, "{graded} requirements graded above MODEL");
 }
 
 /// The rule of `category` in `stage` of `scenario` for an incident.
@@ -120,6 +120,7 @@ fn fire_service_rules_follow_the_station_norm_and_the_xiangshui_record() {
     // Urban safety, class-1 station: 4 pumpers and 24 SCBA (4 × 6 seats) per station-equivalent.
     assert_units(&catalog, "urban-safety", rescue, "urban-fire-engine-pumper", zone, 12.0);
     assert_units(&catalog, "urban-safety", protect, "scba", zone, 72.0);
+    assert_units(&catalog, "urban-safety", protect, "rescuer-ppe-kit", zone, 72.0);
     // One toxic-gas detector set per station: 1 + 2 = 3.
     assert_units(&catalog, "urban-safety", watch, "hazchem-gas-detector-portable", zone, 3.0);
     // One explosion-proof reconnaissance robot per incident (the Kaicheng drill).
@@ -232,6 +233,11 @@ fn medical_rules_follow_the_ludian_day_one_record() {
     assert_units(&catalog, "medical-rescue", watch, "wearable-vital-sign-monitor", hit, 163.0);
     // 21 + 30 critical → 23.43 → 24 ventilators.
     assert_units(&catalog, "medical-rescue", rescue, "ventilator-portable", hit, 24.0);
+    // 607 first-wave rescuers → 278.85 → 279 rescuer kits; 793 medical staff → 365 Beidou
+    // terminals; 1,245 light casualties ÷ 100 a day = 12.45 Type 1 fixed teams → 5.72 → 6.
+    assert_units(&catalog, "medical-rescue", protect, "rescuer-ppe-kit", hit, 279.0);
+    assert_units(&catalog, "medical-rescue", protect, "beidou-personal-terminal", hit, 365.0);
+    assert_units(&catalog, "medical-rescue", rescue, "emt-type1-fixed", hit, 6.0);
     // Two helicopters on the day-1 air bridge → 0.919 → 1.
     assert_units(&catalog, "medical-rescue", rescue, "medical-helicopter", hit, 1.0);
     // 354 severe or critical ÷ 200 beds = 1.77 field-hospital groups per 1,088,400; two million
