@@ -64,7 +64,11 @@ fn every_graded_requirement_cites_a_source_a_reader_can_follow() {
                 || source.contains("domain-facts")
                 || source.contains("http")
                 || source.starts_with("structural:");
-            assert!(followable, "{} {category} is graded above MODEL but cites nothing", scenario.id);
+            assert!(
+                followable,
+                "{} {category} is graded above MODEL but cites nothing",
+                scenario.id
+            );
         }
     }
     // 88 at the start of issue 14's grounding; the branch that grounds more raises this floor.
@@ -104,7 +108,8 @@ fn assert_units(
     expected: f64,
 ) {
     for severity in [Severity::IV, Severity::I] {
-        let got = quantity(catalog, scenario, stage, category, impact(severity, population, area_km2));
+        let got =
+            quantity(catalog, scenario, stage, category, impact(severity, population, area_km2));
         assert_eq!(got.units, expected, "{scenario} {category} at {severity:?}: {}", got.rule);
         assert!(!got.is_capped(), "{}", got.rule);
     }
@@ -138,14 +143,7 @@ fn fire_service_rules_follow_the_station_norm_and_the_xiangshui_record() {
     assert_units(&catalog, "hazchem", rescue, "ambulance", zone, 2.0);
     // Beijing's large drainage equipment: 145,000 m³/h ÷ 3,000 = 48.33 trucks per 1,378 km²;
     // 100 km² × 48.33 ÷ 1,378 = 3.507 → 4.
-    assert_units(
-        &catalog,
-        "urban-safety",
-        rescue,
-        "drainage-truck-large",
-        (200_000.0, 100.0),
-        4.0,
-    );
+    assert_units(&catalog, "urban-safety", rescue, "drainage-truck-large", (200_000.0, 100.0), 4.0);
 }
 
 #[test]
@@ -154,7 +152,14 @@ fn weather_rules_follow_beijing_enshi_and_henan_records() {
     let (protect, rescue, watch) =
         (ChainStage::SafetyProtection, ChainStage::EmergencyRescue, ChainStage::MonitoringWarning);
     // Enshi: 27 icing monitors over 24,061 km²; 1,000 km² × 27 ÷ 24,061 = 1.122 → 2.
-    assert_units(&catalog, "ice-snow", watch, "power-line-icing-monitor", (100_000.0, 1_000.0), 2.0);
+    assert_units(
+        &catalog,
+        "ice-snow",
+        watch,
+        "power-line-icing-monitor",
+        (100_000.0, 1_000.0),
+        2.0,
+    );
     // Hunan's grid over 211,800 km²: 51 de-icing devices, 24 de-icing vehicles, 4,000 line
     // workers; 10,000 km² → 2.41 → 3, 1.13 → 2, 188.9 → 189.
     let warned = (1_000_000.0, 10_000.0);
@@ -184,13 +189,27 @@ fn weather_rules_follow_beijing_enshi_and_henan_records() {
     // quake 1,200 km² → 32.03 → 33; waterlogging 150 km² → 6.
     assert_units(&catalog, "flood", watch, "rain-gauge-automatic", (200_000.0, 500.0), 14.0);
     assert_units(&catalog, "earthquake", watch, "rain-gauge-automatic", (1.0e6, 1_200.0), 33.0);
-    assert_units(&catalog, "urban-waterlogging", watch, "rain-gauge-automatic", (8.0e5, 150.0), 6.0);
+    assert_units(
+        &catalog,
+        "urban-waterlogging",
+        watch,
+        "rain-gauge-automatic",
+        (8.0e5, 150.0),
+        6.0,
+    );
     // Weather stations likewise: ice-snow 1,000 km² → 26.69 → 27; a 14 km² chemical zone → 1.
     assert_units(&catalog, "ice-snow", watch, "portable-weather-station", (1.0e5, 1_000.0), 27.0);
     assert_units(&catalog, "hazchem", watch, "portable-weather-station", (60_000.0, 14.0), 1.0);
     // One gas shut-off valve per household the gas is restored to: 60,000 ÷ 2.62 → 22,900.8 →
     // 22,901.
-    assert_units(&catalog, "urban-safety", protect, "gas-auto-shutoff-valve", (60_000.0, 14.0), 22_901.0);
+    assert_units(
+        &catalog,
+        "urban-safety",
+        protect,
+        "gas-auto-shutoff-valve",
+        (60_000.0, 14.0),
+        22_901.0,
+    );
     // Households: one descent device per household of 2.62; 100,000 people → 38,167.9 → 38,168.
     assert_units(
         &catalog,
@@ -267,5 +286,12 @@ fn medical_rules_follow_the_ludian_day_one_record() {
     // 354 severe or critical ÷ 200 beds = 1.77 field-hospital groups per 1,088,400; two million
     // affected → 3.25 → 4.
     let city = (2_000_000.0, 200.0);
-    assert_units(&catalog, "medical-rescue", rescue, "mobile-field-hospital-vehicle-group", city, 4.0);
+    assert_units(
+        &catalog,
+        "medical-rescue",
+        rescue,
+        "mobile-field-hospital-vehicle-group",
+        city,
+        4.0,
+    );
 }
