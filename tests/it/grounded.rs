@@ -200,16 +200,6 @@ fn weather_rules_follow_beijing_enshi_and_henan_records() {
     // Weather stations likewise: ice-snow 1,000 km² → 26.69 → 27; a 14 km² chemical zone → 1.
     assert_units(&catalog, "ice-snow", watch, "portable-weather-station", (1.0e5, 1_000.0), 27.0);
     assert_units(&catalog, "hazchem", watch, "portable-weather-station", (60_000.0, 14.0), 1.0);
-    // One gas shut-off valve per household the gas is restored to: 60,000 ÷ 2.62 → 22,900.8 →
-    // 22,901.
-    assert_units(
-        &catalog,
-        "urban-safety",
-        protect,
-        "gas-auto-shutoff-valve",
-        (60_000.0, 14.0),
-        22_901.0,
-    );
     // Households: one descent device per household of 2.62; 100,000 people → 38,167.9 → 38,168.
     assert_units(
         &catalog,
@@ -250,6 +240,8 @@ fn earthquake_flood_and_logistics_rules_follow_their_after_action_records() {
     let flood = (200_000.0, 500.0);
     assert_units(&catalog, "flood", rescue, "uav-air-base-station", flood, 1.0);
     assert_units(&catalog, "flood", rescue, "inflatable-rescue-boat", flood, 38.0);
+    // One command post per incident, with satellite backhaul (a floor).
+    assert_units(&catalog, "flood", rescue, "satellite-comms-command-vehicle", flood, 1.0);
     // Ludian's roads: 450 loaders and 119 tow-truck sorties for 229,700 relocated; 100,000 people
     // to supply → 195.91 → 196 loaders and 51.81 → 52 wreckers.
     let cut_off = (100_000.0, 300.0);
