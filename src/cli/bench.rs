@@ -483,6 +483,14 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
         "match: {} independent Match calls ({match_requirements} requirements): {match_seconds:.3} s",
         drill.incidents.len()
     );
+    let rounds: Vec<usize> = outcome.categories.iter().map(|c| c.rounds).collect();
+    println!(
+        "pricing: {} solve-and-price rounds over {} categories (at most {} in one), {} categories cut at a limit",
+        rounds.iter().sum::<usize>(),
+        rounds.len(),
+        rounds.iter().max().unwrap_or(&0),
+        outcome.categories.iter().filter(|c| c.cut).count()
+    );
     println!("ratio drill / matches: {:.1}×", drill_seconds / match_seconds.max(1e-9));
     ExitCode::SUCCESS
 }

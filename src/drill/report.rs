@@ -65,6 +65,9 @@ pub struct Totals {
     pub requirements: usize,
     pub categories: usize,
     pub candidate_lines: usize,
+    /// Categories whose candidate lines were cut at a limit before pricing proved their
+    /// allocation optimal over every line of the category (see `Shortfall::candidates_cut`).
+    pub categories_cut: usize,
     pub units_required: i64,
     pub units_on_time: i64,
     pub units_late: i64,
@@ -134,6 +137,10 @@ pub struct Shortfall {
     pub units_on_time: i64,
     pub units_late: i64,
     pub units_unmet: i64,
+    /// The category's candidate lines were cut at a limit (`CANDIDATE_PAIRS_PER_CATEGORY_MAX`,
+    /// `PRICING_ROUNDS_MAX`) while more might have improved its answer: the shortfall is the
+    /// best over the lines considered, and may be smaller with every line of the region.
+    pub candidates_cut: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -314,6 +321,8 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
     }
 
     // Shortfalls by category and stage.
+    let cut_categories: Vec<u32> =
+        outcome.categories.iter().filter(|c| c.cut).map(|c| c.category.0).collect();
     let mut shortfalls: BTreeMap<(u32, ChainStage), Shortfall> = BTreeMap::new();
     let mut incidents_per: BTreeMap<(u32, ChainStage), Vec<usize>> = BTreeMap::new();
     for (d, demand) in outcome.demands.iter().enumerate() {
@@ -329,6 +338,7 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             units_on_time: 0,
             units_late: 0,
             units_unmet: 0,
+            candidates_cut: cut_categories.binary_search(&demand.category.0).is_ok(),
         });
         let (on_time, served) = (on_time_units(d), served_units(d));
         entry.units_required += demand.units;
@@ -500,6 +510,7 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
         requirements: outcome.demands.len(),
         categories: outcome.categories.len(),
         candidate_lines: outcome.categories.iter().map(|c| c.lines.len()).sum(),
+        categories_cut: cut_categories.len(),
         units_required,
         units_on_time,
         units_late: units_served - units_on_time,

@@ -151,6 +151,7 @@ fn totals_to_pb(r: &report::Totals) -> pb::DrillTotals {
         requirements: r.requirements as u64,
         categories: r.categories as u64,
         candidate_lines: r.candidate_lines as u64,
+        categories_cut: r.categories_cut as u64,
         units_required: r.units_required,
         units_on_time: r.units_on_time,
         units_late: r.units_late,
@@ -166,6 +167,7 @@ fn totals_from_pb(m: pb::DrillTotals) -> report::Totals {
         requirements: m.requirements as usize,
         categories: m.categories as usize,
         candidate_lines: m.candidate_lines as usize,
+        categories_cut: m.categories_cut as usize,
         units_required: m.units_required,
         units_on_time: m.units_on_time,
         units_late: m.units_late,
@@ -276,6 +278,7 @@ fn shortfall_to_pb(r: &report::Shortfall) -> pb::DrillShortfall {
         units_on_time: r.units_on_time,
         units_late: r.units_late,
         units_unmet: r.units_unmet,
+        candidates_cut: r.candidates_cut,
     }
 }
 
@@ -290,6 +293,7 @@ fn shortfall_from_pb(m: pb::DrillShortfall) -> report::Shortfall {
         units_on_time: m.units_on_time,
         units_late: m.units_late,
         units_unmet: m.units_unmet,
+        candidates_cut: m.candidates_cut,
     }
 }
 

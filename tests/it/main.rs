@@ -9,6 +9,7 @@ mod crash;
 mod drill;
 mod engine;
 mod fuzz;
+mod grounded;
 mod grpc;
 mod holds;
 mod holds_pg;
