@@ -33,7 +33,7 @@ psql_() { psql -h 127.0.0.1 -p "$port" -U postgres -v ON_ERROR_STOP=1 -q "$@"; }
 python3 - "$root/scenarios" "$work" <<'PY'
 import csv, sys, tomllib
 scen, out = sys.argv[1], sys.argv[2]
-zone_value = {"core": 1.0, "key": 0.85, "support": 0.7, "outside": 0.4}   # src/matching/score.rs
+zone_value = {"core": 1.0, "key": 0.85, "support": 0.7, "metro": 0.7, "outside": 0.4}  # domain::zone_value
 speed = {"light": 70.0, "truck": 60.0, "heavy": 50.0, "air": 250.0}        # src/matching/eta.rs
 places = tomllib.load(open(f"{scen}/places.toml", "rb"))["place"]
 with open(f"{out}/places.csv", "w", newline="") as f:
