@@ -20,7 +20,8 @@ use std::path::Path;
 pub use index::{Bucket, CategoryBounds, CategoryIndex, IndexedLine, LEAD_TIME_BANDS_HOURS};
 pub use problems::{Problem, Problems, SourceText, PROBLEMS_MAX};
 pub use registry::{
-    LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE, SUPPLIERS_HEADER,
+    CREW_PER_UNIT_MAX, LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE,
+    SUPPLIERS_HEADER,
 };
 pub use scenarios::{NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
 
@@ -168,6 +169,10 @@ pub struct Catalog {
     pub suppliers: Vec<Supplier>,
     /// Grouped by category, then sorted by supplier id.
     pub stock_lines: Vec<StockLine>,
+    /// Defaults the load applied to older files, one sentence each (a registry written before
+    /// the `kind` column reads as manufacturers): `check` prints them and `serve` logs them, so
+    /// no default is silent.
+    pub notes: Vec<String>,
     category_ranges: Vec<(u32, u32)>,
     /// Per supplier, its stock line indexes (CSR layout: offsets into `supplier_line_idx`).
     supplier_line_offsets: Vec<u32>,
@@ -278,8 +283,9 @@ impl Catalog {
 pub fn load(sources: &CatalogSources) -> Loaded {
     let mut problems = Problems::default();
     let data = scenarios::load(&sources.scenario_files, &mut problems);
+    let mut notes = Vec::new();
     if data.taxonomy_failed {
-        let catalog = assemble(sources, data, Vec::new(), Vec::new());
+        let catalog = assemble(sources, data, Vec::new(), Vec::new(), notes);
         return Loaded { catalog, problems };
     }
 
@@ -301,14 +307,16 @@ pub fn load(sources: &CatalogSources) -> Loaded {
     };
     let find = |name: &str| sources.registry_files.iter().find(|file| file.base_name() == name);
     let (suppliers, supplier_ids) = match find(SUPPLIERS_FILE) {
-        Some(file) => registry::load_suppliers(file, &lookups, &mut problems),
+        Some(file) => registry::load_suppliers(file, &lookups, &mut problems, &mut notes),
         None => {
             problems.push(SUPPLIERS_FILE, 0, None, "suppliers.csv is missing from the registry");
             Default::default()
         }
     };
     let stock_lines = match find(STOCK_LINES_FILE) {
-        Some(file) => registry::load_stock_lines(file, &lookups, &supplier_ids, &mut problems),
+        Some(file) => {
+            registry::load_stock_lines(file, &lookups, &supplier_ids, &mut problems, &mut notes)
+        }
         None => {
             problems.push(
                 STOCK_LINES_FILE,
@@ -319,7 +327,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
             Vec::new()
         }
     };
-    let catalog = assemble(sources, data, suppliers, stock_lines);
+    let catalog = assemble(sources, data, suppliers, stock_lines, notes);
     Loaded { catalog, problems }
 }
 
@@ -329,6 +337,7 @@ fn assemble(
     data: scenarios::ScenarioData,
     mut suppliers: Vec<Supplier>,
     mut stock_lines: Vec<StockLine>,
+    notes: Vec<String>,
 ) -> Catalog {
     // Suppliers sorted by id, stock lines renumbered to match: output order never depends on
     // file order.
@@ -416,6 +425,7 @@ fn assemble(
         scenarios: data.scenarios,
         suppliers,
         stock_lines,
+        notes,
         category_ranges,
         supplier_line_offsets,
         supplier_line_idx,

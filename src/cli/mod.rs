@@ -160,6 +160,9 @@ fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) ->
             return report_problems(&problems);
         }
     };
+    for note in &catalog.notes {
+        tracing::warn!(note = note.as_str(), "catalog default applied");
+    }
     // The files' text is not needed once the catalog is built; at national scale it is as
     // large as the catalog itself.
     drop(sources);
@@ -259,8 +262,10 @@ fn generate(
     match result {
         Ok(generated) => {
             println!(
-                "wrote {} suppliers and {} stock lines (SYNTHETIC) to {}",
+                "wrote {} suppliers ({} synthetic manufacturers, {} standing holders) and {} stock lines (SYNTHETIC) to {}",
                 generated.suppliers,
+                generated.suppliers - generated.standing,
+                generated.standing,
                 generated.stock_lines,
                 out.display()
             );
