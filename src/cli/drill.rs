@@ -102,16 +102,22 @@ fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
     let policy = args.policy.unwrap_or(drill.policy);
     // A progress bar only where someone watches it: `\r` lines would clutter a log file.
     let quiet = args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let outcome = drill::run(&catalog, &drill, policy, &mut |progress| {
-        if !quiet {
-            let category_id = catalog.category(progress.category).id.as_str();
-            progress_line(progress.categories_done, progress.categories_total, category_id);
-        }
-    });
+    let report = drill::run_report(
+        &catalog,
+        &drill,
+        policy,
+        &mut |progress| {
+            if !quiet {
+                let category_id = catalog.category(progress.category).id.as_str();
+                progress_line(progress.categories_done, progress.categories_total, category_id);
+            }
+        },
+        &|| false,
+    );
     if !quiet {
         eprintln!();
     }
-    Some(drill::build_report(&catalog, &drill, &outcome))
+    report
 }
 
 fn print_problems(problems: &Problems) {

@@ -65,7 +65,7 @@ impl DrillService for DrillApi {
             // A reader that went away closes the channel: stop before the next category
             // instead of keeping a core busy for nobody.
             let progress_tx = tx.clone();
-            let outcome = drill::run_until(
+            let report = drill::run_report(
                 &catalog,
                 &drill,
                 policy,
@@ -77,7 +77,7 @@ impl DrillService for DrillApi {
                 },
                 &|| tx.is_closed(),
             );
-            let Some(outcome) = outcome else {
+            let Some(report) = report else {
                 tracing::info!(
                     method = "RunDrill",
                     code = "CANCELLED",
@@ -86,7 +86,6 @@ impl DrillService for DrillApi {
                 );
                 return;
             };
-            let report = drill::build_report(&catalog, &drill, &outcome);
             let event =
                 pb::run_drill_event::Event::Report(drill_convert::drill_report_to_pb(&report));
             let _ = tx.blocking_send(Ok(pb::RunDrillEvent { event: Some(event) }));

@@ -1,0 +1,371 @@
+//! Passes: what a later pass sees of the stock earlier passes used, checked three ways.
+//!
+//! - `residual_batches` on a hand-worked ledger, and on random ledgers: any schedule the
+//!   residual allows keeps the combined ledger non-negative, and the residual hands out
+//!   everything that is left (its total equals the smallest balance from the first event on);
+//! - exhaustive search on tiny instances: a second pass (a substitute's) solved on the residual
+//!   problem is as good as the best allocation of its demands found by enumerating every
+//!   shipment from the original stock and the first pass's released units, judged only by the
+//!   shared replay (`verify_shared`) — so the residual loses nothing and oversubscribes nothing;
+//! - random larger instances: the second pass carries the Bellman-Ford certificate (through
+//!   `allocate`'s own debug assertion and an explicit certify) and both passes together pass
+//!   the shared replay; the replay catches a second pass that takes a unit the first took.
+
+use super::*;
+use crate::drill::allocate::{Demand, Line};
+use crate::drill::Origin;
+use crate::generator::SplitMix64;
+
+fn batch(ready_hours: f64, units: i64) -> Batch {
+    Batch { ready_hours, units }
+}
+
+#[test]
+fn residual_batches_hand_worked() {
+    // 5 ready at 0, 3 more at 10; 4 taken at 2, 2 taken at 12.
+    // Balance: t0 5, t2 1, t10 4, t12 2. Suffix minimum: t0 1, t2 1, t10 2, t12 2.
+    // So 1 unit is free from 0 and 1 more from 10.
+    let left = residual_batches(&[batch(0.0, 5), batch(10.0, 3)], &[(2.0, 4), (12.0, 2)]);
+    assert_eq!(left, vec![batch(0.0, 1), batch(10.0, 1)]);
+    // Nothing taken: the batches themselves.
+    assert_eq!(
+        residual_batches(&[batch(0.0, 2), batch(5.0, 1)], &[]),
+        vec![batch(0.0, 2), batch(5.0, 1)]
+    );
+    // Everything taken: nothing left.
+    assert!(residual_batches(&[batch(0.0, 2)], &[(1.0, 2)]).is_empty());
+}
+
+#[test]
+fn residual_batches_never_oversubscribe_and_hand_out_everything_left() {
+    let mut rng = SplitMix64::new(77);
+    for case in 0..500 {
+        let ready: Vec<Batch> =
+            (0..1 + rng.below(4)).map(|k| batch(k as f64 * 6.0, 1 + rng.below(5) as i64)).collect();
+        // A feasible earlier schedule: take at random times what the ledger allows.
+        let mut taken = Vec::new();
+        for _ in 0..rng.below(5) {
+            let at = rng.below(30) as f64;
+            let ledger = |taken: &[(f64, i64)], t: f64| -> i64 {
+                let made: i64 = ready.iter().filter(|b| b.ready_hours <= t).map(|b| b.units).sum();
+                made - taken.iter().filter(|(a, _)| *a <= t).map(|(_, u)| u).sum::<i64>()
+            };
+            // The most that can leave at `at` without driving any later balance negative.
+            let room =
+                (0..=40).map(|t| t as f64).filter(|t| *t >= at).map(|t| ledger(&taken, t)).min();
+            if let Some(room) = room.filter(|r| *r > 0) {
+                taken.push((at, 1 + rng.below(room as u64) as i64));
+            }
+        }
+        let left = residual_batches(&ready, &taken);
+        // Take everything the residual offers as soon as it is offered: the combined ledger
+        // stays non-negative.
+        let mut events: Vec<(f64, i64)> = ready.iter().map(|b| (b.ready_hours, b.units)).collect();
+        events.extend(taken.iter().map(|(a, u)| (*a, -u)));
+        events.extend(left.iter().map(|b| (b.ready_hours, -b.units)));
+        events.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut balance = 0;
+        for (at, change) in &events {
+            balance += change;
+            assert!(balance >= 0, "case {case}: negative at {at}: {ready:?} {taken:?} {left:?}");
+        }
+        // And it is the most: by every hour t it has offered exactly the smallest balance
+        // over [t, end] — any more and a later balance would go negative.
+        let balance_at = |t: f64| -> i64 {
+            let made: i64 = ready.iter().filter(|b| b.ready_hours <= t).map(|b| b.units).sum();
+            made - taken.iter().filter(|(a, _)| *a <= t).map(|(_, u)| u).sum::<i64>()
+        };
+        for t in 0..=40 {
+            let offered: i64 =
+                left.iter().filter(|b| b.ready_hours <= t as f64).map(|b| b.units).sum();
+            let most = (t..=40).map(|u| balance_at(u as f64)).min().unwrap_or(0).max(0);
+            assert_eq!(offered, most, "case {case} at {t}: {ready:?} {taken:?} {left:?}");
+        }
+    }
+}
+
+/// A first pass: one category's own demands at two incidents, two stock lines, with
+/// releases inside the horizon so its units return to the sites.
+fn first_pass(rng: &mut SplitMix64, n_lines: usize, units_max: u64) -> CategoryOutcome {
+    let n_incidents = 2;
+    let lines: Vec<Line> = (0..n_lines)
+        .map(|_| Line {
+            batches: vec![batch(0.0, 1 + rng.below(units_max) as i64)]
+                .into_iter()
+                .chain(
+                    (rng.below(2) == 0)
+                        .then(|| batch(8.0 + rng.below(6) as f64, 1 + rng.below(units_max) as i64)),
+                )
+                .collect(),
+            lead_hours: rng.below(3) as f64,
+        })
+        .collect();
+    let demands: Vec<Demand> = (0..2)
+        .map(|i| {
+            let start = if i == 0 { 0.0 } else { rng.below(6) as f64 };
+            let deadline = start + 2.0 + rng.below(6) as f64;
+            Demand {
+                incident: i,
+                start_hours: start,
+                deadline_hours: deadline,
+                release_hours: deadline + 4.0 + rng.below(8) as f64,
+                units: 1 + rng.below(units_max) as i64,
+                weight: 1 + rng.below(3) as i64,
+            }
+        })
+        .collect();
+    let line_travel =
+        (0..n_lines).map(|_| (0..2).map(|_| Some(1.0 + rng.below(6) as f64)).collect()).collect();
+    let site_travel = vec![vec![0.0, 3.0], vec![3.0, 0.0]];
+    let problem = Problem {
+        step_hours: 1.0,
+        horizon_hours: 40.0,
+        n_incidents,
+        lines,
+        demands,
+        line_travel,
+        site_travel,
+    };
+    let allocation = allocate::allocate(&problem, Policy::Efficiency);
+    CategoryOutcome {
+        category: CategoryIdx(0),
+        pass: Pass::Own,
+        demands: vec![0, 1],
+        lines: (0..n_lines as u32).map(|l| StockLineIdx(100 + l)).collect(),
+        site_lines: Vec::new(),
+        problem,
+        allocation,
+    }
+}
+
+/// The second pass's base problem: demands of another category at the same two incidents
+/// (releases past the horizon, so this pass makes no pools of its own), the same stock lines
+/// with their original batches.
+fn second_base(rng: &mut SplitMix64, first: &CategoryOutcome, units_max: u64) -> Problem {
+    let n_lines = first.lines.len();
+    let demands: Vec<Demand> = (0..1 + rng.below(2) as usize)
+        .map(|k| {
+            let incident = k % 2;
+            let start = first.problem.demands[incident].start_hours;
+            let deadline = start + 6.0 + rng.below(12) as f64;
+            Demand {
+                incident,
+                start_hours: start,
+                deadline_hours: deadline,
+                release_hours: 100.0,
+                units: 1 + rng.below(units_max) as i64,
+                weight: 1 + rng.below(3) as i64,
+            }
+        })
+        .collect();
+    let line_travel = (0..n_lines)
+        .map(|_| demands.iter().map(|_| Some(1.0 + rng.below(6) as f64)).collect())
+        .collect();
+    let site_travel = (0..2)
+        .map(|from| demands.iter().map(|d| if d.incident == from { 0.0 } else { 3.0 }).collect())
+        .collect();
+    Problem {
+        step_hours: 1.0,
+        horizon_hours: 40.0,
+        n_incidents: 2,
+        lines: first.problem.lines.clone(),
+        demands,
+        line_travel,
+        site_travel,
+    }
+}
+
+/// The best second-pass objective over every allocation of its demands from the original
+/// stock lines and the sites' pools, judged feasible only by `verify_shared` with the first
+/// pass: no residual arithmetic involved.
+fn brute_force_second(first: &CategoryOutcome, base: &Problem, site_lines: &[usize]) -> i64 {
+    // Candidate shipments: (problem line, demand, departure, arrival, lateness steps).
+    let n_stock = first.lines.len();
+    let mut vars = Vec::new();
+    for (d, demand) in base.demands.iter().enumerate() {
+        for l in 0..n_stock {
+            let earliest = demand.start_hours + base.lines[l].lead_hours;
+            let mut departs: Vec<f64> = base.lines[l]
+                .batches
+                .iter()
+                .map(|b| b.ready_hours.max(earliest))
+                .chain([earliest])
+                .collect();
+            departs.sort_by(f64::total_cmp);
+            departs.dedup();
+            let travel = base.line_travel[l][d].expect("every line is a candidate");
+            for depart in departs {
+                vars.push((l, d, depart, depart + travel));
+            }
+        }
+        for (k, &incident) in site_lines.iter().enumerate() {
+            let mut departs: Vec<f64> = first
+                .problem
+                .demands
+                .iter()
+                .filter(|fd| fd.incident == incident)
+                .map(|fd| fd.release_hours.max(demand.start_hours))
+                .collect();
+            departs.sort_by(f64::total_cmp);
+            departs.dedup();
+            for depart in departs {
+                let arrive = depart + base.site_travel[incident][d];
+                vars.push((n_stock + k, d, depart, arrive));
+            }
+        }
+    }
+    vars.retain(|(_, d, _, arrive)| {
+        *arrive < base.demands[*d].release_hours - 1e-9 && *arrive <= base.horizon_hours + 1e-9
+    });
+    let mut best = i64::MAX;
+    let mut amounts = vec![0i64; vars.len()];
+    enumerate(first, base, site_lines, &vars, 0, &mut amounts, &mut best);
+    best
+}
+
+#[allow(clippy::too_many_arguments)] // a recursive search's state
+fn enumerate(
+    first: &CategoryOutcome,
+    base: &Problem,
+    site_lines: &[usize],
+    vars: &[(usize, usize, f64, f64)],
+    k: usize,
+    amounts: &mut Vec<i64>,
+    best: &mut i64,
+) {
+    if k == vars.len() {
+        let mut served = vec![0i64; base.demands.len()];
+        let mut shipments = Vec::new();
+        for (v, &(l, d, depart, arrive)) in vars.iter().enumerate() {
+            if amounts[v] > 0 {
+                served[d] += amounts[v];
+                shipments.push(allocate::Shipment {
+                    origin: Origin::Line(l),
+                    demand: d,
+                    depart_hours: depart,
+                    arrive_hours: arrive,
+                    units: amounts[v],
+                    lateness_steps: base.lateness_steps(&base.demands[d], arrive),
+                });
+            }
+        }
+        if served.iter().zip(&base.demands).any(|(s, d)| *s > d.units) {
+            return;
+        }
+        let candidate = CategoryOutcome {
+            category: first.category,
+            pass: Pass::Substitute { for_category: CategoryIdx(1), efficiency: 1.0 },
+            demands: Vec::new(),
+            lines: first.lines.clone(),
+            site_lines: site_lines.to_vec(),
+            problem: base.clone(),
+            allocation: allocate::Allocation {
+                objective: 0,
+                min_served_fraction: 0.0,
+                served: served.clone(),
+                shipments: shipments.clone(),
+            },
+        };
+        if verify_shared(&[first.clone(), candidate], 2).is_ok() {
+            *best = (*best).min(base.objective(&shipments, &served));
+        }
+        return;
+    }
+    // Only as many units as the demand still lacks: the search stays small.
+    let d = vars[k].1;
+    let given: i64 = (0..k).filter(|v| vars[*v].1 == d).map(|v| amounts[v]).sum();
+    for units in 0..=(base.demands[d].units - given) {
+        amounts[k] = units;
+        enumerate(first, base, site_lines, vars, k + 1, amounts, best);
+    }
+    amounts[k] = 0;
+}
+
+#[test]
+fn a_second_pass_matches_exhaustive_search_over_the_shared_stock() {
+    let mut rng = SplitMix64::new(4242);
+    let (mut used_sites, mut used_leftovers) = (0, 0);
+    for case in 0..60 {
+        let n_lines = 1 + rng.below(2) as usize;
+        let first = first_pass(&mut rng, n_lines, 3);
+        let base = second_base(&mut rng, &first, 2);
+        let (problem, site_lines) = residual_problem(base.clone(), &first.lines, &[&first], 2);
+        let second = allocate::allocate(&problem, Policy::Efficiency);
+        allocate::verify(&problem, &second).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let outcome = CategoryOutcome {
+            category: first.category,
+            pass: Pass::Substitute { for_category: CategoryIdx(1), efficiency: 1.0 },
+            demands: Vec::new(),
+            lines: first.lines.clone(),
+            site_lines: site_lines.clone(),
+            problem: problem.clone(),
+            allocation: second.clone(),
+        };
+        verify_shared(&[first.clone(), outcome.clone()], 2)
+            .unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let expected = brute_force_second(&first, &base, &site_lines);
+        assert_eq!(second.objective, expected, "case {case}: {problem:#?}\n{first:#?}");
+        used_sites += usize::from(
+            second.shipments.iter().any(|s| matches!(outcome.source(s.origin), Source::Site(_))),
+        );
+        used_leftovers += usize::from(
+            second
+                .shipments
+                .iter()
+                .any(|s| matches!(s.origin, Origin::Line(l) if l < first.lines.len())),
+        );
+    }
+    // The cases exercise both kinds of leftover: stock lines and released units.
+    assert!(used_sites > 3 && used_leftovers > 10, "{used_sites} {used_leftovers}");
+}
+
+#[test]
+fn larger_second_passes_are_certified_and_the_replay_catches_a_stolen_unit() {
+    let mut rng = SplitMix64::new(99);
+    let mut caught = 0;
+    for case in 0..30 {
+        let first = first_pass(&mut rng, 6, 12);
+        let base = second_base(&mut rng, &first, 20);
+        let (problem, site_lines) = residual_problem(base, &first.lines, &[&first], 2);
+        let second = allocate::allocate(&problem, Policy::Efficiency);
+        assert_eq!(second, allocate::allocate(&problem, Policy::Efficiency), "deterministic");
+        let equity = allocate::allocate(&problem, Policy::Equity);
+        allocate::verify(&problem, &equity).unwrap_or_else(|e| panic!("case {case}: {e}"));
+        let mut outcome = CategoryOutcome {
+            category: first.category,
+            pass: Pass::Substitute { for_category: CategoryIdx(1), efficiency: 0.5 },
+            demands: Vec::new(),
+            lines: first.lines.clone(),
+            site_lines,
+            problem,
+            allocation: second,
+        };
+        verify_shared(&[first.clone(), outcome.clone()], 2)
+            .unwrap_or_else(|e| panic!("case {case}: {e}"));
+        // Ship from stock line 0, at its last batch, everything it ever made: unless the
+        // first pass took nothing from it, the shared replay must object.
+        let batches = &first.problem.lines[0].batches;
+        let made: i64 = batches.iter().map(|b| b.units).sum();
+        let last = batches.last().map_or(0.0, |b| b.ready_hours);
+        let first_took: i64 = first
+            .allocation
+            .shipments
+            .iter()
+            .filter(|s| s.origin == Origin::Line(0))
+            .map(|s| s.units)
+            .sum();
+        if first_took > 0 {
+            outcome.allocation.shipments.push(allocate::Shipment {
+                origin: Origin::Line(0),
+                demand: 0,
+                depart_hours: last,
+                arrive_hours: last + 1.0,
+                units: made,
+                lateness_steps: 0,
+            });
+            assert!(verify_shared(&[first.clone(), outcome], 2).is_err(), "case {case}");
+            caught += 1;
+        }
+    }
+    assert!(caught > 5, "{caught}");
+}
