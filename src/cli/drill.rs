@@ -161,8 +161,8 @@ pub fn summary(report: &DrillReport) -> String {
     );
     let _ = writeln!(
         out,
-        "{} incidents, {} requirements in {} categories: {} units required, {} on time, {} late, {} unmet; {} suppliers offline",
-        t.incidents, t.requirements, t.categories, t.units_required, t.units_on_time, t.units_late, t.units_unmet, report.what_if.suppliers_offline_total
+        "{} incidents, {} requirements in {} categories: {} units required, {} on time, {} late, {:.0} by substitutes, {} unmet; {} suppliers offline",
+        t.incidents, t.requirements, t.categories, t.units_required, t.units_on_time, t.units_late, t.units_substituted, t.units_unmet, report.what_if.suppliers_offline_total
     );
     let _ = writeln!(out, "\n== incidents (coverage on time / final; hours to full coverage)");
     for incident in &report.incidents {
@@ -204,17 +204,46 @@ pub fn summary(report: &DrillReport) -> String {
             stage.categories_short
         );
     }
-    let _ = writeln!(out, "\n== worst shortfalls (unmet, late of required)");
+    if let Some(standing) = &report.standing {
+        let _ = writeln!(
+            out,
+            "\n== standing resources before manufacturers (on time: standing alone / every holder)"
+        );
+        for stage in &standing.stages {
+            let _ = writeln!(
+                out,
+                "  {:<20} {} / {}   final {} / {}",
+                stage.stage,
+                pct(stage.on_time_coverage_standing),
+                pct(stage.on_time_coverage_all),
+                pct(stage.final_coverage_standing),
+                pct(stage.final_coverage_all)
+            );
+        }
+    }
+    let kinds: Vec<String> = report
+        .holder_kinds
+        .iter()
+        .map(|k| format!("{} {} ({} crewed)", k.kind, k.units_total, k.units_crewed))
+        .collect();
+    let _ = writeln!(out, "  units by holder kind: {}", kinds.join(", "));
+    let _ =
+        writeln!(out, "\n== worst shortfalls (unmet, late of required; covered by substitutes)");
     for row in report.shortfalls.iter().take(10) {
         let _ = writeln!(
             out,
-            "  {:<40} {:<18} unmet {:>5} late {:>5} of {:>5} ({} incidents)",
+            "  {:<40} {:<18} unmet {:>5} late {:>5} of {:>5} ({} incidents){}",
             row.category_id,
             row.stage,
             row.units_unmet,
             row.units_late,
             row.units_required,
-            row.incidents
+            row.incidents,
+            if row.units_substituted > 0.0 {
+                format!("; substitutes {:.0}", row.units_substituted)
+            } else {
+                String::new()
+            }
         );
     }
     let count =

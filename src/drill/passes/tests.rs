@@ -12,6 +12,7 @@
 //!   the shared replay; the replay catches a second pass that takes a unit the first took.
 
 use super::*;
+use crate::domain::HolderKind;
 use crate::drill::allocate::{Demand, Line};
 use crate::drill::Origin;
 use crate::generator::SplitMix64;
@@ -368,4 +369,183 @@ fn larger_second_passes_are_certified_and_the_replay_catches_a_stolen_unit() {
         }
     }
     assert!(caught > 5, "{caught}");
+}
+
+// -------------------------------------------------------------------------------------------
+// On the embedded scenarios with a tiny registry: what the passes do in a drill
+// -------------------------------------------------------------------------------------------
+
+/// The embedded scenarios with a registry of the given rows (new-format CSV, no header).
+fn catalog_with(suppliers: &str, stock_lines: &str) -> Catalog {
+    use crate::catalog::{CatalogSources, SourceFile, STOCK_LINES_FILE, SUPPLIERS_FILE};
+    let file = |name: &str, header: &[&str], rows: &str| SourceFile {
+        name: name.to_owned(),
+        text: std::borrow::Cow::Owned(format!("{}\n{rows}", header.join(","))),
+    };
+    let sources = CatalogSources {
+        registry_files: vec![
+            file(SUPPLIERS_FILE, &crate::catalog::SUPPLIERS_HEADER, suppliers),
+            file(STOCK_LINES_FILE, &crate::catalog::STOCK_LINES_HEADER, stock_lines),
+        ],
+        ..CatalogSources::embedded()
+    };
+    Catalog::load(&sources).expect("the test registry loads")
+}
+
+/// A one-incident drill: urban waterlogging over Baoding.
+fn waterlogging_drill(catalog: &Catalog, extra: &str) -> Drill {
+    let text = format!(
+        "id = \"t\"\nname = \"t\"\nsummary = \"t\"\nsource = \"test\"\ngrade = \"MODEL\"\n{extra}\n\
+         [[incident]]\nid = \"baoding\"\nscenario = \"urban-waterlogging\"\nstart_hours = 0\nplace = \"baoding\"\n\
+         severity = \"III\"\naffected_population = 200000\naffected_area_km2 = 20\nsource = \"test\"\ngrade = \"MODEL\"\n"
+    );
+    crate::drill::parse(catalog, "t.toml", &text).unwrap_or_else(|p| panic!("{:#?}", p.list))
+}
+
+fn demand_of(outcome: &crate::drill::Outcome, catalog: &Catalog, category: &str) -> usize {
+    let category = catalog.category_by_id(category).expect("category");
+    outcome.demands.iter().position(|d| d.category == category).expect("the scenario requires it")
+}
+
+/// Electric drainage vehicles stand in for large drainage trucks at 0.5, after their own
+/// demand: the scenario needs some of them itself; the rest serve the trucks' demand.
+#[test]
+fn a_substitute_serves_after_its_own_demand_at_its_efficiency() {
+    let catalog = catalog_with(
+        "sup-1,Test works,baoding,,38.87,115.47,,0.9,manufacturer\n",
+        "sup-1,electric-drainage-vehicle,400,0,1,0\n",
+    );
+    let drill = waterlogging_drill(&catalog, "");
+    let outcome = crate::drill::run(&catalog, &drill, Policy::Efficiency, &mut |_| {});
+    crate::drill::report::verify(&outcome).expect("replays");
+    let own = demand_of(&outcome, &catalog, "electric-drainage-vehicle");
+    let trucks = demand_of(&outcome, &catalog, "drainage-truck-large");
+    let own_units = outcome.demands[own].units;
+    let truck_units = outcome.demands[trucks].units;
+    assert!(own_units < 400, "the test needs stock left after the own demand");
+    let served_by = |pass: fn(&Pass) -> bool, d: usize| -> i64 {
+        outcome
+            .categories
+            .iter()
+            .filter(|c| pass(&c.pass))
+            .flat_map(|c| c.allocation.shipments.iter().filter(move |s| c.demands[s.demand] == d))
+            .map(|s| s.units)
+            .sum()
+    };
+    assert_eq!(served_by(|p| *p == Pass::Own, own), own_units, "own demand first, in full");
+    let substituted = served_by(|p| matches!(p, Pass::Substitute { .. }), trucks);
+    // What is left after the own demand, up to ceil(truck units ÷ 0.5).
+    assert_eq!(substituted, (400 - own_units).min(2 * truck_units));
+    let report = crate::drill::build_report(&catalog, &drill, &outcome);
+    let row =
+        report.shortfalls.iter().find(|r| r.category_id == "drainage-truck-large").expect("listed");
+    assert!(
+        (row.units_substituted - (substituted as f64 * 0.5).min(truck_units as f64)).abs() < 1e-9
+    );
+    assert_eq!(
+        row.units_unmet,
+        (truck_units as f64 - row.units_substituted - 1e-9).ceil().max(0.0) as i64
+    );
+    assert!(report.shipments.iter().any(|s| s.for_category_id == "drainage-truck-large"
+        && s.category_id == "electric-drainage-vehicle"
+        && s.pass == "substitute"));
+}
+
+/// With too little of the substitute for its own demand, nothing of it stands in.
+#[test]
+fn a_substitute_short_for_its_own_demand_serves_nothing_else() {
+    let catalog = catalog_with(
+        "sup-1,Test works,baoding,,38.87,115.47,,0.9,manufacturer\n",
+        "sup-1,electric-drainage-vehicle,1,0,1,0\n",
+    );
+    let drill = waterlogging_drill(&catalog, "");
+    let outcome = crate::drill::run(&catalog, &drill, Policy::Efficiency, &mut |_| {});
+    assert!(outcome.demands[demand_of(&outcome, &catalog, "electric-drainage-vehicle")].units > 1);
+    assert!(outcome
+        .categories
+        .iter()
+        .filter(|c| matches!(c.pass, Pass::Substitute { .. }))
+        .all(|c| c.allocation.shipments.is_empty()
+            || c.category.0 != catalog.category_by_id("electric-drainage-vehicle").unwrap().0));
+}
+
+/// prefer_kinds: the fire-rescue holder's life jackets all go first (a manufacturer nearby
+/// could deliver everything on time too); the manufacturer serves only what they leave.
+/// Without the preference the allocation is free to take the manufacturer's.
+#[test]
+fn preferred_holders_serve_first_and_the_rest_serve_what_they_leave() {
+    let catalog = catalog_with(
+        "fire-1,Test fire detachment,baoding,,38.60,115.20,,0.95,fire-rescue\n\
+         sup-1,Test works,baoding,,38.87,115.47,,0.9,manufacturer\n",
+        "fire-1,life-jacket,10,0,1,0\nsup-1,life-jacket,100000,0,1,0\n",
+    );
+    let kind_of = |outcome: &crate::drill::Outcome, pass: Pass| -> Vec<HolderKind> {
+        let mut kinds: Vec<HolderKind> = outcome
+            .categories
+            .iter()
+            .filter(|c| c.pass == pass && catalog.category(c.category).id.as_str() == "life-jacket")
+            .flat_map(|c| c.allocation.shipments.iter().map(move |s| (c, s)))
+            .filter_map(|(c, s)| match c.source(s.origin) {
+                Source::Line(line) => {
+                    Some(catalog.supplier(catalog.stock_line(line).supplier).kind)
+                }
+                Source::Site(_) => None,
+            })
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    };
+    let preferring = waterlogging_drill(&catalog, "prefer_kinds = [\"fire-rescue\"]");
+    let outcome = crate::drill::run(&catalog, &preferring, Policy::Efficiency, &mut |_| {});
+    crate::drill::report::verify(&outcome).expect("replays");
+    assert_eq!(kind_of(&outcome, Pass::Own), vec![HolderKind::FireRescue]);
+    assert_eq!(kind_of(&outcome, Pass::AfterPreferred), vec![HolderKind::Manufacturer]);
+    let jackets = demand_of(&outcome, &catalog, "life-jacket");
+    let first: i64 = outcome
+        .categories
+        .iter()
+        .filter(|c| c.pass == Pass::Own && c.demands.contains(&jackets))
+        .flat_map(|c| c.allocation.shipments.iter())
+        .map(|s| s.units)
+        .sum();
+    assert_eq!(first, 10, "every preferred unit goes first");
+    let report = crate::drill::build_report(&catalog, &preferring, &outcome);
+    assert!(report.shortfalls.iter().all(|r| r.category_id != "life-jacket"), "fully served");
+    assert!(outcome.demands[jackets].units > 10);
+    assert_eq!(report.prefer_kinds, vec!["fire-rescue".to_owned()]);
+
+    let plain = waterlogging_drill(&catalog, "");
+    let outcome = crate::drill::run(&catalog, &plain, Policy::Efficiency, &mut |_| {});
+    assert!(kind_of(&outcome, Pass::Own).contains(&HolderKind::Manufacturer));
+    assert!(kind_of(&outcome, Pass::AfterPreferred).is_empty(), "one pass without preference");
+}
+
+/// The standing-resources run takes every manufacturer out, and the report says what it
+/// covered; with manufacturers offline already there is nothing to compare.
+#[test]
+fn the_standing_section_is_the_drill_without_manufacturers() {
+    let catalog = catalog_with(
+        "fire-1,Test fire detachment,baoding,,38.60,115.20,,0.95,fire-rescue\n\
+         sup-1,Test works,baoding,,38.87,115.47,,0.9,manufacturer\n",
+        "fire-1,life-jacket,10,0,1,0\nsup-1,life-jacket,100000,0,1,0\n",
+    );
+    let drill = waterlogging_drill(&catalog, "");
+    let standing =
+        crate::drill::standing_only(&catalog, &drill).expect("there is a standing holder");
+    let outcome = crate::drill::run(&catalog, &standing, Policy::Efficiency, &mut |_| {});
+    for pass in &outcome.categories {
+        for shipment in &pass.allocation.shipments {
+            if let Source::Line(line) = pass.source(shipment.origin) {
+                assert!(catalog.supplier(catalog.stock_line(line).supplier).kind.is_standing());
+            }
+        }
+    }
+    let report =
+        crate::drill::run_report(&catalog, &drill, Policy::Efficiency, &mut |_| {}, &|| false)
+            .expect("not stopped");
+    let cover = report.standing.expect("standing section");
+    let protection = &cover.stages[1];
+    assert!(protection.on_time_coverage_standing < protection.on_time_coverage_all);
+    assert_eq!(crate::drill::standing_only(&catalog, &standing), None);
 }
