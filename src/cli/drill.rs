@@ -6,16 +6,34 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use super::DataArgs;
 use crate::catalog::{Catalog, Problems};
 use crate::drill::{self, DrillReport, Policy};
 
+/// `drill FILE …` runs a drill; `drill sweep FILE …` runs it over a range.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct DrillCommand {
+    #[command(subcommand)]
+    sub: Option<DrillSub>,
+    #[command(flatten)]
+    run: DrillArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum DrillSub {
+    /// Run the drill over a range of severity, population, area or stock: where each chain
+    /// stage's on-time coverage falls below a threshold, and which model assumption moves the
+    /// shortfall most (in process).
+    Sweep(super::sweep::SweepArgs),
+}
+
 #[derive(Debug, Args)]
 pub struct DrillArgs {
     /// Drill file (TOML; see scenarios/drills/README.md).
-    file: PathBuf,
+    file: Option<PathBuf>,
     /// Run on this server (e.g. http://127.0.0.1:50051) instead of in process.
     #[arg(long)]
     server: Option<String>,
@@ -35,24 +53,35 @@ pub struct DrillArgs {
     data: DataArgs,
 }
 
-fn parse_policy(text: &str) -> Result<Policy, String> {
+pub(super) fn parse_policy(text: &str) -> Result<Policy, String> {
     Policy::parse(text).ok_or_else(|| format!("{text:?} is not a policy: use efficiency or equity"))
 }
 
-pub fn run(args: DrillArgs) -> ExitCode {
-    let text = match std::fs::read_to_string(&args.file) {
+pub fn run(command: DrillCommand) -> ExitCode {
+    match command.sub {
+        Some(DrillSub::Sweep(args)) => super::sweep::run(args),
+        None => run_drill(command.run),
+    }
+}
+
+fn run_drill(args: DrillArgs) -> ExitCode {
+    let Some(file) = args.file.clone() else {
+        eprintln!("error: give a drill file: equipmatch drill FILE (or drill sweep FILE)");
+        return ExitCode::FAILURE;
+    };
+    let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("error: cannot read {}: {error}", args.file.display());
+            eprintln!("error: cannot read {}: {error}", file.display());
             return ExitCode::FAILURE;
         }
     };
     let started = std::time::Instant::now();
     let report = match &args.server {
         Some(server) => {
-            super::remote::run_drill_remote(server, &args.file, &text, args.policy, args.quiet)
+            super::remote::run_drill_remote(server, &file, &text, args.policy, args.quiet)
         }
-        None => run_local(&args, &text),
+        None => run_local(&args, &file, &text),
     };
     let Some(report) = report else { return ExitCode::FAILURE };
     if !args.quiet {
@@ -78,9 +107,14 @@ pub fn run(args: DrillArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
+/// The catalog and the parsed drill, or the problems printed on stderr.
+pub(super) fn load_drill(
+    data: &DataArgs,
+    file: &std::path::Path,
+    text: &str,
+) -> Option<(Catalog, drill::Drill)> {
     let mut problems = Problems::default();
-    let sources = args.data.sources(&mut problems);
+    let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
         Ok(catalog) if problems.is_empty() => catalog,
         Ok(_) => {
@@ -92,13 +126,17 @@ fn run_local(args: &DrillArgs, text: &str) -> Option<DrillReport> {
             return None;
         }
     };
-    let drill = match drill::parse(&catalog, &args.file.display().to_string(), text) {
-        Ok(drill) => drill,
+    match drill::parse(&catalog, &file.display().to_string(), text) {
+        Ok(drill) => Some((catalog, drill)),
         Err(problems) => {
             print_problems(&problems);
-            return None;
+            None
         }
-    };
+    }
+}
+
+fn run_local(args: &DrillArgs, file: &std::path::Path, text: &str) -> Option<DrillReport> {
+    let (catalog, drill) = load_drill(&args.data, file, text)?;
     let policy = args.policy.unwrap_or(drill.policy);
     // A progress bar only where someone watches it: `\r` lines would clutter a log file.
     let quiet = args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());

@@ -1,4 +1,5 @@
-//! Subcommands: `serve`, `check`, `registry generate`, `drill` run in process; `match`,
+//! Subcommands: `serve`, `check`, `registry generate`, `drill` (and `drill sweep`) run in
+//! process; `match`,
 //! `shortlist` and `hold …` are clients of a running server (`drill --server` too).
 
 mod bench;
@@ -6,6 +7,7 @@ mod check;
 mod drill;
 mod hold;
 mod remote;
+mod sweep;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -63,7 +65,7 @@ pub enum Command {
     Hold(hold::HoldArgs),
     /// Run a drill: several incidents competing for the same stock, allocated optimally, with
     /// a gap report (in process).
-    Drill(drill::DrillArgs),
+    Drill(drill::DrillCommand),
     /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
     Bench {
         #[command(subcommand)]

@@ -17,6 +17,8 @@ pub mod format;
 pub mod html;
 pub mod passes;
 pub mod report;
+pub mod sweep;
+pub mod sweep_html;
 
 pub use allocate::{Allocation, Origin, Policy, Shipment};
 pub use format::parse;
@@ -276,7 +278,7 @@ pub fn standing_only(catalog: &Catalog, drill: &Drill) -> Option<Drill> {
 }
 
 /// Which suppliers the what-if takes out, indexed by supplier.
-fn offline_suppliers(catalog: &Catalog, what_if: &WhatIf, seed: u64) -> Vec<bool> {
+pub(crate) fn offline_suppliers(catalog: &Catalog, what_if: &WhatIf, seed: u64) -> Vec<bool> {
     let mut rng = SplitMix64::new(seed);
     catalog
         .suppliers
@@ -302,9 +304,17 @@ fn offline_suppliers(catalog: &Catalog, what_if: &WhatIf, seed: u64) -> Vec<bool
 /// Every requirement of every incident with a positive quantity, in incident order, then
 /// chain stage, then the scenario's order.
 fn demands(catalog: &Catalog, drill: &Drill) -> Vec<DemandInfo> {
+    demands_with(drill, &|id| catalog.scenario_by_id(id))
+}
+
+/// `demands` with the scenarios `scenario_for` gives (the sweep passes altered copies).
+pub(crate) fn demands_with<'s>(
+    drill: &Drill,
+    scenario_for: &dyn Fn(&str) -> Option<&'s crate::domain::Scenario>,
+) -> Vec<DemandInfo> {
     let mut demands = Vec::new();
     for (i, incident) in drill.incidents.iter().enumerate() {
-        let Some(scenario) = catalog.scenario_by_id(incident.scenario.as_str()) else { continue };
+        let Some(scenario) = scenario_for(incident.scenario.as_str()) else { continue };
         let impact = Impact {
             severity: incident.severity,
             affected_population: incident.affected_population,

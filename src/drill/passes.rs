@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 use super::allocate::{self, Batch, Line, Problem};
 use super::{category_problem, CategoryOutcome, DemandInfo, Drill, Policy, Source};
 use crate::catalog::Catalog;
-use crate::domain::{CategoryIdx, StockLineIdx};
+use crate::domain::{CategoryIdx, ChainStage, StockLineIdx};
 
 /// Which stock serves which demands in one pass.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,6 +108,27 @@ pub struct Solver<'a> {
     shipped: Vec<Vec<usize>>,
     /// Per global demand: units of its category served so far (substitutes at efficiency).
     covered: Vec<f64>,
+    /// Own-pass problems of an earlier run of the same drill, to reuse when only demand units
+    /// changed (`with_own_problems`).
+    own_problems: Option<&'a OwnProblems>,
+}
+
+/// Per category: the own pass's problem, its stock lines, and the (incident, stage) of each of
+/// its demands — valid for another run of the same drill whose demands differ only in units.
+pub type OwnProblems =
+    BTreeMap<CategoryIdx, (Problem, Vec<StockLineIdx>, Vec<(usize, ChainStage)>)>;
+
+/// The own-pass problems of a run without `prefer_kinds`, for `Solver::with_own_problems`.
+pub fn own_problems(outcomes: &[CategoryOutcome], demands: &[DemandInfo]) -> OwnProblems {
+    outcomes
+        .iter()
+        .filter(|outcome| outcome.pass == Pass::Own)
+        .map(|outcome| {
+            let keys =
+                outcome.demands.iter().map(|d| (demands[*d].incident, demands[*d].stage)).collect();
+            (outcome.category, (outcome.problem.clone(), outcome.lines.clone(), keys))
+        })
+        .collect()
 }
 
 impl<'a> Solver<'a> {
@@ -143,7 +164,16 @@ impl<'a> Solver<'a> {
             outcomes: Vec::new(),
             shipped: vec![Vec::new(); catalog.categories.len()],
             covered: vec![0.0; demands.len()],
+            own_problems: None,
         }
+    }
+
+    /// Reuse these own-pass problems (from a run of the same drill, same what-ifs and
+    /// deployments) wherever a category's demands are the same requirements: only their units
+    /// are set anew, so no candidate search runs for them. Ignored with `prefer_kinds`.
+    pub fn with_own_problems(mut self, own_problems: &'a OwnProblems) -> Solver<'a> {
+        self.own_problems = Some(own_problems);
+        self
     }
 
     pub fn into_outcomes(self) -> Vec<CategoryOutcome> {
@@ -160,8 +190,23 @@ impl<'a> Solver<'a> {
     ) {
         let own = &by_category[category.0 as usize];
         if !own.is_empty() {
-            match &self.first_pass_offline {
-                None => {
+            let cached =
+                self.own_problems.and_then(|cache| cache.get(&category)).filter(|(_, _, keys)| {
+                    keys.len() == own.len()
+                        && own
+                            .iter()
+                            .zip(keys)
+                            .all(|(d, key)| (demands[*d].incident, demands[*d].stage) == *key)
+                });
+            match (&self.first_pass_offline, cached) {
+                (None, Some((problem, lines, _))) => {
+                    let mut problem = problem.clone();
+                    for (k, d) in own.iter().enumerate() {
+                        problem.demands[k].units = demands[*d].units;
+                    }
+                    self.push(category, Pass::Own, own.clone(), lines.clone(), Vec::new(), problem);
+                }
+                (None, None) => {
                     let (problem, lines) = category_problem(
                         self.catalog,
                         self.drill,
@@ -172,7 +217,7 @@ impl<'a> Solver<'a> {
                     );
                     self.push(category, Pass::Own, own.clone(), lines, Vec::new(), problem);
                 }
-                Some(first_offline) => {
+                (Some(first_offline), _) => {
                     // Single points of failure read every holder: the full candidate set sets
                     // them, and serves as the second pass's problem.
                     let (full, full_lines) = category_problem(

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{allocate, Drill, Outcome, Pass, Source};
+use super::{allocate, CategoryOutcome, DemandInfo, Drill, Outcome, Pass, Source};
 use crate::catalog::Catalog;
 use crate::domain::{ChainStage, HolderKind, MiitClass, ZoneTier};
 
@@ -356,24 +356,44 @@ pub(crate) fn stage_coverage(outcome: &Outcome, stage: Option<ChainStage>) -> (f
     )
 }
 
-/// Per chain stage (chain order): the priority-weighted share of the units due within
-/// `hours` of their incident's start (window ≤ `hours`) that arrived by their deadline;
-/// `None` for a stage with nothing due that early. What the sweep calls "on-time coverage at
-/// 24 h" (with `hours` = 24).
-pub fn coverage_due_within(outcome: &Outcome, hours: f64) -> Vec<Option<f64>> {
-    let arrivals = arrivals(outcome);
-    ChainStage::ALL
-        .iter()
-        .map(|stage| {
-            let ds: Vec<usize> = (0..outcome.demands.len())
-                .filter(|d| {
-                    let demand = &outcome.demands[*d];
-                    demand.stage == *stage && demand.window_hours <= hours + 1e-9
-                })
-                .collect();
-            (!ds.is_empty()).then(|| coverage_at(outcome, &arrivals, &ds, None, true))
-        })
-        .collect()
+/// Adds, per demand, the units of its category that `passes` delivered by its deadline
+/// (substitutes at their efficiency) — what `coverage_due_within` reads.
+pub fn add_on_time_units(passes: &[CategoryOutcome], demands: &[DemandInfo], on_time: &mut [f64]) {
+    for pass in passes {
+        let efficiency = pass.efficiency();
+        for shipment in &pass.allocation.shipments {
+            let d = pass.demands[shipment.demand];
+            if shipment.arrive_hours <= demands[d].deadline_hours + 1e-9 {
+                on_time[d] += shipment.units as f64 * efficiency;
+            }
+        }
+    }
+}
+
+/// Per chain stage (chain order), then over all stages: the priority-weighted share of the
+/// units due within `hours` of their incident's start (window ≤ `hours`) that arrived by
+/// their deadline, from `on_time` (`add_on_time_units`); `None` where nothing is due that
+/// early. What the sweep calls "on-time coverage at 24 h" (with `hours` = 24).
+pub fn coverage_due_within(
+    demands: &[DemandInfo],
+    on_time: &[f64],
+    hours: f64,
+) -> (Vec<Option<f64>>, Option<f64>) {
+    let mut sums = [(0.0, 0.0); 4];
+    for (demand, arrived) in demands.iter().zip(on_time) {
+        if demand.window_hours > hours + 1e-9 {
+            continue;
+        }
+        let weight = super::priority_weight(demand.priority) as f64;
+        let covered = weight * arrived.min(demand.units as f64) / demand.units as f64;
+        let stage = ChainStage::ALL.iter().position(|s| *s == demand.stage).unwrap_or(0);
+        for at in [stage, 3] {
+            sums[at].0 += covered;
+            sums[at].1 += weight;
+        }
+    }
+    let share = |(covered, total): (f64, f64)| (total > 0.0).then(|| covered / total);
+    (sums[..3].iter().map(|sum| share(*sum)).collect(), share(sums[3]))
 }
 
 pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> DrillReport {
