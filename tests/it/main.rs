@@ -6,6 +6,7 @@ mod catalog;
 mod crash;
 mod drill;
 mod grpc;
+mod holders;
 mod holds;
 mod holds_pg;
 mod quantities;
