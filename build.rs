@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 
 use prost::Message;
 
-const PROTOS: [&str; 5] = [
+const PROTOS: [&str; 6] = [
     "proto/equipmatch/v1/common.proto",
     "proto/equipmatch/v1/catalog.proto",
     "proto/equipmatch/v1/match.proto",
     "proto/equipmatch/v1/hold.proto",
     "proto/equipmatch/v1/drill.proto",
+    "proto/equipmatch/v1/alert.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -24,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
     println!("cargo:rerun-if-changed=scenarios");
     println!("cargo:rerun-if-changed=registry/sample");
+    println!("cargo:rerun-if-changed=console");
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
 
     let descriptors = protox::compile(PROTOS, ["proto"])?;
@@ -37,6 +39,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     embed(&mut embedded, "SCENARIO_FILES", Path::new("scenarios"), "toml")?;
     embed(&mut embedded, "REGISTRY_FILES", Path::new("registry/sample"), "csv")?;
     fs::write(out_dir.join("embedded_files.rs"), embedded)?;
+
+    // The console's files, the contract it encodes with and the sample drills it offers: all
+    // in the binary, so `serve` needs no other file at run time.
+    let mut assets = Vec::new();
+    collect_assets(Path::new("console"), "", &mut assets)?;
+    for proto in PROTOS {
+        let name = Path::new(proto).file_name().and_then(|n| n.to_str()).ok_or("proto name")?;
+        assets.push((format!("proto/{name}"), PathBuf::from(proto)));
+    }
+    let mut drills = Vec::new();
+    for entry in fs::read_dir("scenarios/drills")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            let name = path.file_name().and_then(|n| n.to_str()).ok_or("drill name")?;
+            drills.push(name.to_owned());
+            assets.push((format!("drills/{name}"), path));
+        }
+    }
+    drills.sort();
+    assets.sort();
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR")?);
+    let mut out =
+        String::from("/// The console's files: (path under /assets/, bytes), sorted by path.\n");
+    out.push_str("pub static CONSOLE_ASSETS: &[(&str, &[u8])] = &[\n");
+    for (name, path) in &assets {
+        let full = manifest_dir.join(path);
+        writeln!(out, "    ({name:?}, include_bytes!({:?})),", full.display().to_string())?;
+    }
+    out.push_str("];\n/// The sample drills' file names, sorted.\n");
+    writeln!(out, "pub static SAMPLE_DRILLS: &[&str] = &{drills:?};")?;
+    fs::write(out_dir.join("console_assets.rs"), out)?;
     Ok(())
 }
 
@@ -60,5 +93,28 @@ fn embed(
         writeln!(out, "    ({file_name:?}, include_str!({:?})),", path.display().to_string())?;
     }
     writeln!(out, "];")?;
+    Ok(())
+}
+
+/// Every file under `dir` (recursively), named by its path relative to `console/`; tests and
+/// their node_modules are not assets.
+fn collect_assets(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, PathBuf)>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).ok_or("non-UTF-8 file name")?;
+        if name.starts_with('.') || name == "node_modules" {
+            continue;
+        }
+        let relative = format!("{prefix}{name}");
+        if path.is_dir() {
+            collect_assets(&path, &format!("{relative}/"), out)?;
+        } else {
+            out.push((relative, path));
+        }
+    }
     Ok(())
 }

@@ -48,6 +48,14 @@ pub enum Error {
     /// The server is overloaded; the caller may retry later.
     #[error("{0}")]
     ResourceExhausted(String),
+    /// The engine's queue is full or cannot meet the caller's deadline: retry after the delay
+    /// (google.rpc.RetryInfo; `reason` goes into google.rpc.ErrorInfo).
+    #[error("{message}")]
+    Overloaded { message: String, reason: &'static str, retry_after: std::time::Duration },
+    /// The request is valid but asks for more than a fixed limit allows (a drill whose network
+    /// would exceed `NODES_MAX`); retrying does not help (google.rpc.QuotaFailure).
+    #[error("{subject}: {description}")]
+    LimitExceeded { limit: &'static str, subject: String, description: String },
     /// A defect: a state the code believes impossible.
     #[error("internal error: {0}")]
     Internal(String),

@@ -4,18 +4,25 @@
 //!
 //! Modules in reading order: `domain` (value types) → `catalog` (load, validate, index the
 //! files) → `matching` (the pure engine) → `grpc` (the only module that knows tonic/prost) →
-//! `cli` (subcommands). `holds` keeps durable stock holds (SQLite or PostgreSQL) and hands the
+//! `cli` (subcommands). `console` serves the browser console's files (its gRPC-Web side is in
+//! `grpc`). `holds` keeps durable stock holds (SQLite or PostgreSQL) and hands the
 //! engine a snapshot of held stock; `generator` makes synthetic registries; `error` is the one
-//! request error type.
+//! request error type; `interop` reads CAP alerts and reads and writes EDXL-RM messages;
+//! `exec` runs engine work on its own threads behind a deadline-aware admission queue;
+//! `metrics` exposes counters to Prometheus.
 
 pub mod catalog;
 pub mod cli;
+pub mod console;
 pub mod domain;
 pub mod drill;
 pub mod error;
+pub mod exec;
 pub mod generator;
 pub mod grpc;
 pub mod holds;
+pub mod interop;
 pub mod matching;
+pub mod metrics;
 
 pub use error::{Error, FieldViolation};

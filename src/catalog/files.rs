@@ -82,6 +82,18 @@ pub(super) struct PlaceEntry {
     pub supplier_weight: Spanned<f64>,
     pub source: Spanned<String>,
     pub grade: Spanned<String>,
+    /// GB/T 2260 code, for places that are an administrative division.
+    pub admin_code: Option<Spanned<String>>,
+    /// The division's area and its source.
+    pub area: Option<Spanned<PlaceAreaEntry>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PlaceAreaEntry {
+    pub km2: Spanned<f64>,
+    pub source: Spanned<String>,
+    pub grade: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

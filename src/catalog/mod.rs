@@ -4,6 +4,7 @@
 //! Loading never stops at the first problem: `load` returns what it could build and every
 //! problem with file, line and reason; `Catalog::load` refuses a catalog with any problem.
 
+mod alert_mapping;
 pub mod audit;
 mod embedded;
 pub(crate) mod fields;
@@ -17,6 +18,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 
+pub use alert_mapping::{ALERT_MAPPING_FILE, MAPPING_NAMES_MAX, MAPPING_RULES_MAX};
 pub use index::{Bucket, CategoryBounds, CategoryIndex, IndexedLine, LEAD_TIME_BANDS_HOURS};
 pub use problems::{Problem, Problems, SourceText, PROBLEMS_MAX};
 pub use registry::{
@@ -26,8 +28,8 @@ pub use registry::{
 pub use scenarios::{NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
 
 use crate::domain::{
-    Category, CategoryIdx, Certification, Id, Place, PlaceIdx, Scenario, StockLine, StockLineIdx,
-    Supplier, SupplierIdx,
+    AlertMapping, Category, CategoryIdx, Certification, Id, Place, PlaceIdx, Scenario, StockLine,
+    StockLineIdx, Supplier, SupplierIdx,
 };
 
 /// One input file: a display name (a path, or `embedded:scenarios/…`) and its text.
@@ -183,6 +185,12 @@ pub struct Catalog {
     scenario_by_id: HashMap<Id, usize>,
     supplier_by_id: HashMap<Id, SupplierIdx>,
     cert_by_id: HashMap<Id, usize>,
+    /// How CAP alerts and EDXL-RM resources map onto the catalog (`cap-events.toml`; a mapping
+    /// that maps nothing when the folder has no such file).
+    pub alert_mapping: AlertMapping,
+    /// Geocode `valueName`s whose values are GB/T 2260 codes (normalised).
+    pub geocode_schemes: Vec<String>,
+    place_by_admin_code: HashMap<String, PlaceIdx>,
 }
 
 /// A catalog that did not load cleanly.
@@ -254,6 +262,11 @@ impl Catalog {
 
     pub fn supplier_by_id(&self, id: &str) -> Option<SupplierIdx> {
         self.supplier_by_id.get(id).copied()
+    }
+
+    /// The place whose GB/T 2260 code this is.
+    pub fn place_by_admin_code(&self, code: &str) -> Option<PlaceIdx> {
+        self.place_by_admin_code.get(code).copied()
     }
 
     pub fn certification_by_id(&self, id: &str) -> Option<usize> {
@@ -415,6 +428,16 @@ fn assemble(
     let supplier_by_id =
         suppliers.iter().enumerate().map(|(i, s)| (s.id.clone(), SupplierIdx(i as u32))).collect();
     let scenario_by_id = index_by_id(data.scenarios.iter().map(|s| &s.id).collect());
+    let place_by_admin_code = data
+        .places
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.admin_code.clone().map(|code| (code, PlaceIdx(i as u32))))
+        .collect();
+    let (alert_mapping, geocode_schemes) = match data.alert_mapping {
+        Some(loaded) => (loaded.mapping, loaded.geocode_schemes),
+        None => (AlertMapping::empty(), Vec::new()),
+    };
     let cert_by_id = index_by_id(data.certifications.iter().map(|c| &c.id).collect());
 
     Catalog {
@@ -435,6 +458,9 @@ fn assemble(
         scenario_by_id,
         supplier_by_id,
         cert_by_id,
+        alert_mapping,
+        geocode_schemes,
+        place_by_admin_code,
     }
 }
 

@@ -54,6 +54,8 @@ pub(super) struct ScenarioData {
     pub scenarios: Vec<Scenario>,
     /// The taxonomy did not load, so nothing that refers to it was checked.
     pub taxonomy_failed: bool,
+    /// `cap-events.toml`, when present and valid.
+    pub alert_mapping: Option<super::alert_mapping::LoadedMapping>,
 }
 
 pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioData {
@@ -91,7 +93,10 @@ pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioDat
         .iter()
         .filter(|file| {
             let name = file.base_name();
-            name.ends_with(".toml") && name != TAXONOMY_FILE && name != PLACES_FILE
+            name.ends_with(".toml")
+                && name != TAXONOMY_FILE
+                && name != PLACES_FILE
+                && name != super::alert_mapping::ALERT_MAPPING_FILE
         })
         .collect();
     scenario_files.sort_by(|a, b| a.name.cmp(&b.name));
@@ -125,11 +130,16 @@ pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioDat
         data.scenarios.push(scenario);
     }
     data.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(file) = find(super::alert_mapping::ALERT_MAPPING_FILE) {
+        let scenario_ids: Vec<&str> = data.scenarios.iter().map(|s| s.id.as_str()).collect();
+        data.alert_mapping =
+            super::alert_mapping::load(file, &scenario_ids, &category_ids, problems);
+    }
     data
 }
 
 /// Parses a file into its serde struct; a syntax or type error is one located problem.
-fn parse_file<T: serde::de::DeserializeOwned>(
+pub(super) fn parse_file<T: serde::de::DeserializeOwned>(
     source: &SourceText<'_>,
     problems: &mut Problems,
 ) -> Option<T> {
@@ -395,6 +405,7 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
         .flat_map(|category| category.tags.iter().map(String::as_str))
         .collect();
     let mut place_ids: HashMap<String, PlaceIdx> = HashMap::new();
+    let mut admin_codes: HashMap<String, String> = HashMap::new();
     let mut accepted: Vec<&PlaceEntry> = Vec::new();
     for entry in places.place.iter().take(PLACES_MAX) {
         let Some(id) = catalog_id(&source, problems, &entry.id) else { continue };
@@ -471,6 +482,14 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             }
         }
         let location = latitude.zip(longitude).and_then(|(lat, lon)| LatLon::new(lat, lon).ok());
+        let admin_code = admin_code(&source, problems, entry, &mut admin_codes);
+        let area = entry.area.as_ref().and_then(|area| {
+            let inner = area.get_ref();
+            let km2 = number(&source, problems, "area.km2", &inner.km2, 0.0..1e7, false);
+            let area_provenance =
+                super::fields::provenance(&source, problems, &inner.source, &inner.grade);
+            km2.zip(area_provenance)
+        });
         let (Some(kind), Some(zone), Some(location), Some(provenance)) =
             (kind, zone, location, provenance)
         else {
@@ -487,6 +506,8 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             specialities: entry.specialities.iter().map(|s| s.get_ref().clone()).collect(),
             supplier_weight: weight.unwrap_or(0.0),
             provenance,
+            admin_code,
+            area,
         });
     }
     // Places with problems were skipped above, so indexes taken before may be stale: if any
@@ -497,6 +518,35 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             place.host = None;
         }
     }
+}
+
+/// A GB/T 2260 code: six digits, the first not 0, used by one place only.
+fn admin_code(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    entry: &PlaceEntry,
+    seen: &mut HashMap<String, String>,
+) -> Option<String> {
+    let code = entry.admin_code.as_ref()?;
+    let text = code.get_ref();
+    if text.len() != 6 || !text.bytes().all(|b| b.is_ascii_digit()) || text.starts_with('0') {
+        source.report(
+            problems,
+            code.span(),
+            format!("admin_code {text:?} is not a six-digit GB/T 2260 code"),
+        );
+        return None;
+    }
+    if let Some(first) = seen.get(text) {
+        source.report(
+            problems,
+            code.span(),
+            format!("admin_code {text} is also the code of place {first:?}"),
+        );
+        return None;
+    }
+    seen.insert(text.clone(), entry.id.get_ref().clone());
+    Some(text.clone())
 }
 
 fn load_scenario(

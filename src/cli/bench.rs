@@ -9,6 +9,7 @@
 //!   the on-hand of the lines it uses to the maximum first, so stock never runs out.
 //! - `bench drill`: a generated N-incident drill against N independent Match calls for the same
 //!   incidents, in process, same catalog, same run.
+//! - `bench overload`: callers with a deadline against a running server (`cli/overload.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,13 @@ pub enum BenchCommand {
     },
     /// A generated N-incident drill against N independent Match calls, in process, same run.
     Drill(DrillBenchArgs),
+    /// Hold visibility across two replicas: PlaceHold on A, read B until it shows (p50/p99).
+    Visibility(super::bench_holds::VisibilityArgs),
+    /// Publishing the held-stock snapshot after a commit: persistent against a full rebuild.
+    Snapshot(super::bench_holds::SnapshotArgs),
+    /// N callers with a deadline against a running server: goodput, rejections, deadline
+    /// misses, health latency alongside, server memory.
+    Overload(super::overload::OverloadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +123,9 @@ pub fn run(command: BenchCommand) -> ExitCode {
             inproc(registry.as_deref(), &category, seconds, json)
         }
         BenchCommand::Drill(args) => drill_bench(&args),
+        BenchCommand::Visibility(args) => super::bench_holds::visibility(&args),
+        BenchCommand::Snapshot(args) => super::bench_holds::snapshot(&args),
+        BenchCommand::Overload(args) => super::overload::run(&args),
     }
 }
 
@@ -649,8 +660,14 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
     };
 
     let drill_started = Instant::now();
-    let report = crate::drill::run_report(&catalog, &drill, policy, &mut |_| {}, &|| false)
-        .unwrap_or_else(|| unreachable!("a run that is never stopped completes"));
+    let report = match crate::drill::run_report(&catalog, &drill, policy, &mut |_| {}, &|| false) {
+        Some(Ok(report)) => report,
+        Some(Err(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+        None => unreachable!("a run that is never stopped completes"),
+    };
     let drill_seconds = drill_started.elapsed().as_secs_f64();
 
     let match_started = Instant::now();

@@ -10,6 +10,7 @@ use clap::{Args, Subcommand};
 
 use super::DataArgs;
 use crate::catalog::{Catalog, Problems};
+use crate::drill::geo::MapPlace;
 use crate::drill::{self, DrillReport, Policy};
 
 /// `drill FILE …` runs a drill; `drill sweep FILE …` runs it over a range.
@@ -83,12 +84,12 @@ fn run_drill(args: DrillArgs) -> ExitCode {
         }
         None => run_local(&args, &file, &text),
     };
-    let Some(report) = report else { return ExitCode::FAILURE };
+    let Some((report, places)) = report else { return ExitCode::FAILURE };
     if !args.quiet {
         eprintln!("drill {} done in {:.2} s", report.drill_id, started.elapsed().as_secs_f64());
     }
     if let Some(path) = &args.report {
-        if let Err(error) = std::fs::write(path, drill::html::render(&report)) {
+        if let Err(error) = std::fs::write(path, drill::html::render(&report, &places)) {
             eprintln!("error: cannot write {}: {error}", path.display());
             return ExitCode::FAILURE;
         }
@@ -135,7 +136,12 @@ pub(super) fn load_drill(
     }
 }
 
-fn run_local(args: &DrillArgs, file: &std::path::Path, text: &str) -> Option<DrillReport> {
+/// Runs the drill in process: its report, and the catalog's places for the report's map.
+fn run_local(
+    args: &DrillArgs,
+    file: &std::path::Path,
+    text: &str,
+) -> Option<(DrillReport, Vec<MapPlace>)> {
     let (catalog, drill) = load_drill(&args.data, file, text)?;
     let policy = args.policy.unwrap_or(drill.policy);
     // A progress bar only where someone watches it: `\r` lines would clutter a log file.
@@ -155,7 +161,14 @@ fn run_local(args: &DrillArgs, file: &std::path::Path, text: &str) -> Option<Dri
     if !quiet {
         eprintln!();
     }
-    report
+    match report {
+        Some(Ok(report)) => Some((report, MapPlace::from_catalog(&catalog))),
+        Some(Err(error)) => {
+            eprintln!("error: {error}");
+            None
+        }
+        None => unreachable!("a run that is never stopped completes"),
+    }
 }
 
 fn print_problems(problems: &Problems) {

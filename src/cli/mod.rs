@@ -1,11 +1,15 @@
-//! Subcommands: `serve`, `check`, `registry generate`, `drill` (and `drill sweep`) run in
-//! process; `match`,
+//! Subcommands: `serve`, `check`, `registry generate`, `drill` (and `drill sweep`), `cap`,
+//! `edxl-rm` run in process; `match`,
 //! `shortlist` and `hold …` are clients of a running server (`drill --server` too).
 
 mod bench;
+mod bench_holds;
+mod cap;
 mod check;
 mod drill;
+mod edxl;
 mod hold;
+mod overload;
 mod remote;
 mod sweep;
 
@@ -41,8 +45,20 @@ pub enum Command {
         /// Where holds are kept: sqlite:PATH (one server) or postgres://… (several replicas).
         #[arg(long, default_value = crate::holds::STORE_DEFAULT, value_parser = crate::holds::StoreUrl::parse)]
         store: crate::holds::StoreUrl,
+        /// Where the browser console listens (its pages and gRPC-Web), or `off`.
+        #[arg(long, default_value = crate::console::CONSOLE_LISTEN_DEFAULT)]
+        console: crate::console::ConsoleListen,
+        /// Pre-position stock (PENDING holds until the alert expires) for live Immediate or
+        /// Expected CAP alerts at or above this level: I, II, III or IV.
+        #[arg(long, value_parser = remote::parse_severity)]
+        preposition: Option<crate::domain::Severity>,
+        /// A folder of CAP alerts: read at start (in `sent` order), then watched for new files.
+        #[arg(long)]
+        cap_dir: Option<PathBuf>,
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        engine: overload::EngineArgs,
     },
     /// Load the catalog and report every problem with file, line and reason.
     Check {
@@ -66,6 +82,11 @@ pub enum Command {
     /// Run a drill: several incidents competing for the same stock, allocated optimally, with
     /// a gap report (in process).
     Drill(drill::DrillCommand),
+    /// Read CAP alerts: what each becomes (scenario, level, place) and its Match (in process).
+    Cap(cap::CapArgs),
+    /// EDXL-RM 1.0: write a RequestResource for a Match or a CommitResource for a confirmed
+    /// hold; read another agency's RequestResource into a Match.
+    EdxlRm(edxl::EdxlArgs),
     /// Benchmarks: catalog load against CSV parsing; gRPC load against a running server.
     Bench {
         #[command(subcommand)]
@@ -126,7 +147,16 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, data } => serve(listen, &store, &data),
+        Command::Serve { listen, store, console, preposition, cap_dir, data, engine } => {
+            let options = crate::grpc::ServerOptions {
+                preposition,
+                cap_dir,
+                engine: engine.engine_config(),
+                metrics_addr: engine.metrics,
+                ..Default::default()
+            };
+            serve(listen, console, &store, options, &data)
+        }
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
             command:
@@ -136,6 +166,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Shortlist(args) => remote::run_shortlist(args),
         Command::Hold(args) => hold::run(args),
         Command::Drill(args) => drill::run(args),
+        Command::Cap(args) => cap::run(args),
+        Command::EdxlRm(args) => edxl::run(args),
         Command::Bench { command } => bench::run(command),
     }
 }
@@ -150,7 +182,13 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
     }
 }
 
-fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) -> ExitCode {
+fn serve(
+    listen: SocketAddr,
+    console: crate::console::ConsoleListen,
+    store: &crate::holds::StoreUrl,
+    options: crate::grpc::ServerOptions,
+    data: &DataArgs,
+) -> ExitCode {
     let mut problems = Problems::default();
     let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
@@ -175,7 +213,21 @@ fn serve(listen: SocketAddr, store: &crate::holds::StoreUrl, data: &DataArgs) ->
             .await
             .map_err(|error| format!("cannot open the hold store {store:?}: {error}"))?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        crate::grpc::serve(catalog, holds, listener, Default::default(), shutdown_signal()).await
+        let console = match console.0 {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|error| {
+                format!("cannot listen for the console on {addr}: {error} (`--console off`?)")
+            })?),
+            None => None,
+        };
+        crate::grpc::serve_with_console(
+            catalog,
+            holds,
+            listener,
+            console,
+            options,
+            shutdown_signal(),
+        )
+        .await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

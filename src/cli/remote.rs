@@ -17,6 +17,16 @@ pub struct MatchArgs {
     /// Server URL.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    #[command(flatten)]
+    flags: MatchFlags,
+    /// Print the response as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The incident and constraints of a Match (shared by `match` and `edxl-rm request`).
+#[derive(Debug, Args)]
+pub struct MatchFlags {
     /// Scenario id (e.g. earthquake, flood, urban-waterlogging).
     #[arg(long)]
     scenario: String,
@@ -50,9 +60,27 @@ pub struct MatchArgs {
     /// Only this zone tier: core, key, support, metro, outside (repeatable).
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<crate::domain::ZoneTier>,
-    /// Print the response as JSON.
-    #[arg(long)]
-    json: bool,
+}
+
+impl MatchFlags {
+    /// The MatchRequest these flags describe.
+    pub fn request(&self) -> pb::MatchRequest {
+        pb::MatchRequest {
+            scenario_id: self.scenario.clone(),
+            severity: severity_to_pb(self.severity) as i32,
+            location: Some(pb::LatLng { latitude: self.lat, longitude: self.lon }),
+            affected_population: self.population,
+            affected_area_km2: self.area_km2,
+            options_per_requirement: self.options,
+            constraints: Some(pb::MatchConstraints {
+                max_eta_hours: self.max_eta_hours,
+                required_certifications: self.required_certifications.clone(),
+                excluded_supplier_ids: self.excluded_supplier_ids.clone(),
+                zone_tiers: self.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
+            }),
+            weights: None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -101,7 +129,7 @@ pub struct ShortlistArgs {
     csv: bool,
 }
 
-fn parse_severity(text: &str) -> Result<Severity, String> {
+pub(super) fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("{text:?} is not a severity: use I, II, III or IV"))
 }
 
@@ -145,21 +173,7 @@ pub(super) fn fail(error: &BoxError) -> ExitCode {
 }
 
 pub fn run_match(args: MatchArgs) -> ExitCode {
-    let request = pb::MatchRequest {
-        scenario_id: args.scenario.clone(),
-        severity: severity_to_pb(args.severity) as i32,
-        location: Some(pb::LatLng { latitude: args.lat, longitude: args.lon }),
-        affected_population: args.population,
-        affected_area_km2: args.area_km2,
-        options_per_requirement: args.options,
-        constraints: Some(pb::MatchConstraints {
-            max_eta_hours: args.max_eta_hours,
-            required_certifications: args.required_certifications.clone(),
-            excluded_supplier_ids: args.excluded_supplier_ids.clone(),
-            zone_tiers: args.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
-        }),
-        weights: None,
-    };
+    let request = args.flags.request();
     let result = block_on(async {
         let channel = client::connect(&args.server).await?;
         let response = MatchServiceClient::new(channel).r#match(request).await?.into_inner();
@@ -176,7 +190,7 @@ pub fn run_match(args: MatchArgs) -> ExitCode {
             }
         }
         Ok(response) => {
-            print!("{}", match_table(&response, &args));
+            print!("{}", match_table(&response, &args.flags));
             ExitCode::SUCCESS
         }
         Err(error) => fail(&error),
@@ -222,7 +236,7 @@ fn zone_name(zone: i32) -> &'static str {
     }
 }
 
-fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
+fn match_table(response: &pb::MatchResponse, args: &MatchFlags) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -237,6 +251,13 @@ fn match_table(response: &pb::MatchResponse, args: &MatchArgs) -> String {
         100.0 * response.coverage,
         response.catalog_version
     );
+    out.push_str(&stages_table(response));
+    out
+}
+
+/// The stages of a Match: each requirement, its ranked options and its plan.
+pub(super) fn stages_table(response: &pb::MatchResponse) -> String {
+    let mut out = String::new();
     for stage in &response.stages {
         let _ = writeln!(
             out,
@@ -419,8 +440,8 @@ pub fn run_drill_remote(
     text: &str,
     policy: Option<crate::drill::Policy>,
     quiet: bool,
-) -> Option<crate::drill::DrillReport> {
-    use crate::grpc::client::DrillServiceClient;
+) -> Option<(crate::drill::DrillReport, Vec<crate::drill::geo::MapPlace>)> {
+    use crate::grpc::client::{CatalogServiceClient, DrillServiceClient};
     use crate::grpc::drill_convert;
     let request = pb::RunDrillRequest {
         drill_toml: text.to_owned(),
@@ -430,7 +451,7 @@ pub fn run_drill_remote(
     let quiet = quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let result = block_on(async {
         let channel = client::connect(server).await?;
-        let mut stream = DrillServiceClient::new(channel)
+        let mut stream = DrillServiceClient::new(channel.clone())
             .max_decoding_message_size(64 * 1024 * 1024)
             .run_drill(request)
             .await?
@@ -448,7 +469,17 @@ pub fn run_drill_remote(
                     if !quiet {
                         eprintln!();
                     }
-                    return Ok(drill_convert::drill_report_from_pb(report));
+                    // The report map's places come from the same server's catalog.
+                    let places = CatalogServiceClient::new(channel)
+                        .list_places(pb::ListPlacesRequest {})
+                        .await?
+                        .into_inner()
+                        .places
+                        .into_iter()
+                        .map(map_place)
+                        .filter(crate::drill::geo::MapPlace::marked)
+                        .collect();
+                    return Ok((drill_convert::drill_report_from_pb(report), places));
                 }
                 _ => {}
             }
@@ -461,5 +492,19 @@ pub fn run_drill_remote(
             fail(&error);
             None
         }
+    }
+}
+
+fn map_place(place: pb::Place) -> crate::drill::geo::MapPlace {
+    let location = place.location.unwrap_or_default();
+    crate::drill::geo::MapPlace {
+        zone: crate::grpc::convert::zone_tier_from_pb(place.zone_tier)
+            .map_or("outside", |zone| zone.key())
+            .to_owned(),
+        id: place.id,
+        name_en: place.name_en,
+        kind: place.kind,
+        latitude: location.latitude,
+        longitude: location.longitude,
     }
 }

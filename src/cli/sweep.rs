@@ -125,7 +125,13 @@ pub fn run(args: SweepArgs) -> ExitCode {
     if let Some(repeats) = args.timing {
         time(&catalog, &drill, &spec, repeats.clamp(1, TIMING_REPEATS_MAX));
     }
-    let report = sweep::sweep(&catalog, &drill, &spec);
+    let report = match sweep::sweep(&catalog, &drill, &spec) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Some(path) = &args.report {
         if let Err(error) = std::fs::write(path, drill::sweep_html::render(&report)) {
             eprintln!("error: cannot write {}: {error}", path.display());
@@ -157,10 +163,10 @@ fn time(catalog: &crate::catalog::Catalog, drill: &drill::Drill, spec: &SweepSpe
         let started = Instant::now();
         let swept = sweep::sweep(catalog, drill, spec);
         let sweep_seconds = started.elapsed().as_secs_f64();
-        std::hint::black_box((report, &swept));
+        let runs = swept.as_ref().map_or(0, |swept| swept.runs);
+        let _ = std::hint::black_box((report, swept));
         eprintln!(
-            "timing: one drill run {run_seconds:.4} s, sweep ({} runs) {sweep_seconds:.4} s, ratio {:.2}",
-            swept.runs,
+            "timing: one drill run {run_seconds:.4} s, sweep ({runs} runs) {sweep_seconds:.4} s, ratio {:.2}",
             sweep_seconds / run_seconds
         );
         ratios.push(sweep_seconds / run_seconds);

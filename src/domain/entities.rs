@@ -125,6 +125,12 @@ pub struct Place {
     /// Relative share of synthetic suppliers generated here (a model assumption).
     pub supplier_weight: f64,
     pub provenance: Provenance,
+    /// The GB/T 2260 administrative division code (six digits), for places that are one:
+    /// CAP `<geocode>`s resolve to the place through it.
+    pub admin_code: Option<String>,
+    /// The division's land area (km²) and where the figure comes from: the affected area of an
+    /// alert that names the place only by its code.
+    pub area: Option<(f64, Provenance)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,11 +2,15 @@
 //! and stock lines. No I/O and no wire types here; the catalog builds these from files and the
 //! gRPC layer converts them to and from protobuf.
 
+mod alerting;
 mod entities;
 mod geo;
 mod ids;
 mod quantity;
 
+pub use alerting::{
+    normalise, normalise_event, AlertMapping, ColourRule, EventRule, ResourceRule, CAP_SEVERITIES,
+};
 pub use entities::*;
 pub use geo::{great_circle_km, LatLon, EARTH_RADIUS_KM};
 pub use ids::{Id, IdError};

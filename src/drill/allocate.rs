@@ -172,17 +172,48 @@ impl Problem {
     }
 }
 
+/// A category too large to solve within the limits: the limit's name and what exceeded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub limit: &'static str,
+    pub description: String,
+}
+
 /// Solves one category under a policy. Deterministic: the network is built in a fixed order.
-pub fn allocate(problem: &Problem, policy: Policy) -> Allocation {
-    assert!(problem.demands.len() <= DEMANDS_PER_CATEGORY_MAX);
-    assert!(problem.lines.len() <= LINES_PER_CATEGORY_MAX);
-    match policy {
-        Policy::Efficiency => solve_with_floors(problem, None).0,
-        Policy::Equity => {
-            let floors = equity_floors(problem);
-            solve_with_floors(problem, Some(&floors)).0
-        }
+/// A problem beyond `DEMANDS_PER_CATEGORY_MAX`, `LINES_PER_CATEGORY_MAX` or the network's
+/// `NODES_MAX`/`ARCS_MAX` is refused, never solved in part.
+pub fn try_allocate(problem: &Problem, policy: Policy) -> Result<Allocation, LimitExceeded> {
+    if problem.demands.len() > DEMANDS_PER_CATEGORY_MAX {
+        return Err(LimitExceeded {
+            limit: "DEMANDS_PER_CATEGORY_MAX",
+            description: format!(
+                "{} demands, at most {DEMANDS_PER_CATEGORY_MAX}",
+                problem.demands.len()
+            ),
+        });
     }
+    if problem.lines.len() > LINES_PER_CATEGORY_MAX {
+        return Err(LimitExceeded {
+            limit: "LINES_PER_CATEGORY_MAX",
+            description: format!(
+                "{} supply lines, at most {LINES_PER_CATEGORY_MAX}",
+                problem.lines.len()
+            ),
+        });
+    }
+    Ok(match policy {
+        Policy::Efficiency => solve_with_floors(problem, None)?.0,
+        Policy::Equity => {
+            let floors = try_equity_floors(problem)?;
+            solve_with_floors(problem, Some(&floors))?.0
+        }
+    })
+}
+
+/// `try_allocate` for problems known to be within the limits (tests).
+#[cfg(test)]
+pub fn allocate(problem: &Problem, policy: Policy) -> Allocation {
+    try_allocate(problem, policy).expect("test problems are within the limits")
 }
 
 /// The candidate levels λ = k / units_d, in increasing order, as (k, units) fractions.
@@ -213,12 +244,18 @@ fn floors_at(problem: &Problem, level: (i64, i64)) -> Vec<i64> {
         .collect()
 }
 
+/// `try_equity_floors` for problems known to be within the limits (tests).
+#[cfg(test)]
+pub fn equity_floors(problem: &Problem) -> Vec<i64> {
+    try_equity_floors(problem).expect("test problems are within the limits")
+}
+
 /// The floors of the largest feasible level, by binary search over the candidate levels (the
 /// set of feasible levels is downward closed: lower floors are easier to meet).
-pub fn equity_floors(problem: &Problem) -> Vec<i64> {
+pub fn try_equity_floors(problem: &Problem) -> Result<Vec<i64>, LimitExceeded> {
     let levels = levels(problem);
     if levels.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     // levels[0] is 0: always feasible.
     let (mut lo, mut hi) = (0usize, levels.len());
@@ -227,13 +264,13 @@ pub fn equity_floors(problem: &Problem) -> Vec<i64> {
         steps += 1;
         let mid = lo + (hi - lo) / 2;
         let floors = floors_at(problem, levels[mid]);
-        if solve_with_floors(problem, Some(&floors)).1 {
+        if solve_with_floors(problem, Some(&floors))?.1 {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    floors_at(problem, levels[lo])
+    Ok(floors_at(problem, levels[lo]))
 }
 
 /// What the network builder remembers about each shipping arc.
@@ -247,12 +284,25 @@ struct ShipArc {
 }
 
 /// Builds and solves the network. Returns the allocation and whether every floor was met.
-fn solve_with_floors(problem: &Problem, floors: Option<&[i64]>) -> (Allocation, bool) {
+fn solve_with_floors(
+    problem: &Problem,
+    floors: Option<&[i64]>,
+) -> Result<(Allocation, bool), LimitExceeded> {
     let (mut net, source, sink, ships, served_arcs, floor_arcs) = build(problem, floors);
+    if let Some(limit) = net.exceeded() {
+        return Err(LimitExceeded {
+            limit,
+            description: format!(
+                "the allocation network would exceed {limit} ({} nodes, {} arcs were built)",
+                net.n_nodes(),
+                net.n_arcs()
+            ),
+        });
+    }
     net.solve(source, sink);
     debug_assert!(net.certify(source, sink).is_ok());
     let floors_met = floor_arcs.iter().flatten().all(|(arc, floor)| net.flow(*arc) == *floor);
-    (extract(problem, &net, &ships, &served_arcs, &floor_arcs), floors_met)
+    Ok((extract(problem, &net, &ships, &served_arcs, &floor_arcs), floors_met))
 }
 
 type Built = (Network, u32, u32, Vec<ShipArc>, Vec<ArcId>, Vec<Option<(ArcId, i64)>>);

@@ -40,6 +40,9 @@ pub struct Network {
     /// Forward arc index per arc id (the id `add_arc` returned).
     forward: Vec<u32>,
     original_capacity: Vec<i64>,
+    /// The first limit an `add_*` call ran into; from then on the network takes nothing more
+    /// and must not be solved (`allocate` checks, and answers with the limit).
+    exceeded: Option<&'static str>,
 }
 
 /// Identifies an arc added with `add_arc`.
@@ -47,10 +50,19 @@ pub struct Network {
 pub struct ArcId(pub u32);
 
 impl Network {
+    /// A new node, or — past `NODES_MAX` — a placeholder that marks the network exceeded.
     pub fn add_node(&mut self) -> u32 {
-        assert!(self.out.len() < NODES_MAX, "network exceeds NODES_MAX");
+        if self.exceeded.is_some() || self.out.len() >= NODES_MAX {
+            self.exceeded.get_or_insert("NODES_MAX");
+            return 0;
+        }
         self.out.push(Vec::new());
         (self.out.len() - 1) as u32
+    }
+
+    /// The limit the network ran into while being built, if any.
+    pub fn exceeded(&self) -> Option<&'static str> {
+        self.exceeded
     }
 
     pub fn n_nodes(&self) -> usize {
@@ -61,9 +73,15 @@ impl Network {
         self.forward.len()
     }
 
+    /// A new arc, or — past `ARCS_MAX`, or on an exceeded network — a placeholder that marks
+    /// the network exceeded. A negative capacity is a defect of the builder, never of a request:
+    /// it stays an assertion (on a server, the pool turns it into INTERNAL for that call).
     pub fn add_arc(&mut self, from: u32, to: u32, capacity: i64, cost: i64) -> ArcId {
-        assert!(self.arcs.len() + 2 <= ARCS_MAX, "network exceeds ARCS_MAX");
         assert!(capacity >= 0, "negative capacity");
+        if self.exceeded.is_some() || self.arcs.len() + 2 > ARCS_MAX {
+            self.exceeded.get_or_insert("ARCS_MAX");
+            return ArcId(0);
+        }
         let at = self.arcs.len() as u32;
         self.arcs.push(Arc { to, rev: at + 1, capacity, cost });
         self.arcs.push(Arc { to: from, rev: at, capacity: 0, cost: -cost });
@@ -410,5 +428,20 @@ mod tests {
         let rd = net.arcs[d].rev as usize;
         net.arcs[rd].capacity += 1;
         assert!(net.certify(s, t).is_err());
+    }
+    #[test]
+    fn a_network_past_its_node_limit_records_the_limit_instead_of_panicking() {
+        let mut net = Network::default();
+        for _ in 0..NODES_MAX {
+            net.add_node();
+        }
+        assert_eq!(net.exceeded(), None);
+        let extra = net.add_node();
+        assert_eq!(net.exceeded(), Some("NODES_MAX"));
+        assert_eq!(net.n_nodes(), NODES_MAX);
+        // Whatever the builder adds next is refused too, without touching the arrays.
+        net.add_arc(extra, 1, 5, 0);
+        assert_eq!(net.n_arcs(), 0);
+        assert_eq!(net.exceeded(), Some("NODES_MAX"));
     }
 }

@@ -1,9 +1,11 @@
 //! The drill report as one self-contained HTML page: inline CSS and SVG charts (coverage over
 //! time, shortfalls by stage, the supply map of places and bases, a map of incidents and
-//! suppliers). No scripts, fonts or images from the network: it opens offline.
+//! suppliers on the region's outlines). No scripts, fonts or images from the network: it opens
+//! offline. Built with maud, which escapes every interpolated value at compile time.
 
-use std::fmt::Write as _;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
+use super::geo::{self, LabelItem, MapPlace};
 use super::report::DrillReport;
 
 /// Chart colours, one per incident (cycled), chosen to stay apart for colour-blind readers
@@ -19,10 +21,17 @@ const REGION_LAT: (f64, f64) = (36.0, 42.7);
 const REGION_LON: (f64, f64) = (113.4, 119.9);
 /// Rows of the shortfall and supply tables.
 const TABLE_ROWS_MAX: usize = 40;
+/// Supplying places listed as "outside the frame" under the map.
+const OUTSIDE_LISTED_MAX: usize = 6;
 
-fn esc(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+const STYLE: &str = r#"body{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;margin:24px;color:#1b1b1b;max-width:1340px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.muted{color:#666} table{border-collapse:collapse;margin:6px 0} td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}
+th{background:#f6f6f6} td:first-child,th:first-child{text-align:left} .bad{color:#b00020;font-weight:600} .ok{color:#0a7d32}
+.cards{display:flex;gap:12px;flex-wrap:wrap} .card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:140px}
+.card b{font-size:20px;display:block} svg text{font-size:11px;fill:#333} .row{display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}"#;
+
+const STAGES: [&str; 3] = ["monitoring_warning", "safety_protection", "emergency_rescue"];
 
 fn stage_name(key: &str) -> &'static str {
     match key {
@@ -37,421 +46,513 @@ fn pct(x: f64) -> String {
     format!("{:.0}%", x * 100.0)
 }
 
-pub fn render(report: &DrillReport) -> String {
-    let mut out = String::with_capacity(64 * 1024);
-    let _ = write!(
-        out,
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Drill {id} · equipmatch</title>
-<style>
-body{{font:14px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC",sans-serif;margin:24px;color:#1b1b1b;max-width:1340px}}
-h1{{font-size:22px;margin:0 0 4px}} h2{{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}}
-.muted{{color:#666}} table{{border-collapse:collapse;margin:6px 0}} td,th{{padding:3px 8px;border-bottom:1px solid #eee;text-align:right}}
-th{{background:#f6f6f6}} td:first-child,th:first-child{{text-align:left}} .bad{{color:#b00020;font-weight:600}} .ok{{color:#0a7d32}}
-.cards{{display:flex;gap:12px;flex-wrap:wrap}} .card{{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:140px}}
-.card b{{font-size:20px;display:block}} svg text{{font-size:11px;fill:#333}} .row{{display:flex;gap:24px;flex-wrap:wrap;align-items:flex-start}}
-</style></head><body>
-<h1>Drill: {name}</h1><div class="muted">{id} · policy <b>{policy}</b> · step {step} h · horizon {horizon} h · surge production {surge} · seed {seed} · catalog {version}</div>
-<p>{summary}</p>
-"#,
-        id = esc(&report.drill_id),
-        name = esc(&report.name),
-        policy = esc(&report.policy),
-        step = report.time_step_hours,
-        horizon = report.horizon_hours,
-        surge = if report.surge_production { "on" } else { "off" },
-        seed = report.seed,
-        version = esc(&report.catalog_version),
-        summary = esc(&report.summary),
-    );
-    let t = &report.totals;
-    let _ = write!(
-        out,
-        r#"<div class="cards"><div class="card">incidents<b>{}</b></div><div class="card">requirements<b>{}</b></div>
-<div class="card">units required<b>{}</b></div><div class="card">on time<b class="ok">{}</b></div>
-<div class="card">late<b>{}</b></div><div class="card">unmet<b class="bad">{}</b></div>
-<div class="card">suppliers offline<b>{}</b></div></div>
-"#,
-        t.incidents,
-        t.requirements,
-        t.units_required,
-        t.units_on_time,
-        t.units_late,
-        t.units_unmet,
-        report.what_if.suppliers_offline_total
-    );
-    let w = &report.what_if;
-    let _ = writeln!(
-        out,
-        "<p class=\"muted\">What-if: stock ×{} · road factor ×{} · random offline {} · places offline [{}] · zones offline [{}] · suppliers offline [{}]{}</p>",
-        w.stock_factor,
-        w.road_factor_scale,
-        pct(w.random_suppliers_offline_share),
-        esc(&w.places_offline.join(", ")),
-        esc(&w.zones_offline.join(", ")),
-        esc(&w.suppliers_offline_listed.join(", ")),
-        if w.note.is_empty() { String::new() } else { format!(" · {}", esc(&w.note)) }
-    );
+/// A coordinate with one decimal: enough for a pixel, and stable text for diffs.
+fn px(x: f64) -> String {
+    format!("{x:.1}")
+}
 
-    out.push_str(
-        "<h2>Coverage over time (priority-weighted share of units arrived)</h2><div class=\"row\">",
-    );
-    coverage_chart(&mut out, report);
-    map(&mut out, report);
-    out.push_str("</div>");
-
-    out.push_str("<h2>Incidents</h2><table><tr><th>incident</th><th>scenario</th><th>level</th><th>start h</th><th>place</th><th>required</th><th>on-time coverage</th><th>final coverage</th><th>full coverage after</th>");
-    for stage in ["monitoring_warning", "safety_protection", "emergency_rescue"] {
-        let _ = write!(out, "<th>{}</th>", stage_name(stage));
-    }
-    out.push_str("</tr>");
-    for incident in &report.incidents {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
-            esc(&incident.id),
-            esc(&incident.scenario_id),
-            esc(&incident.severity),
-            incident.start_hours,
-            esc(incident.place_id.as_deref().unwrap_or("(coordinates)")),
-            incident.units_required,
-            pct(incident.on_time_coverage),
-            pct(incident.final_coverage),
-            incident.hours_to_full_coverage.map_or("<span class=\"bad\">never</span>".to_owned(), |h| format!("{h:.1} h")),
-        );
-        for stage in &incident.stages {
-            let _ = write!(
-                out,
-                "<td>{} / {}</td>",
-                pct(stage.on_time_coverage),
-                pct(stage.final_coverage)
-            );
+/// The page; `places` are the zone cities and demonstration bases the map marks
+/// (`MapPlace::from_catalog`).
+pub fn render(report: &DrillReport, places: &[MapPlace]) -> String {
+    let surge = if report.surge_production { "on" } else { "off" };
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "Drill " (report.drill_id) " · equipmatch" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "Drill: " (report.name) }
+                div.muted {
+                    (report.drill_id) " · policy " b { (report.policy) } " · step "
+                    (report.time_step_hours) " h · horizon " (report.horizon_hours)
+                    " h · surge production " (surge) " · seed " (report.seed) " · catalog "
+                    (report.catalog_version)
+                }
+                p { (report.summary) }
+                (cards(report))
+                (what_if(report))
+                h2 { "Coverage over time (priority-weighted share of units arrived)" }
+                div.row { (coverage_chart(report)) (map(report, places)) }
+                (incidents(report))
+                h2 { "Gaps by chain stage" }
+                div.row { (stage_chart(report)) (stage_table(report)) }
+                p.muted {
+                    "By substitutes: required units covered by another category at its efficiency, "
+                    "after the category's own stock."
+                }
+                (standing(report))
+                (shortfalls(report))
+                (single_points_of_failure(report))
+                h2 { "Industry-chain map: who supplied what" }
+                div.row { (supply_heatmap(report)) (zone_table(report)) }
+                p.muted {
+                    "Generated by equipmatch. In the default registry every manufacturer is SYNTHETIC; "
+                    "standing holders carry real names where their existence is public, and their stock is SYNTHETIC."
+                }
+            }
         }
-        out.push_str("</tr>");
     }
-    out.push_str("</table><p class=\"muted\">Stage cells: on time / final.</p>");
+    .into_string()
+}
 
-    out.push_str("<h2>Gaps by chain stage</h2><div class=\"row\">");
-    stage_chart(&mut out, report);
-    out.push_str("<table><tr><th>stage</th><th>required</th><th>on time</th><th>late</th><th>by substitutes</th><th>unmet</th><th>categories short</th></tr>");
-    for stage in &report.stages {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td class=\"bad\">{}</td><td>{}</td></tr>",
-            stage_name(&stage.stage),
-            stage.units_required,
-            stage.units_on_time,
-            stage.units_late,
-            stage.units_substituted,
-            stage.units_unmet,
-            stage.categories_short
-        );
+fn cards(report: &DrillReport) -> Markup {
+    let t = &report.totals;
+    html! {
+        div.cards {
+            div.card { "incidents" b { (t.incidents) } }
+            div.card { "requirements" b { (t.requirements) } }
+            div.card { "units required" b { (t.units_required) } }
+            div.card { "on time" b.ok { (t.units_on_time) } }
+            div.card { "late" b { (t.units_late) } }
+            div.card { "unmet" b.bad { (t.units_unmet) } }
+            div.card { "suppliers offline" b { (report.what_if.suppliers_offline_total) } }
+        }
     }
-    out.push_str("</table></div><p class=\"muted\">By substitutes: required units covered by another category at its efficiency, after the category's own stock.</p>");
-    standing_section(&mut out, report);
+}
 
-    let _ = write!(
-        out,
-        "<h2>Shortfalls by category ({} categories short)</h2>",
-        report.shortfalls.len()
-    );
-    out.push_str("<table><tr><th>category</th><th>stage</th><th>MIIT class</th><th>incidents</th><th>required</th><th>on time</th><th>late</th><th>by substitutes</th><th>unmet</th></tr>");
-    for row in report.shortfalls.iter().take(TABLE_ROWS_MAX) {
-        let _ = write!(
-            out,
-            "<tr><td>{} <span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td class=\"bad\">{}</td></tr>",
-            esc(&row.category_id),
-            esc(&row.category_name_en),
-            stage_name(&row.stage),
-            esc(&row.miit_class),
-            row.incidents,
-            row.units_required,
-            row.units_on_time,
-            row.units_late,
-            row.units_substituted,
-            row.units_unmet
-        );
+fn what_if(report: &DrillReport) -> Markup {
+    let w = &report.what_if;
+    html! {
+        p.muted {
+            "What-if: stock ×" (w.stock_factor) " · road factor ×" (w.road_factor_scale)
+            " · random offline " (pct(w.random_suppliers_offline_share))
+            " · places offline [" (w.places_offline.join(", ")) "]"
+            " · zones offline [" (w.zones_offline.join(", ")) "]"
+            " · kinds offline [" (w.kinds_offline.join(", ")) "]"
+            " · suppliers offline [" (w.suppliers_offline_listed.join(", ")) "]"
+            @if !w.note.is_empty() { " · " (w.note) }
+        }
     }
-    out.push_str("</table>");
+}
 
-    let _ = write!(
-        out,
-        "<h2>Single points of failure ({})</h2><p class=\"muted\">Requirements that one supplier, or suppliers at one place, alone can serve by the deadline; <i>none</i>: nobody can.</p>",
-        report.single_points_of_failure.len()
-    );
-    out.push_str("<table><tr><th>category</th><th>stage</th><th>incident</th><th>kind</th><th>held by</th></tr>");
-    for row in report.single_points_of_failure.iter().take(TABLE_ROWS_MAX) {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&row.category_id),
-            stage_name(&row.stage),
-            esc(&row.incident_id),
-            esc(&row.kind),
-            esc(&row.holder_id)
-        );
+fn incidents(report: &DrillReport) -> Markup {
+    html! {
+        h2 { "Incidents" }
+        table {
+            tr {
+                th { "incident" } th { "scenario" } th { "level" } th { "start h" } th { "place" }
+                th { "required" } th { "on-time coverage" } th { "final coverage" }
+                th { "full coverage after" }
+                @for stage in STAGES { th { (stage_name(stage)) } }
+            }
+            @for incident in &report.incidents {
+                tr {
+                    td { (incident.id) } td { (incident.scenario_id) } td { (incident.severity) }
+                    td { (incident.start_hours) }
+                    td { (incident.place_id.as_deref().unwrap_or("(coordinates)")) }
+                    td { (incident.units_required) }
+                    td { (pct(incident.on_time_coverage)) } td { (pct(incident.final_coverage)) }
+                    td {
+                        @match incident.hours_to_full_coverage {
+                            Some(hours) => (format!("{hours:.1} h")),
+                            None => span.bad { "never" },
+                        }
+                    }
+                    @for stage in &incident.stages {
+                        td { (pct(stage.on_time_coverage)) " / " (pct(stage.final_coverage)) }
+                    }
+                }
+            }
+        }
+        p.muted { "Stage cells: on time / final." }
     }
-    out.push_str("</table>");
+}
 
-    out.push_str("<h2>Industry-chain map: who supplied what</h2><div class=\"row\">");
-    supply_heatmap(&mut out, report);
-    out.push_str("<table><tr><th>zone</th><th>monitoring</th><th>protection</th><th>rescue</th><th>total</th><th>share</th></tr>");
-    for zone in &report.zones {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&zone.zone),
-            zone.units_by_stage[0],
-            zone.units_by_stage[1],
-            zone.units_by_stage[2],
-            zone.units_total,
-            pct(zone.share)
-        );
+fn stage_table(report: &DrillReport) -> Markup {
+    html! {
+        table {
+            tr {
+                th { "stage" } th { "required" } th { "on time" } th { "late" }
+                th { "by substitutes" } th { "unmet" } th { "categories short" }
+            }
+            @for stage in &report.stages {
+                tr {
+                    td { (stage_name(&stage.stage)) } td { (stage.units_required) }
+                    td { (stage.units_on_time) } td { (stage.units_late) }
+                    td { (format!("{:.0}", stage.units_substituted)) }
+                    td.bad { (stage.units_unmet) } td { (stage.categories_short) }
+                }
+            }
+        }
     }
-    out.push_str("</table></div>");
-    out.push_str("<p class=\"muted\">Generated by equipmatch. In the default registry every manufacturer is SYNTHETIC; standing holders carry real names where their existence is public, and their stock is SYNTHETIC.</p></body></html>\n");
-    out
+}
+
+fn shortfalls(report: &DrillReport) -> Markup {
+    html! {
+        h2 { "Shortfalls by category (" (report.shortfalls.len()) " categories short)" }
+        table {
+            tr {
+                th { "category" } th { "stage" } th { "MIIT class" } th { "incidents" }
+                th { "required" } th { "on time" } th { "late" } th { "by substitutes" }
+                th { "unmet" }
+            }
+            @for row in report.shortfalls.iter().take(TABLE_ROWS_MAX) {
+                tr {
+                    td { (row.category_id) " " span.muted { (row.category_name_en) } }
+                    td { (stage_name(&row.stage)) } td { (row.miit_class) } td { (row.incidents) }
+                    td { (row.units_required) } td { (row.units_on_time) } td { (row.units_late) }
+                    td { (format!("{:.0}", row.units_substituted)) }
+                    td.bad { (row.units_unmet) }
+                }
+            }
+        }
+    }
 }
 
 /// What standing resources cover before any manufacturer, and who supplied by holder kind.
-fn standing_section(out: &mut String, report: &DrillReport) {
-    out.push_str("<h2>Standing resources before manufacturers</h2>");
-    match &report.standing {
-        Some(standing) => {
-            out.push_str("<p class=\"muted\">Reserve depots, fire and rescue, professional teams alone (every manufacturer offline), next to every holder.</p><table><tr><th>stage</th><th>required</th><th>on time, standing alone</th><th>on time, every holder</th><th>final, standing alone</th><th>final, every holder</th></tr>");
-            for stage in &standing.stages {
-                let _ = write!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    stage_name(&stage.stage),
-                    stage.units_required,
-                    pct(stage.on_time_coverage_standing),
-                    pct(stage.on_time_coverage_all),
-                    pct(stage.final_coverage_standing),
-                    pct(stage.final_coverage_all)
-                );
+fn standing(report: &DrillReport) -> Markup {
+    html! {
+        h2 { "Standing resources before manufacturers" }
+        @match &report.standing {
+            Some(standing) => {
+                p.muted {
+                    "Reserve depots, fire and rescue, professional teams alone (every manufacturer "
+                    "offline), next to every holder."
+                }
+                div.row {
+                    table {
+                        tr {
+                            th { "stage" } th { "required" } th { "on time, standing alone" }
+                            th { "on time, every holder" } th { "final, standing alone" }
+                            th { "final, every holder" }
+                        }
+                        @for stage in &standing.stages {
+                            tr {
+                                td { (stage_name(&stage.stage)) } td { (stage.units_required) }
+                                td { (pct(stage.on_time_coverage_standing)) }
+                                td { (pct(stage.on_time_coverage_all)) }
+                                td { (pct(stage.final_coverage_standing)) }
+                                td { (pct(stage.final_coverage_all)) }
+                            }
+                        }
+                    }
+                    table {
+                        tr { th { "incident" } th { "on time, standing alone" } th { "on time, every holder" } }
+                        @for incident in &standing.incidents {
+                            tr {
+                                td { (incident.incident_id) }
+                                td { (pct(incident.on_time_coverage_standing)) }
+                                td { (pct(incident.on_time_coverage_all)) }
+                            }
+                        }
+                    }
+                }
             }
-            out.push_str("</table><table><tr><th>incident</th><th>on time, standing alone</th><th>on time, every holder</th></tr>");
-            for incident in &standing.incidents {
-                let _ = write!(
-                    out,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&incident.incident_id),
-                    pct(incident.on_time_coverage_standing),
-                    pct(incident.on_time_coverage_all)
-                );
-            }
-            out.push_str("</table>");
+            None => p.muted {
+                "Not run: the registry has no standing holder, or manufacturers are offline in "
+                "this drill already."
+            },
         }
-        None => out.push_str("<p class=\"muted\">Not run: the registry has no standing holder, or manufacturers are offline in this drill already.</p>"),
+        @if !report.prefer_kinds.is_empty() {
+            p { "Each category used these holders first: " (report.prefer_kinds.join(", ")) "." }
+        }
+        table {
+            tr {
+                th { "holder kind" } th { "monitoring" } th { "protection" } th { "rescue" }
+                th { "total" } th { "share" } th { "with crew" } th { "crew (people)" } th { "holders" }
+            }
+            @for row in &report.holder_kinds {
+                tr {
+                    td { (row.kind) }
+                    @for units in &row.units_by_stage { td { (units) } }
+                    td { (row.units_total) } td { (pct(row.share)) } td { (row.units_crewed) }
+                    td { (row.crew_people) } td { (row.suppliers_used) }
+                }
+            }
+        }
     }
-    if !report.prefer_kinds.is_empty() {
-        let _ = write!(
-            out,
-            "<p>Each category used these holders first: {}.</p>",
-            esc(&report.prefer_kinds.join(", "))
-        );
-    }
-    out.push_str("<table><tr><th>holder kind</th><th>monitoring</th><th>protection</th><th>rescue</th><th>total</th><th>share</th><th>with crew</th><th>crew (people)</th><th>holders</th></tr>");
-    for row in &report.holder_kinds {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&row.kind),
-            row.units_by_stage[0],
-            row.units_by_stage[1],
-            row.units_by_stage[2],
-            row.units_total,
-            pct(row.share),
-            row.units_crewed,
-            row.crew_people,
-            row.suppliers_used
-        );
-    }
-    out.push_str("</table>");
 }
 
-fn coverage_chart(out: &mut String, report: &DrillReport) {
+fn single_points_of_failure(report: &DrillReport) -> Markup {
+    html! {
+        h2 { "Single points of failure (" (report.single_points_of_failure.len()) ")" }
+        p.muted {
+            "Requirements that one supplier, or suppliers at one place, alone can serve by the deadline; "
+            i { "none" } ": nobody can."
+        }
+        table {
+            tr { th { "category" } th { "stage" } th { "incident" } th { "kind" } th { "held by" } }
+            @for row in report.single_points_of_failure.iter().take(TABLE_ROWS_MAX) {
+                tr {
+                    td { (row.category_id) } td { (stage_name(&row.stage)) } td { (row.incident_id) }
+                    td { (row.kind) } td { (row.holder_id) }
+                }
+            }
+        }
+    }
+}
+
+fn zone_table(report: &DrillReport) -> Markup {
+    html! {
+        table {
+            tr { th { "zone" } th { "monitoring" } th { "protection" } th { "rescue" } th { "total" } th { "share" } }
+            @for zone in &report.zones {
+                tr {
+                    td { (zone.zone) }
+                    @for units in &zone.units_by_stage { td { (units) } }
+                    td { (zone.units_total) } td { (pct(zone.share)) }
+                }
+            }
+        }
+    }
+}
+
+fn coverage_chart(report: &DrillReport) -> Markup {
     let (w, h, left, bottom, top, right) = (640.0, 300.0, 44.0, 30.0, 10.0, 150.0);
     let plot_w = w - left - right;
     let plot_h = h - top - bottom;
     let horizon = report.horizon_hours.max(1.0);
     let x = |hours: f64| left + plot_w * hours / horizon;
     let y = |share: f64| top + plot_h * (1.0 - share);
-    let _ = write!(
-        out,
-        r#"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="coverage over time">"#
-    );
-    for k in 0..=4 {
-        let share = f64::from(k) / 4.0;
-        let _ = write!(
-            out,
-            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e5e5e5"/><text x="4" y="{:.1}">{}</text>"##,
-            left + plot_w,
-            y(share) + 4.0,
-            pct(share),
-            y = y(share)
-        );
-    }
     let ticks = 6;
-    for k in 0..=ticks {
-        let hours = horizon * f64::from(k) / f64::from(ticks);
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle">{:.0} h</text>"#,
-            x(hours),
-            h - 10.0,
-            hours
-        );
+    html! {
+        svg width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} role="img" aria-label="coverage over time" {
+            @for k in 0..=4 {
+                @let share = f64::from(k) / 4.0;
+                line x1=(left) x2=(left + plot_w) y1=(px(y(share))) y2=(px(y(share))) stroke="#e5e5e5" {}
+                text x="4" y=(px(y(share) + 4.0)) { (pct(share)) }
+            }
+            @for k in 0..=ticks {
+                @let hours = horizon * f64::from(k) / f64::from(ticks);
+                text x=(px(x(hours))) y=(h - 10.0) text-anchor="middle" { (format!("{hours:.0} h")) }
+            }
+            @for (n, incident) in report.incidents.iter().take(CHART_INCIDENTS_MAX).enumerate() {
+                @let colour = PALETTE[n % PALETTE.len()];
+                @let points: Vec<String> = report.series_hours.iter().zip(&incident.coverage_series)
+                    .map(|(t, c)| format!("{:.1},{:.1}", x(*t), y(*c))).collect();
+                @let sx = px(x(incident.start_hours));
+                @let ly = top + 14.0 * n as f64 + 8.0;
+                polyline fill="none" stroke=(colour) stroke-width="2" points=(points.join(" ")) {}
+                line x1=(sx) x2=(sx) y1=(top) y2=(top + plot_h) stroke=(colour) stroke-dasharray="3 3" {}
+                rect x=(left + plot_w + 8.0) y=(px(ly - 8.0)) width="10" height="10" fill=(colour) {}
+                text x=(left + plot_w + 22.0) y=(px(ly + 1.0)) { (incident.id) }
+            }
+        }
     }
-    for (n, incident) in report.incidents.iter().take(CHART_INCIDENTS_MAX).enumerate() {
-        let colour = PALETTE[n % PALETTE.len()];
-        let points: Vec<String> = report
-            .series_hours
-            .iter()
-            .zip(&incident.coverage_series)
-            .map(|(t, c)| format!("{:.1},{:.1}", x(*t), y(*c)))
-            .collect();
-        let _ = write!(
-            out,
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/><line x1="{sx:.1}" x2="{sx:.1}" y1="{top}" y2="{}" stroke="{colour}" stroke-dasharray="3 3"/>"#,
-            points.join(" "),
-            top + plot_h,
-            sx = x(incident.start_hours)
-        );
-        let ly = top + 14.0 * n as f64 + 8.0;
-        let _ = write!(
-            out,
-            r#"<rect x="{}" y="{:.1}" width="10" height="10" fill="{colour}"/><text x="{}" y="{:.1}">{}</text>"#,
-            left + plot_w + 8.0,
-            ly - 8.0,
-            left + plot_w + 22.0,
-            ly + 1.0,
-            esc(&incident.id)
-        );
-    }
-    out.push_str("</svg>");
 }
 
-fn stage_chart(out: &mut String, report: &DrillReport) {
+fn stage_chart(report: &DrillReport) -> Markup {
     let (w, bar_h, gap, left) = (460.0, 22.0, 12.0, 150.0);
     let h = (bar_h + gap) * report.stages.len() as f64 + 30.0;
-    let _ = write!(
-        out,
-        r#"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="gaps by stage">"#
-    );
-    for (n, stage) in report.stages.iter().enumerate() {
-        let total = stage.units_required.max(1) as f64;
-        let y = n as f64 * (bar_h + gap) + 6.0;
-        let width = w - left - 10.0;
-        let mut x = left;
-        let _ =
-            write!(out, r#"<text x="4" y="{:.1}">{}</text>"#, y + 15.0, stage_name(&stage.stage));
-        for (units, colour) in [
-            (stage.units_on_time, "#009E73"),
-            (stage.units_late, "#E69F00"),
-            (stage.units_unmet, "#D55E00"),
-        ] {
-            let part = width * units as f64 / total;
-            let _ = write!(
-                out,
-                r#"<rect x="{x:.1}" y="{y:.1}" width="{part:.1}" height="{bar_h}" fill="{colour}"/>"#
-            );
-            x += part;
+    let width = w - left - 10.0;
+    let legend_y = report.stages.len() as f64 * (bar_h + gap) + 16.0;
+    let legend = [("on time", "#009E73"), ("late", "#E69F00"), ("unmet", "#D55E00")];
+    html! {
+        svg width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} role="img" aria-label="gaps by stage" {
+            @for (n, stage) in report.stages.iter().enumerate() {
+                @let total = stage.units_required.max(1) as f64;
+                @let y = n as f64 * (bar_h + gap) + 6.0;
+                @let parts = [(stage.units_on_time, "#009E73"), (stage.units_late, "#E69F00"), (stage.units_unmet, "#D55E00")];
+                text x="4" y=(px(y + 15.0)) { (stage_name(&stage.stage)) }
+                @for (k, (units, colour)) in parts.iter().enumerate() {
+                    @let before: i64 = parts[..k].iter().map(|(u, _)| *u).sum();
+                    rect x=(px(left + width * before as f64 / total)) y=(px(y))
+                        width=(px(width * *units as f64 / total)) height=(bar_h) fill=(colour) {}
+                }
+            }
+            @for (k, (label, colour)) in legend.iter().enumerate() {
+                @let lx = left + 70.0 * k as f64;
+                rect x=(lx) y=(px(legend_y - 9.0)) width="10" height="10" fill=(colour) {}
+                text x=(lx + 14.0) y=(px(legend_y)) { (label) }
+            }
         }
     }
-    let y = report.stages.len() as f64 * (bar_h + gap) + 16.0;
-    let _ = write!(
-        out,
-        r##"<rect x="{left}" y="{:.1}" width="10" height="10" fill="#009E73"/><text x="{}" y="{y:.1}">on time</text><rect x="{}" y="{:.1}" width="10" height="10" fill="#E69F00"/><text x="{}" y="{y:.1}">late</text><rect x="{}" y="{:.1}" width="10" height="10" fill="#D55E00"/><text x="{}" y="{y:.1}">unmet</text>"##,
-        y - 9.0,
-        left + 14.0,
-        left + 80.0,
-        y - 9.0,
-        left + 94.0,
-        left + 140.0,
-        y - 9.0,
-        left + 154.0,
-    );
-    out.push_str("</svg>");
 }
 
-/// Incidents (red, area by affected population) and supplying places (blue, area by units) on
-/// an equirectangular projection of their bounding box.
-fn map(out: &mut String, report: &DrillReport) {
-    let (w, h, pad): (f64, f64, f64) = (520.0, 420.0, 30.0);
-    // The frame: the Beijing–Tianjin–Hebei region plus every incident. Supplying places outside
-    // it (national suppliers far away) are listed under the map instead of squeezing it.
-    let mut lats = vec![REGION_LAT.0, REGION_LAT.1];
-    let mut lons = vec![REGION_LON.0, REGION_LON.1];
-    lats.extend(report.incidents.iter().map(|i| i.latitude));
-    lons.extend(report.incidents.iter().map(|i| i.longitude));
-    let (lat_min, lat_max) = bounds(&lats);
-    let (lon_min, lon_max) = bounds(&lons);
-    let inside = |lat: f64, lon: f64| {
-        (lat_min..=lat_max).contains(&lat) && (lon_min..=lon_max).contains(&lon)
-    };
-    // Keep degrees of longitude shorter than degrees of latitude by cos(latitude).
-    let mid = ((lat_min + lat_max) / 2.0).to_radians().cos().max(0.2);
-    let span_x = (lon_max - lon_min) * mid;
-    let span_y = lat_max - lat_min;
-    let scale = ((w - 2.0 * pad) / span_x).min((h - 2.0 * pad) / span_y);
-    let x = |lon: f64| pad + (lon - lon_min) * mid * scale;
-    let y = |lat: f64| h - pad - (lat - lat_min) * scale;
-    let _ = write!(
-        out,
-        r##"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="map of incidents and suppliers"><rect width="{w}" height="{h}" fill="#f4f8fb" stroke="#ccd"/>"##
-    );
+/// The frame and projection of the report map: the region plus every incident.
+struct Frame {
+    lat: (f64, f64),
+    lon: (f64, f64),
+    mid_cos: f64,
+    scale: f64,
+    pad: f64,
+    h: f64,
+}
+
+/// Height kept free at the map's foot for the legend and the credit (px).
+const MAP_FOOTER: f64 = 30.0;
+
+impl Frame {
+    fn new(report: &DrillReport, w: f64, h: f64, pad: f64) -> Frame {
+        let mut lats = vec![REGION_LAT.0, REGION_LAT.1];
+        let mut lons = vec![REGION_LON.0, REGION_LON.1];
+        lats.extend(report.incidents.iter().map(|i| i.latitude));
+        lons.extend(report.incidents.iter().map(|i| i.longitude));
+        let (lat, lon) = (bounds(&lats), bounds(&lons));
+        // Keep degrees of longitude shorter than degrees of latitude by cos(latitude).
+        let mid_cos = ((lat.0 + lat.1) / 2.0).to_radians().cos().max(0.2);
+        let scale = ((w - 2.0 * pad) / ((lon.1 - lon.0) * mid_cos))
+            .min((h - 2.0 * pad - MAP_FOOTER) / (lat.1 - lat.0));
+        Frame { lat, lon, mid_cos, scale, pad, h }
+    }
+
+    fn x(&self, lon: f64) -> f64 {
+        self.pad + (lon - self.lon.0) * self.mid_cos * self.scale
+    }
+
+    fn y(&self, lat: f64) -> f64 {
+        self.h - self.pad - MAP_FOOTER - (lat - self.lat.0) * self.scale
+    }
+
+    fn inside(&self, lat: f64, lon: f64) -> bool {
+        (self.lat.0..=self.lat.1).contains(&lat) && (self.lon.0..=self.lon.1).contains(&lon)
+    }
+}
+
+/// One label to draw: what to place, and its colour.
+struct MapLabel {
+    item: LabelItem,
+    colour: &'static str,
+}
+
+/// The region's outlines (DCW-GMT), its zone cities and demonstration bases, supplying places
+/// (blue, area by units) and incidents (red rings, size by affected population), with labels
+/// placed so that none collides (`geo::place_labels`), on an equirectangular projection.
+/// Supplying places outside the frame (national suppliers far away) are listed under the map
+/// instead of squeezing it.
+fn map(report: &DrillReport, places: &[MapPlace]) -> Markup {
+    let (w, h) = (520.0, 440.0);
+    let f = Frame::new(report, w, h, 14.0);
+    let mut labels: Vec<MapLabel> = Vec::new();
+    let mut labelled = std::collections::BTreeSet::new();
+    let marked: Vec<&MapPlace> =
+        places.iter().filter(|p| f.inside(p.latitude, p.longitude)).collect();
+    for place in &marked {
+        let base = place.kind == "demonstration_base";
+        let priority = match (base, place.zone.as_str()) {
+            (true, _) => 50,
+            (false, "core") => 45,
+            (false, "key") => 42,
+            (false, "support") => 40,
+            _ => 30,
+        };
+        labelled.insert(place.id.as_str());
+        labels.push(MapLabel {
+            item: LabelItem {
+                x: f.x(place.longitude),
+                y: f.y(place.latitude),
+                r: 5.0,
+                text: place.name_en.clone(),
+                priority,
+                font_size: 10.0,
+            },
+            colour: if base { "#4b2a7b" } else { "#333" },
+        });
+    }
     let units_max =
         report.supply_map.iter().map(|r| r.units_total).max().unwrap_or(1).max(1) as f64;
-    let mut outside = Vec::new();
-    for row in report.supply_map.iter().take(TABLE_ROWS_MAX) {
-        if !inside(row.latitude, row.longitude) {
-            if outside.len() < 6 {
-                outside.push(format!("{} {}", row.place_id, row.units_total));
-            }
-            continue;
+    let supply: Vec<_> = report.supply_map.iter().take(TABLE_ROWS_MAX).collect();
+    let supply_radius = |units: i64| 3.0 + 14.0 * (units as f64 / units_max).sqrt();
+    let outside: Vec<String> = supply
+        .iter()
+        .filter(|row| !f.inside(row.latitude, row.longitude))
+        .take(OUTSIDE_LISTED_MAX)
+        .map(|row| format!("{} {}", row.place_id, row.units_total))
+        .collect();
+    for row in supply.iter().filter(|row| f.inside(row.latitude, row.longitude)) {
+        if labelled.insert(row.place_id.as_str()) {
+            labels.push(MapLabel {
+                item: LabelItem {
+                    x: f.x(row.longitude),
+                    y: f.y(row.latitude),
+                    r: supply_radius(row.units_total),
+                    text: row.place_id.clone(),
+                    priority: 10,
+                    font_size: 10.0,
+                },
+                colour: "#0b3d66",
+            });
         }
-        let r = 3.0 + 14.0 * (row.units_total as f64 / units_max).sqrt();
-        let (cx, cy) = (x(row.longitude), y(row.latitude));
-        let fill = if row.kind == "demonstration_base" { "#56B4E9" } else { "#0072B2" };
-        let _ = write!(
-            out,
-            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="{fill}" fill-opacity="0.55"><title>{} · {} units</title></circle><text x="{:.1}" y="{:.1}" fill="#0b3d66">{}</text>"##,
-            esc(&row.place_id),
-            row.units_total,
-            cx + r + 2.0,
-            cy + 4.0,
-            esc(&row.place_id)
-        );
     }
     let pop_max = report.incidents.iter().map(|i| i.affected_population).fold(1.0, f64::max);
+    let incident_radius = |population: f64| 4.0 + 12.0 * (population / pop_max).sqrt();
     for incident in &report.incidents {
-        let r = 4.0 + 12.0 * (incident.affected_population / pop_max).sqrt();
-        let (cx, cy) = (x(incident.longitude), y(incident.latitude));
-        let _ = write!(
-            out,
-            r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="none" stroke="#D55E00" stroke-width="2.5"><title>{} · {}</title></circle><text x="{:.1}" y="{:.1}" fill="#a33" font-weight="bold">{}</text>"##,
-            esc(&incident.id),
-            esc(&incident.scenario_id),
-            cx + r + 2.0,
-            cy - r,
-            esc(&incident.id)
-        );
+        labels.push(MapLabel {
+            item: LabelItem {
+                x: f.x(incident.longitude),
+                y: f.y(incident.latitude),
+                r: incident_radius(incident.affected_population),
+                text: incident.id.clone(),
+                priority: 100,
+                font_size: 11.0,
+            },
+            colour: "#a33",
+        });
     }
-    let _ = write!(
-        out,
-        r##"<text x="8" y="{}">○ incident (size: population) · ● supplying place (size: units), light blue: demonstration base</text>"##,
-        h - 8.0
-    );
-    if !outside.is_empty() {
-        let _ = write!(
-            out,
-            r##"<text x="8" y="16">also from outside the frame: {}</text>"##,
-            esc(&outside.join(", "))
-        );
+    let items: Vec<LabelItem> = labels.iter().map(|l| l.item.clone()).collect();
+    let boxes = geo::place_labels(&items, w, h - MAP_FOOTER - 2.0, &[]);
+    // Hebei first: its outline surrounds Beijing and Tianjin, which are drawn on top.
+    let mut regions = geo::outlines().map(|o| o.regions).unwrap_or_default();
+    regions.sort_by_key(|r| r.id != "CN.HE");
+    html! {
+        svg width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} role="img" aria-label="map of incidents and suppliers" {
+            rect width=(w) height=(h) fill="#f4f8fb" stroke="#ccd" {}
+            @for region in &regions {
+                @let fill = match region.id.as_str() { "CN.BJ" => "#eef3e6", "CN.TJ" => "#e6eef3", _ => "#f6f3ea" };
+                path d=(outline_path(&f, &region.rings)) fill=(fill) stroke="#8c8c7a" fill-rule="evenodd" {
+                    title { (region.name_en) }
+                }
+            }
+            @for place in &marked {
+                @let (cx, cy) = (px(f.x(place.longitude)), px(f.y(place.latitude)));
+                @if place.kind == "demonstration_base" {
+                    rect x=(px(f.x(place.longitude) - 4.5)) y=(px(f.y(place.latitude) - 4.5)) width="9" height="9"
+                        transform={"rotate(45 " (cx) " " (cy) ")"} fill="#fff" stroke="#6a3d9a" stroke-width="2" {
+                        title { (place.id) }
+                    }
+                } @else {
+                    circle cx=(cx) cy=(cy) r="3.5" fill=(zone_colour(&place.zone)) stroke="#fff" { title { (place.id) } }
+                }
+            }
+            @for row in supply.iter().filter(|row| f.inside(row.latitude, row.longitude)) {
+                circle cx=(px(f.x(row.longitude))) cy=(px(f.y(row.latitude))) r=(px(supply_radius(row.units_total)))
+                    fill="#0072B2" fill-opacity="0.45" {
+                    title { (row.place_id) " · " (row.units_total) " units" }
+                }
+            }
+            @for incident in &report.incidents {
+                circle cx=(px(f.x(incident.longitude))) cy=(px(f.y(incident.latitude)))
+                    r=(px(incident_radius(incident.affected_population))) fill="none" stroke="#D55E00" stroke-width="2.5" {
+                    title { (incident.id) " · " (incident.scenario_id) }
+                }
+            }
+            @for (label, placed) in labels.iter().zip(&boxes) {
+                @if let Some(b) = placed {
+                    text x=(px(b.x + b.w / 2.0)) y=(px(b.y + b.h - 3.0)) text-anchor="middle" font-size=(label.item.font_size)
+                        fill=(label.colour) stroke="#fff" stroke-width="3" paint-order="stroke" { (label.item.text) }
+                }
+            }
+            text x="8" y=(h - 20.0) { "○ incident · ● supplying place (size: units) · ◇ demonstration base" }
+            text x="8" y=(h - 6.0) fill="#777" { (geo::CREDIT) }
+            @if !outside.is_empty() {
+                text x="8" y="16" { "also from outside the frame: " (outside.join(", ")) }
+            }
+        }
     }
-    out.push_str("</svg>");
+}
+
+fn outline_path(f: &Frame, rings: &[Vec<[f64; 2]>]) -> String {
+    let mut d = String::new();
+    for ring in rings {
+        for (k, [lon, lat]) in ring.iter().enumerate() {
+            d.push_str(if k == 0 { "M" } else { "L" });
+            d.push_str(&format!("{},{}", px(f.x(*lon)), px(f.y(*lat))));
+        }
+        d.push('Z');
+    }
+    d
+}
+
+fn zone_colour(zone: &str) -> &'static str {
+    match zone {
+        "core" => "#b2182b",
+        "key" => "#ef8a62",
+        "support" => "#67a9cf",
+        _ => "#888888",
+    }
 }
 
 fn bounds(values: &[f64]) -> (f64, f64) {
@@ -465,47 +566,40 @@ fn bounds(values: &[f64]) -> (f64, f64) {
 }
 
 /// Places and bases × chain stage, shaded by units supplied.
-fn supply_heatmap(out: &mut String, report: &DrillReport) {
+fn supply_heatmap(report: &DrillReport) -> Markup {
     let rows: Vec<_> = report.supply_map.iter().take(TABLE_ROWS_MAX).collect();
     let (cell_w, cell_h, left, top) = (110.0, 20.0, 190.0, 24.0);
     let w = left + cell_w * 3.0 + 10.0;
     let h = top + cell_h * rows.len() as f64 + 10.0;
     let max =
         rows.iter().flat_map(|r| r.units_by_stage.iter()).copied().max().unwrap_or(1).max(1) as f64;
-    let _ = write!(
-        out,
-        r#"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="supply by place and stage">"#
-    );
-    for (k, stage) in ["monitoring", "protection", "rescue"].iter().enumerate() {
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="16" text-anchor="middle">{stage}</text>"#,
-            left + cell_w * (k as f64 + 0.5)
-        );
-    }
-    for (n, row) in rows.iter().enumerate() {
-        let y = top + cell_h * n as f64;
-        let _ = write!(
-            out,
-            r#"<text x="4" y="{:.1}">{} ({})</text>"#,
-            y + 14.0,
-            esc(&row.place_id),
-            esc(&row.zone)
-        );
-        for (k, units) in row.units_by_stage.iter().enumerate() {
-            let shade = (*units as f64 / max).sqrt();
-            let _ = write!(
-                out,
-                r##"<rect x="{:.1}" y="{y:.1}" width="{}" height="{}" fill="#0072B2" fill-opacity="{:.2}" stroke="#fff"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
-                left + cell_w * k as f64,
-                cell_w,
-                cell_h,
-                0.06 + 0.9 * shade,
-                left + cell_w * (k as f64 + 0.5),
-                y + 14.0,
-                units
-            );
+    html! {
+        svg width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} role="img" aria-label="supply by place and stage" {
+            @for (k, stage) in ["monitoring", "protection", "rescue"].iter().enumerate() {
+                text x=(px(left + cell_w * (k as f64 + 0.5))) y="16" text-anchor="middle" { (stage) }
+            }
+            @for (n, row) in rows.iter().enumerate() {
+                @let y = top + cell_h * n as f64;
+                text x="4" y=(px(y + 14.0)) { (row.place_id) " (" (row.zone) ")" }
+                @for (k, units) in row.units_by_stage.iter().enumerate() {
+                    @let shade = (*units as f64 / max).sqrt();
+                    rect x=(px(left + cell_w * k as f64)) y=(px(y)) width=(cell_w) height=(cell_h)
+                        fill="#0072B2" fill-opacity=(format!("{:.2}", 0.06 + 0.9 * shade)) stroke="#fff" {}
+                    text x=(px(left + cell_w * (k as f64 + 0.5))) y=(px(y + 14.0)) text-anchor="middle" { (units) }
+                }
+            }
         }
     }
-    out.push_str("</svg>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text from the drill file goes into the page as text: maud escapes it.
+    #[test]
+    fn text_from_the_file_is_escaped() {
+        let markup = html! { p { ("<script>alert(1)</script> & \"x\"") } }.into_string();
+        assert_eq!(markup, "<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;</p>");
+    }
 }

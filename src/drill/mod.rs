@@ -14,6 +14,7 @@
 pub mod allocate;
 pub mod flow;
 pub mod format;
+pub mod geo;
 pub mod html;
 pub mod passes;
 pub mod report;
@@ -201,7 +202,9 @@ pub fn priority_weight(priority: Priority) -> i64 {
     }
 }
 
-/// Runs a drill: every category's allocation under `policy`, in category order.
+/// Runs a drill: every category's allocation under `policy`, in category order. For drills
+/// known to be within the limits (tests, benchmarks): it panics on `Error::LimitExceeded`,
+/// which `run_until` returns instead (the server and the CLI use that).
 pub fn run(
     catalog: &Catalog,
     drill: &Drill,
@@ -209,20 +212,22 @@ pub fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Outcome {
     match run_until(catalog, drill, policy, progress, &|| false) {
-        Some(outcome) => outcome,
+        Some(Ok(outcome)) => outcome,
+        Some(Err(error)) => panic!("the drill exceeds a limit: {error}"),
         None => unreachable!("a run that is never stopped completes"),
     }
 }
 
 /// `run`, checking `stop` before each category: `None` when it said stop (a server's client
-/// went away, so the remaining categories would be computed for nobody).
+/// went away, so the remaining categories would be computed for nobody);
+/// `Some(Err(Error::LimitExceeded))` when a category is too large to solve.
 pub fn run_until(
     catalog: &Catalog,
     drill: &Drill,
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
     stop: &dyn Fn() -> bool,
-) -> Option<Outcome> {
+) -> Option<Result<Outcome, crate::error::Error>> {
     let offline = offline_suppliers(catalog, &drill.what_if, drill.seed);
     let suppliers_offline = offline.iter().filter(|o| **o).count();
     let mut demands = demands(catalog, drill);
@@ -237,30 +242,39 @@ pub fn run_until(
         if stop() {
             return None;
         }
-        solver.solve_category(category, &mut demands, &by_category);
+        if let Err(error) = solver.solve_category(category, &mut demands, &by_category) {
+            return Some(Err(error));
+        }
         progress(Progress { categories_done: done + 1, categories_total, category });
     }
-    Some(Outcome { policy, demands, categories: solver.into_outcomes(), suppliers_offline })
+    Some(Ok(Outcome { policy, demands, categories: solver.into_outcomes(), suppliers_offline }))
 }
 
 /// A drill's full report: the run under `policy`, and — when the registry holds standing
 /// resources and manufacturers are not offline already — the same drill with every
 /// manufacturer offline, for the report's standing-resources section. Progress is reported
-/// for the first run; `stop` is checked in both. `None` when `stop` said stop.
+/// for the first run; `stop` is checked in both. `None` when `stop` said stop; an error when a
+/// category exceeds a limit (as `run_until`).
 pub fn run_report(
     catalog: &Catalog,
     drill: &Drill,
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
     stop: &dyn Fn() -> bool,
-) -> Option<DrillReport> {
-    let outcome = run_until(catalog, drill, policy, progress, stop)?;
+) -> Option<Result<DrillReport, crate::error::Error>> {
+    let outcome = match run_until(catalog, drill, policy, progress, stop)? {
+        Ok(outcome) => outcome,
+        Err(error) => return Some(Err(error)),
+    };
     let mut report = build_report(catalog, drill, &outcome);
     if let Some(standing_drill) = standing_only(catalog, drill) {
-        let standing = run_until(catalog, &standing_drill, policy, &mut |_| {}, stop)?;
+        let standing = match run_until(catalog, &standing_drill, policy, &mut |_| {}, stop)? {
+            Ok(standing) => standing,
+            Err(error) => return Some(Err(error)),
+        };
         report.standing = Some(report::standing_cover(drill, &outcome, &standing));
     }
-    Some(report)
+    Some(Ok(report))
 }
 
 /// The drill with every manufacturer offline (standing resources alone); `None` when they are

@@ -28,6 +28,7 @@ use super::allocate::{self, Batch, Line, Problem};
 use super::{category_problem, CategoryOutcome, DemandInfo, Drill, Policy, Source};
 use crate::catalog::Catalog;
 use crate::domain::{CategoryIdx, ChainStage, StockLineIdx};
+use crate::error::Error;
 
 /// Which stock serves which demands in one pass.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -181,13 +182,14 @@ impl<'a> Solver<'a> {
     }
 
     /// Every pass of one category: its own, then standing in for the categories it serves.
-    /// Those categories must already be solved (`solve_order`).
+    /// Those categories must already be solved (`solve_order`). An error when a pass exceeds
+    /// a limit of the allocation (nothing of it is kept).
     pub fn solve_category(
         &mut self,
         category: CategoryIdx,
         demands: &mut [DemandInfo],
         by_category: &[Vec<usize>],
-    ) {
+    ) -> Result<(), Error> {
         let own = &by_category[category.0 as usize];
         if !own.is_empty() {
             let cached =
@@ -204,7 +206,7 @@ impl<'a> Solver<'a> {
                     for (k, d) in own.iter().enumerate() {
                         problem.demands[k].units = demands[*d].units;
                     }
-                    self.push(category, Pass::Own, own.clone(), lines.clone(), Vec::new(), problem);
+                    self.push(category, Pass::Own, own.clone(), lines.clone(), Vec::new(), problem)?;
                 }
                 (None, None) => {
                     let (problem, lines) = category_problem(
@@ -215,7 +217,7 @@ impl<'a> Solver<'a> {
                         demands,
                         own,
                     );
-                    self.push(category, Pass::Own, own.clone(), lines, Vec::new(), problem);
+                    self.push(category, Pass::Own, own.clone(), lines, Vec::new(), problem)?;
                 }
                 (Some(first_offline), _) => {
                     // Single points of failure read every holder: the full candidate set sets
@@ -239,7 +241,7 @@ impl<'a> Solver<'a> {
                         &mut scratch,
                         &local,
                     );
-                    self.push(category, Pass::Own, own.clone(), lines, Vec::new(), problem);
+                    self.push(category, Pass::Own, own.clone(), lines, Vec::new(), problem)?;
                     let mut rest = full;
                     let mut any = false;
                     for (k, d) in own.iter().enumerate() {
@@ -256,7 +258,7 @@ impl<'a> Solver<'a> {
                             full_lines,
                             site_lines,
                             rest,
-                        );
+                        )?;
                     }
                 }
             }
@@ -292,8 +294,9 @@ impl<'a> Solver<'a> {
                 lines,
                 site_lines,
                 problem,
-            );
+            )?;
         }
+        Ok(())
     }
 
     /// Solves a pass and records it.
@@ -305,8 +308,17 @@ impl<'a> Solver<'a> {
         lines: Vec<StockLineIdx>,
         site_lines: Vec<usize>,
         problem: Problem,
-    ) {
-        let allocation = allocate::allocate(&problem, self.policy);
+    ) -> Result<(), Error> {
+        let allocation =
+            allocate::try_allocate(&problem, self.policy).map_err(|exceeded| Error::LimitExceeded {
+                limit: exceeded.limit,
+                subject: format!(
+                    "category {} ({} pass)",
+                    self.catalog.category(category).id,
+                    pass.key()
+                ),
+                description: exceeded.description,
+            })?;
         debug_assert_eq!(allocate::verify(&problem, &allocation), Ok(()));
         let outcome =
             CategoryOutcome { category, pass, demands, lines, site_lines, problem, allocation };
@@ -316,6 +328,7 @@ impl<'a> Solver<'a> {
         }
         self.shipped[category.0 as usize].push(self.outcomes.len());
         self.outcomes.push(outcome);
+        Ok(())
     }
 
     /// The problem with what earlier passes of the category left (`residual_problem`).

@@ -33,6 +33,7 @@ use super::passes::{self, OwnProblems, Solver};
 use super::{demands_with, offline_suppliers, CategoryOutcome, DemandInfo, Drill, Outcome, Policy};
 use crate::catalog::Catalog;
 use crate::domain::{CategoryIdx, ChainStage, Grade, Requirement, Scenario, Severity};
+use crate::error::Error;
 
 /// The most steps one sweep may run.
 pub const SWEEP_STEPS_MAX: usize = 50;
@@ -172,10 +173,11 @@ enum Assumption {
     DeploymentHours,
 }
 
-/// Runs the sweep. Pure; the caller times it.
-pub fn sweep(catalog: &Catalog, drill: &Drill, spec: &SweepSpec) -> SweepReport {
+/// Runs the sweep. Pure; the caller times it. An error when a step or a moved assumption makes
+/// a category too large to allocate (`Error::LimitExceeded`, as a drill run).
+pub fn sweep(catalog: &Catalog, drill: &Drill, spec: &SweepSpec) -> Result<SweepReport, Error> {
     let mut engine = Engine::new(catalog, drill, spec.policy, spec.at_hours);
-    let baseline_outcome = engine.full(drill, None);
+    let baseline_outcome = engine.full(drill, None)?;
     let baseline_on_time = on_time(&baseline_outcome.categories, &baseline_outcome.demands);
     let baseline = step_of(
         "as written",
@@ -197,8 +199,8 @@ pub fn sweep(catalog: &Catalog, drill: &Drill, spec: &SweepSpec) -> SweepReport 
             continue;
         }
         let outcome = match spec.vary {
-            Vary::Stock => engine.full(&stepped, None),
-            _ => engine.full(&stepped, own.as_ref()),
+            Vary::Stock => engine.full(&stepped, None)?,
+            _ => engine.full(&stepped, own.as_ref())?,
         };
         let arrived = on_time(&outcome.categories, &outcome.demands);
         steps.push(step_of(&label, value, &outcome.demands, &arrived, spec.at_hours));
@@ -211,19 +213,17 @@ pub fn sweep(catalog: &Catalog, drill: &Drill, spec: &SweepSpec) -> SweepReport 
 
     let mut sensitivity = Vec::new();
     for assumption in assumptions(catalog, drill).into_iter().take(SENSITIVITY_ITEMS_MAX) {
-        let moved: Vec<f64> = [1.0 - SENSITIVITY_MOVE, 1.0 + SENSITIVITY_MOVE]
-            .iter()
-            .map(|factor| {
-                let (demands, arrived) = engine.moved(
-                    &baseline_outcome,
-                    &baseline_on_time,
-                    &assumption,
-                    *factor,
-                    own.as_ref(),
-                );
-                step_of("", *factor, &demands, &arrived, spec.at_hours).shortfall
-            })
-            .collect();
+        let mut moved = Vec::with_capacity(2);
+        for factor in [1.0 - SENSITIVITY_MOVE, 1.0 + SENSITIVITY_MOVE] {
+            let (demands, arrived) = engine.moved(
+                &baseline_outcome,
+                &baseline_on_time,
+                &assumption,
+                factor,
+                own.as_ref(),
+            )?;
+            moved.push(step_of("", factor, &demands, &arrived, spec.at_hours).shortfall);
+        }
         let moves =
             (moved[0] - baseline.shortfall).abs().max((moved[1] - baseline.shortfall).abs());
         let (name, kind) = describe(catalog, &assumption);
@@ -240,7 +240,7 @@ pub fn sweep(catalog: &Catalog, drill: &Drill, spec: &SweepSpec) -> SweepReport 
         b.moves_shortfall_by.total_cmp(&a.moves_shortfall_by).then(a.assumption.cmp(&b.assumption))
     });
 
-    SweepReport {
+    Ok(SweepReport {
         drill_id: drill.id.to_string(),
         catalog_version: catalog.version.clone(),
         policy: spec.policy.key().to_owned(),
@@ -252,7 +252,7 @@ pub fn sweep(catalog: &Catalog, drill: &Drill, spec: &SweepSpec) -> SweepReport 
         baseline,
         sensitivity,
         runs: engine.runs,
-    }
+    })
 }
 
 /// The drills of the steps, least stress first: (label, value, drill).
@@ -507,7 +507,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The drill's relevant parts (with `own` problems reused where the requirements match).
-    fn full(&mut self, drill: &Drill, own: Option<&OwnProblems>) -> Outcome {
+    fn full(&mut self, drill: &Drill, own: Option<&OwnProblems>) -> Result<Outcome, Error> {
         self.runs += 1;
         let offline = offline_suppliers(self.catalog, &drill.what_if, drill.seed);
         let demands = demands_with(drill, &|id| self.catalog.scenario_by_id(id));
@@ -525,7 +525,7 @@ impl<'a> Engine<'a> {
         assumption: &Assumption,
         factor: f64,
         own: Option<&OwnProblems>,
-    ) -> (Vec<DemandInfo>, Vec<f64>) {
+    ) -> Result<(Vec<DemandInfo>, Vec<f64>), Error> {
         self.runs += 1;
         let catalog = self.catalog;
         match assumption {
@@ -537,9 +537,9 @@ impl<'a> Engine<'a> {
                 let offline = self.offline.clone();
                 let demands = demands_with(&moved, &|id| catalog.scenario_by_id(id));
                 let relevant = self.relevant.clone();
-                let outcome = self.solve(&moved, &offline, demands, Some(&relevant), None);
+                let outcome = self.solve(&moved, &offline, demands, Some(&relevant), None)?;
                 let arrived = on_time(&outcome.categories, &outcome.demands);
-                (outcome.demands, arrived)
+                Ok((outcome.demands, arrived))
             }
             _ => {
                 let s = match assumption {
@@ -598,9 +598,9 @@ impl<'a> Engine<'a> {
                 let offline = self.offline.clone();
                 if !same_requirements {
                     let relevant = self.relevant.clone();
-                    let outcome = self.solve(drill, &offline, demands, Some(&relevant), own);
+                    let outcome = self.solve(drill, &offline, demands, Some(&relevant), own)?;
                     let arrived = on_time(&outcome.categories, &outcome.demands);
-                    return (outcome.demands, arrived);
+                    return Ok((outcome.demands, arrived));
                 }
                 let mut arrived = baseline_on_time.to_vec();
                 let mut touched = touched;
@@ -631,9 +631,9 @@ impl<'a> Engine<'a> {
                 }
                 if touched.is_empty() {
                     self.runs -= 1;
-                    return (demands, arrived);
+                    return Ok((demands, arrived));
                 }
-                let outcome = self.solve(drill, &offline, demands, Some(&touched), own);
+                let outcome = self.solve(drill, &offline, demands, Some(&touched), own)?;
                 // The touched parts' demands take their new arrivals; the others keep theirs.
                 for (d, demand) in outcome.demands.iter().enumerate() {
                     if touched.contains(&self.component[demand.category.0 as usize]) {
@@ -645,7 +645,7 @@ impl<'a> Engine<'a> {
                     &outcome.demands,
                     &mut arrived,
                 );
-                (outcome.demands, arrived)
+                Ok((outcome.demands, arrived))
             }
         }
     }
@@ -702,7 +702,7 @@ impl<'a> Engine<'a> {
         mut demands: Vec<DemandInfo>,
         only: Option<&BTreeSet<usize>>,
         own: Option<&OwnProblems>,
-    ) -> Outcome {
+    ) -> Result<Outcome, Error> {
         let mut by_category: Vec<Vec<usize>> = vec![Vec::new(); self.catalog.categories.len()];
         for (d, demand) in demands.iter().enumerate() {
             by_category[demand.category.0 as usize].push(d);
@@ -718,14 +718,14 @@ impl<'a> Engine<'a> {
             solver = solver.with_own_problems(own);
         }
         for &category in &order {
-            solver.solve_category(category, &mut demands, &by_category);
+            solver.solve_category(category, &mut demands, &by_category)?;
         }
-        Outcome {
+        Ok(Outcome {
             policy: self.policy,
             demands,
             categories: solver.into_outcomes(),
             suppliers_offline: offline.iter().filter(|o| **o).count(),
-        }
+        })
     }
 }
 

@@ -43,9 +43,18 @@ fn every_sample_drill_runs_under_both_policies() {
             let report = build_report(&catalog, &drill, &outcome);
             assert_eq!(report.incidents.len(), drill.incidents.len());
             assert!(report.totals.units_required > 0);
-            let html = html::render(&report);
+            let places = super::geo::MapPlace::from_catalog(&catalog);
+            let html = html::render(&report, &places);
             assert!(
                 html.contains("<svg") && !html.contains("http://") && !html.contains("https://")
+            );
+            assert!(
+                html.contains("DCW-GMT") && html.contains("<path d=\"M"),
+                "the region's outlines"
+            );
+            assert!(
+                html.contains("Kaiping") || html.contains("base-kaiping"),
+                "the demonstration bases"
             );
         }
     }

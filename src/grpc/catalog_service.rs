@@ -211,6 +211,19 @@ impl CatalogService for CatalogApi {
         });
         finish("GetSupplier", started, result)
     }
+
+    async fn list_places(
+        &self,
+        _request: Request<pb::ListPlacesRequest>,
+    ) -> Result<Response<pb::ListPlacesResponse>, Status> {
+        let started = Instant::now();
+        let catalog = &self.catalog;
+        let mut places: Vec<pb::Place> =
+            catalog.places.iter().map(|place| convert::place_to_pb(catalog, place)).collect();
+        places.sort_by(|a, b| a.id.cmp(&b.id));
+        let response = pb::ListPlacesResponse { places, catalog_version: catalog.version.clone() };
+        finish("ListPlaces", started, Ok(response))
+    }
 }
 
 fn required(value: &str, field: &str) -> Result<(), Error> {

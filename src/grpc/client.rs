@@ -7,8 +7,10 @@ use tonic::transport::Channel;
 
 use super::pb;
 
+pub use super::pb::alert_service_client::AlertServiceClient;
 pub use super::pb::catalog_service_client::CatalogServiceClient;
 pub use super::pb::drill_service_client::DrillServiceClient;
+pub use super::pb::edxl_service_client::EdxlServiceClient;
 pub use super::pb::hold_service_client::HoldServiceClient;
 pub use super::pb::match_service_client::MatchServiceClient;
 

@@ -617,6 +617,21 @@ pub fn category_to_pb(catalog: &Catalog, category: &crate::domain::Category) -> 
     }
 }
 
+pub fn place_to_pb(catalog: &Catalog, place: &crate::domain::Place) -> pb::Place {
+    pb::Place {
+        id: place.id.to_string(),
+        name_zh: place.name_zh.clone(),
+        name_en: place.name_en.clone(),
+        kind: place.kind.key().to_owned(),
+        zone_tier: zone_tier_to_pb(place.zone) as i32,
+        location: Some(pb::LatLng {
+            latitude: place.location.latitude(),
+            longitude: place.location.longitude(),
+        }),
+        host_place_id: place.host.map(|h| catalog.place(h).id.to_string()).unwrap_or_default(),
+    }
+}
+
 pub fn supplier_to_pb(catalog: &Catalog, idx: crate::domain::SupplierIdx) -> pb::Supplier {
     let supplier = catalog.supplier(idx);
     let place = catalog.place(supplier.place);

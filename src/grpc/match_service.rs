@@ -1,14 +1,15 @@
-//! MatchService: Match for dispatch, Shortlist for procurement. Handlers validate, call the
-//! pure engine on the hold store's latest snapshot of held stock, convert.
+//! MatchService: Match for dispatch, Shortlist for procurement. Handlers validate, admit the
+//! engine call to the pool (with the caller's deadline), await it, and finish: the engine and
+//! the conversion of its answer run on the pool's threads, never on the async runtime.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 
 use super::pb::match_service_server::MatchService;
-use super::{convert, finish, pb};
+use super::{admission, convert, pb};
 use crate::catalog::Catalog;
+use crate::exec::{Engine, Work};
 use crate::holds::HoldStore;
 use crate::matching;
 
@@ -17,6 +18,7 @@ pub struct MatchApi {
     pub catalog: Arc<Catalog>,
     /// Availability is net of the holds this snapshot reports (one cheap `Arc` clone a call).
     pub holds: Arc<dyn HoldStore>,
+    pub engine: Arc<Engine>,
 }
 
 #[tonic::async_trait]
@@ -25,25 +27,45 @@ impl MatchService for MatchApi {
         &self,
         request: Request<pb::MatchRequest>,
     ) -> Result<Response<pb::MatchResponse>, Status> {
-        let started = Instant::now();
-        let result = convert::match_query(&self.catalog, request.get_ref()).map(|query| {
-            let held = self.holds.held();
-            let result = matching::match_incident(&self.catalog, &*held, &query);
-            convert::match_response(&self.catalog, &result)
-        });
-        finish("Match", started, result)
+        let mut call = admission::Call::start("Match", &request);
+        // Validated here, so a bad request is answered at once and never queued. The query
+        // borrows its scenario from the catalog and cannot travel to a pool thread, so the job
+        // converts the (valid) request again against its own `Arc<Catalog>`: microseconds.
+        let result = match convert::match_query(&self.catalog, request.get_ref()) {
+            Ok(_) => {
+                let (catalog, holds) = (self.catalog.clone(), self.holds.clone());
+                let request = request.into_inner();
+                call.run(&self.engine, Work::Match, move || {
+                    let query = convert::match_query(&catalog, &request)?;
+                    let held = holds.held();
+                    let result = matching::match_incident(&catalog, &*held, &query);
+                    Ok(convert::match_response(&catalog, &result))
+                })
+                .await
+                .and_then(|answer| answer)
+            }
+            Err(error) => Err(error),
+        };
+        call.finish(result)
     }
 
     async fn shortlist(
         &self,
         request: Request<pb::ShortlistRequest>,
     ) -> Result<Response<pb::ShortlistResponse>, Status> {
-        let started = Instant::now();
-        let result = convert::shortlist_query(&self.catalog, request.get_ref()).map(|query| {
-            let held = self.holds.held();
-            let result = matching::shortlist(&self.catalog, &*held, &query);
-            convert::shortlist_response(&self.catalog, &result)
-        });
-        finish("Shortlist", started, result)
+        let mut call = admission::Call::start("Shortlist", &request);
+        let result = match convert::shortlist_query(&self.catalog, request.get_ref()) {
+            Ok(query) => {
+                let (catalog, holds) = (self.catalog.clone(), self.holds.clone());
+                call.run(&self.engine, Work::Shortlist, move || {
+                    let held = holds.held();
+                    let result = matching::shortlist(&catalog, &*held, &query);
+                    convert::shortlist_response(&catalog, &result)
+                })
+                .await
+            }
+            Err(error) => Err(error),
+        };
+        call.finish(result)
     }
 }

@@ -1,6 +1,10 @@
 //! The gRPC layer: generated types, service implementations, conversions and the server. The
 //! only module that knows tonic and prost; generated types never leave it.
 
+mod admission;
+pub mod alert_convert;
+mod alert_service;
+mod call_layer;
 mod catalog_service;
 pub mod client;
 pub mod convert;
@@ -8,10 +12,12 @@ pub mod drill_convert;
 mod drill_service;
 mod hold_service;
 mod match_service;
+pub mod overload_bench;
 mod server;
 mod status;
+mod web;
 
-pub use server::{serve, ServerHandle, ServerOptions};
+pub use server::{serve, serve_with_console, ServerHandle, ServerOptions};
 
 /// Generated protobuf and tonic code for `equipmatch.v1`.
 #[allow(clippy::all, clippy::pedantic, missing_docs)] // generated code: not ours to lint

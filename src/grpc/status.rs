@@ -1,10 +1,16 @@
 //! The one mapping from `Error` to a gRPC status, with machine-readable details
-//! (google.rpc.BadRequest field violations, ResourceInfo, PreconditionFailure), so a client can point at the field.
+//! (google.rpc.BadRequest field violations, ResourceInfo, PreconditionFailure, RetryInfo,
+//! QuotaFailure), so a client can point at the field or know when to come back.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::error::Error;
+
+/// google.rpc.ErrorInfo's domain for our reasons.
+pub const ERROR_DOMAIN: &str = "equipmatch.v1";
+/// The trailer in which gRPC clients with a retry policy look for the server's pushback (ms).
+pub const RETRY_PUSHBACK_KEY: &str = "grpc-retry-pushback-ms";
 
 impl From<Error> for Status {
     fn from(error: Error) -> Status {
@@ -39,6 +45,25 @@ impl From<Error> for Status {
             }
             Error::Unavailable(_) => Status::new(Code::Unavailable, message),
             Error::ResourceExhausted(_) => Status::new(Code::ResourceExhausted, message),
+            Error::Overloaded { retry_after, reason, .. } => {
+                let mut details = ErrorDetails::with_retry_info(Some(retry_after));
+                details.set_error_info(reason, ERROR_DOMAIN, std::collections::HashMap::new());
+                let mut status =
+                    Status::with_error_details(Code::ResourceExhausted, message, details);
+                // gRPC's own retry policy reads this trailer (the server's pushback); RetryInfo
+                // is for clients that read details.
+                if let Ok(value) = retry_after.as_millis().to_string().parse() {
+                    status.metadata_mut().insert(RETRY_PUSHBACK_KEY, value);
+                }
+                status
+            }
+            Error::LimitExceeded { limit, subject, description } => {
+                let details = ErrorDetails::with_quota_failure_violation(
+                    subject,
+                    format!("{description} ({limit})"),
+                );
+                Status::with_error_details(Code::ResourceExhausted, message, details)
+            }
             Error::Internal(_) => Status::new(Code::Internal, message),
         }
     }

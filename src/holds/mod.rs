@@ -7,9 +7,9 @@
 //! confirmed + pending ≤ on hand.
 
 mod postgres;
+mod snapshot;
 mod sqlite;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -19,9 +19,9 @@ use std::time::Duration;
 use crate::catalog::Catalog;
 use crate::domain::{Id, StockLineIdx};
 use crate::error::Error;
-use crate::matching::HeldStock;
 
 pub use postgres::PostgresStore;
+pub use snapshot::{HeldSnapshot, LineEntry};
 pub use sqlite::SqliteStore;
 
 /// The most lines one hold may have.
@@ -165,6 +165,12 @@ pub fn whole_units(quantity: f64) -> u64 {
     } else {
         0
     }
+}
+
+/// The snapshot entry of catalog line `line` at stored level `level`.
+pub(crate) fn line_entry(catalog: &Catalog, line: StockLineIdx, level: LineLevel) -> LineEntry {
+    let quantity = catalog.stock_line(line).quantity_on_hand;
+    LineEntry::from_level(quantity, whole_units(quantity), level)
 }
 
 /// Looks a (supplier, category) pair up in the catalog.
@@ -356,33 +362,6 @@ pub trait HoldStore: Send + Sync + fmt::Debug {
     /// Units held per stock line as the engine reads them (see `HeldSnapshot`): includes every
     /// hold this process has acknowledged.
     fn held(&self) -> Arc<HeldSnapshot>;
-}
-
-/// The engine's view of holds and stock overrides: for each line touched, `held` = catalog
-/// on-hand − available, so `catalog on-hand − held` is what the line can still give (it is
-/// negative when UpdateStock raised the stock above the catalog's).
-#[derive(Debug, Clone, Default)]
-pub struct HeldSnapshot {
-    held: HashMap<StockLineIdx, f64>,
-}
-
-impl HeldSnapshot {
-    /// From the levels of the lines that have any hold or override.
-    pub fn from_levels(levels: &HashMap<StockLineIdx, (u64, LineLevel)>) -> HeldSnapshot {
-        let held = levels
-            .iter()
-            .map(|(line, (catalog_units, level))| {
-                (*line, *catalog_units as f64 - level.available_units() as f64)
-            })
-            .collect();
-        HeldSnapshot { held }
-    }
-}
-
-impl HeldStock for HeldSnapshot {
-    fn held(&self, line: StockLineIdx) -> f64 {
-        self.held.get(&line).copied().unwrap_or(0.0)
-    }
 }
 
 /// A snapshot readers take cheaply (one read lock, one `Arc` clone) and the writer swaps.

@@ -10,18 +10,29 @@
 //! Cancellation: `execute` takes a permit (none left → RESOURCE_EXHAUSTED at once) and spawns
 //! the transaction as its own task, so a caller dropped at its deadline does not cut it short.
 //!
-//! Availability: the replica that ran a command refreshes the lines it touched right after the
-//! commit (Match and Shortlist see it at once); every replica also re-reads all stock rows each
-//! `SNAPSHOT_POLL_INTERVAL`, which bounds how late the others see it. A per-row version keeps an
-//! older read from overwriting a newer one.
+//! Availability: the replica that ran a command re-reads the lines it touched right after the
+//! commit (Match and Shortlist see it at once). Every other replica learns of it through
+//! LISTEN/NOTIFY: a trigger on `stock` sends each changed row (version, levels, ids) on
+//! `STOCK_CHANNEL` when its transaction commits, and each replica keeps one connection
+//! listening, applying each row to its snapshot in O(depth) — no work in proportion to the
+//! number of lines. A per-row version keeps an older row from overwriting a newer one, whatever
+//! the order in which the commit's own refresh, notifications and polls arrive.
+//!
+//! Safety net, for notifications lost while the listening connection was down: each
+//! `SNAPSHOT_SAFETY_POLL_INTERVAL` (and after every reconnect) a replica re-reads the rows
+//! changed since its last poll — the trigger stamps each row with the id of the transaction
+//! that wrote it, and a transaction invisible to the last poll's snapshot has an id at least
+//! that snapshot's xmin — so a poll costs the rows changed since, not every row. This needs
+//! PostgreSQL 13 or later (`pg_current_xact_id`, `pg_snapshot_xmin`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, NoTls, Transaction};
+use tokio_postgres::{AsyncMessage, Client, NoTls, Transaction};
 
 use super::{
     hold_exists, hold_not_found, short_line, wrong_state, Caller, Clock, Command, HeldSnapshot,
@@ -35,9 +46,17 @@ use crate::error::{Error, PreconditionViolation};
 
 /// Connections per replica.
 pub const POOL_CONNECTIONS: usize = 8;
-/// How often every replica re-reads all stock rows: the bound on how late a replica sees a
-/// hold another replica acknowledged (plus one query).
-pub const SNAPSHOT_POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How often a replica re-reads the stock rows changed since its last poll: only a safety net
+/// for notifications lost while its listening connection was down (it also polls after every
+/// reconnect).
+pub const SNAPSHOT_SAFETY_POLL_INTERVAL: Duration = Duration::from_secs(10);
+/// The channel the stock trigger notifies (see migration 2).
+pub const STOCK_CHANNEL: &str = "equipmatch_stock";
+/// How long the listener waits before reconnecting after its connection failed.
+const LISTEN_RECONNECT_DELAY: Duration = Duration::from_secs(1);
+/// The most notifications applied before the listener publishes a snapshot (it publishes
+/// sooner whenever no more are waiting).
+const NOTIFY_BATCH_MAX: usize = 256;
 /// Attempts of one command on deadlock or serialization failure.
 const ATTEMPTS_MAX: usize = 5;
 /// How long connecting may take.
@@ -49,9 +68,10 @@ const MIGRATION_LOCK_KEY: i64 = 0x6571_6d68_6f6c_6473; // "eqmholds"
 
 /// Schema migrations, applied in order once each; a version is never edited after release. Ids
 /// compare byte-wise (COLLATE "C"), as in SQLite and in `Id`'s order, so pages agree.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"CREATE TABLE stock (
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"CREATE TABLE stock (
         supplier_id TEXT COLLATE "C" NOT NULL,
         category_id TEXT COLLATE "C" NOT NULL,
         on_hand_override BIGINT,
@@ -100,7 +120,30 @@ const MIGRATIONS: &[(i32, &str)] = &[(
         on_hand_after BIGINT NOT NULL,
         actor TEXT NOT NULL
     );"#,
-)];
+    ),
+    (
+        2,
+        // Every change to a stock row, whoever makes it, stamps the row with its transaction
+        // id (the safety-net poll reads rows by it) and notifies the replicas at commit.
+        r#"ALTER TABLE stock ADD COLUMN last_xid BIGINT NOT NULL DEFAULT 0;
+    CREATE FUNCTION equipmatch_stock_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.last_xid := pg_current_xact_id()::text::bigint;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER stock_stamp BEFORE INSERT OR UPDATE ON stock
+        FOR EACH ROW EXECUTE FUNCTION equipmatch_stock_stamp();
+    CREATE FUNCTION equipmatch_stock_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('equipmatch_stock', concat_ws(' ', NEW.version, NEW.pending,
+            NEW.confirmed, COALESCE(NEW.on_hand_override::text, '-'), NEW.supplier_id,
+            NEW.category_id));
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER stock_notify AFTER INSERT OR UPDATE ON stock
+        FOR EACH ROW EXECUTE FUNCTION equipmatch_stock_notify();"#,
+    ),
+];
 
 fn unavailable(error: impl std::fmt::Display) -> Error {
     Error::Unavailable(format!("hold store: {error}"))
@@ -123,9 +166,69 @@ struct Shared {
     /// Idle connections; a task takes one and gives it back.
     idle: tokio::sync::Mutex<mpsc::Receiver<Client>>,
     give_back: mpsc::Sender<Client>,
-    /// (catalog units, level, row version) of every catalog line with a stock row.
-    levels: Mutex<HashMap<StockLineIdx, (u64, LineLevel, i64)>>,
+    /// What this replica knows of the stock rows, changed under one lock.
+    levels: Mutex<Levels>,
     snapshot: SnapshotCell,
+    /// The xmin of the last completed safety-net poll's snapshot: every transaction below it
+    /// had finished, and its rows were read. Held across a poll, so polls do not overlap.
+    polled_below_xid: tokio::sync::Mutex<i64>,
+}
+
+/// The stock rows as this replica last read them.
+struct Levels {
+    /// The row version of every catalog line with a stock row.
+    versions: HashMap<StockLineIdx, i64>,
+    /// The last published snapshot; a change is made in a clone (sharing the rest) and
+    /// published.
+    current: HeldSnapshot,
+}
+
+/// One row of `stock`, from a query or from a notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StockRow {
+    supplier_id: String,
+    category_id: String,
+    on_hand_override: Option<i64>,
+    pending: i64,
+    confirmed: i64,
+    version: i64,
+}
+
+/// The columns `StockRow::from_row` reads, in order.
+const STOCK_ROW_COLUMNS: &str =
+    "s.supplier_id, s.category_id, s.on_hand_override, s.pending, s.confirmed, s.version";
+
+impl StockRow {
+    fn from_row(row: &tokio_postgres::Row) -> StockRow {
+        StockRow {
+            supplier_id: row.get(0),
+            category_id: row.get(1),
+            on_hand_override: row.get(2),
+            pending: row.get(3),
+            confirmed: row.get(4),
+            version: row.get(5),
+        }
+    }
+
+    /// Parses the payload of the stock trigger:
+    /// `version pending confirmed on_hand_override|- supplier_id category_id` (ids have no
+    /// spaces: `Id` allows letters, digits, `-`, `_` and `.`).
+    fn from_payload(payload: &str) -> Option<StockRow> {
+        let mut fields = payload.split(' ');
+        let version = fields.next()?.parse().ok()?;
+        let pending = fields.next()?.parse().ok()?;
+        let confirmed = fields.next()?.parse().ok()?;
+        let on_hand_override = match fields.next()? {
+            "-" => None,
+            units => Some(units.parse().ok()?),
+        };
+        let supplier_id = fields.next()?.to_owned();
+        let category_id = fields.next()?.to_owned();
+        if fields.next().is_some() {
+            return None;
+        }
+        Some(StockRow { supplier_id, category_id, on_hand_override, pending, confirmed, version })
+    }
 }
 
 /// The PostgreSQL hold store (see the module doc).
@@ -163,6 +266,90 @@ async fn connect_one(url: &str) -> Result<Client, Error> {
     Ok(client)
 }
 
+/// A listening connection: the client (dropping it closes the connection) and the task that
+/// drives the connection and applies its notifications (it ends when the connection does).
+struct Listening {
+    _client: Client,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+/// Opens a connection, LISTENs on `STOCK_CHANNEL`, then polls the rows changed since the last
+/// poll (all of them the first time), so nothing changed while no connection listened is lost.
+async fn listen(shared: &Arc<Shared>) -> Result<Listening, Error> {
+    let connecting = tokio_postgres::connect(&shared.url, NoTls);
+    let (client, mut connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+        .await
+        .map_err(|_| unavailable("connecting to PostgreSQL timed out"))?
+        .map_err(unavailable)?;
+    let driver = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            loop {
+                // Every notification already received, at most NOTIFY_BATCH_MAX: one snapshot
+                // is published per batch, not per row.
+                let batch = std::future::poll_fn(|cx| {
+                    let mut batch = Vec::new();
+                    loop {
+                        match connection.poll_message(cx) {
+                            Poll::Ready(Some(Ok(AsyncMessage::Notification(notification)))) => {
+                                batch.push(notification);
+                                if batch.len() >= NOTIFY_BATCH_MAX {
+                                    return Poll::Ready(Some(Ok(batch)));
+                                }
+                            }
+                            Poll::Ready(Some(Ok(_))) => {} // a notice
+                            Poll::Ready(Some(Err(error))) => return Poll::Ready(Some(Err(error))),
+                            Poll::Ready(None) => return Poll::Ready(None),
+                            Poll::Pending if batch.is_empty() => return Poll::Pending,
+                            Poll::Pending => return Poll::Ready(Some(Ok(batch))),
+                        }
+                    }
+                })
+                .await;
+                match batch {
+                    Some(Ok(batch)) => shared.apply_rows(batch.iter().filter_map(|notification| {
+                        let row = StockRow::from_payload(notification.payload());
+                        if row.is_none() {
+                            tracing::warn!(
+                                payload = notification.payload(),
+                                "unreadable stock notification; the safety-net poll will catch up"
+                            );
+                        }
+                        row
+                    })),
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "the listening PostgreSQL connection failed");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        })
+    };
+    client.batch_execute(&format!("LISTEN {STOCK_CHANNEL}")).await.map_err(unavailable)?;
+    shared.poll_changed().await?;
+    Ok(Listening { _client: client, driver })
+}
+
+/// Keeps one connection listening: when it ends, reconnects (after `LISTEN_RECONNECT_DELAY`,
+/// for as long as the store lives) and catches up through `listen`'s poll.
+async fn keep_listening(shared: Arc<Shared>, mut listening: Listening) {
+    loop {
+        let _ = (&mut listening.driver).await;
+        loop {
+            tokio::time::sleep(LISTEN_RECONNECT_DELAY).await;
+            match listen(&shared).await {
+                Ok(again) => {
+                    tracing::info!("listening for stock changes again");
+                    listening = again;
+                    break;
+                }
+                Err(error) => tracing::warn!(%error, "cannot listen for stock changes yet"),
+            }
+        }
+    }
+}
+
 impl PostgresStore {
     /// Connects the pool, migrates the schema (under an advisory lock), loads the stock levels
     /// and starts the expiry sweeper and the snapshot poller.
@@ -180,14 +367,21 @@ impl PostgresStore {
         }
         let shared = Arc::new(Shared {
             url: url.to_owned(),
+            levels: Mutex::new(Levels {
+                versions: HashMap::new(),
+                current: HeldSnapshot::new(catalog.stock_lines.len()),
+            }),
             catalog,
             clock,
             idle: tokio::sync::Mutex::new(idle),
             give_back,
-            levels: Mutex::new(HashMap::new()),
             snapshot: SnapshotCell::default(),
+            polled_below_xid: tokio::sync::Mutex::new(0),
         });
-        shared.poll_levels().await?;
+        shared.snapshot.store(HeldSnapshot::new(shared.catalog.stock_lines.len()));
+        // Listening before the first (full) poll: no change falls between the two.
+        let listening = listen(&shared).await?;
+        let listener = tokio::spawn(keep_listening(shared.clone(), listening));
         let sweeper = {
             let shared = shared.clone();
             tokio::spawn(async move {
@@ -203,8 +397,8 @@ impl PostgresStore {
             let shared = shared.clone();
             tokio::spawn(async move {
                 loop {
-                    tokio::time::sleep(SNAPSHOT_POLL_INTERVAL).await;
-                    if let Err(error) = shared.poll_levels().await {
+                    tokio::time::sleep(SNAPSHOT_SAFETY_POLL_INTERVAL).await;
+                    if let Err(error) = shared.poll_changed().await {
                         tracing::warn!(%error, "stock snapshot poll failed");
                     }
                 }
@@ -213,7 +407,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             shared,
             permits: Arc::new(Semaphore::new(WRITE_QUEUE_MAX)),
-            background: vec![sweeper, poller],
+            background: vec![listener, sweeper, poller],
         })
     }
 }
@@ -343,74 +537,96 @@ impl Shared {
         result
     }
 
-    /// Re-reads the touched lines (after the commit) and publishes a new snapshot.
+    /// Re-reads the touched lines (after the commit, in one query) and publishes a new
+    /// snapshot.
     async fn refresh(
         &self,
         client: &Client,
         touched: &Touched,
     ) -> Result<(), tokio_postgres::Error> {
-        let mut rows = Vec::new();
-        for (supplier_id, category_id) in touched {
-            if let Some(row) = client
-                .query_opt(
-                    "SELECT supplier_id, category_id, on_hand_override, pending, confirmed, version
-                     FROM stock WHERE supplier_id = $1 AND category_id = $2",
-                    &[&supplier_id.as_str(), &category_id.as_str()],
-                )
-                .await?
-            {
-                rows.push(row);
-            }
-        }
-        self.apply_rows(&rows);
-        Ok(())
-    }
-
-    /// Re-reads every stock row (the bound on how late this replica sees the others).
-    async fn poll_levels(&self) -> Result<(), Error> {
-        let client = self.take().await?;
+        let (suppliers, categories): (Vec<&str>, Vec<&str>) = touched
+            .iter()
+            .map(|(supplier, category)| (supplier.as_str(), category.as_str()))
+            .unzip();
         let rows = client
             .query(
-                "SELECT supplier_id, category_id, on_hand_override, pending, confirmed, version
-                 FROM stock",
-                &[],
+                &format!(
+                    r#"SELECT {STOCK_ROW_COLUMNS}
+                       FROM unnest($1::text[], $2::text[]) AS t(supplier_id, category_id)
+                       JOIN stock s ON s.supplier_id = t.supplier_id COLLATE "C"
+                                   AND s.category_id = t.category_id COLLATE "C""#
+                ),
+                &[&suppliers, &categories],
             )
-            .await;
-        let _ = self.give_back.send(client).await;
-        self.apply_rows(&rows.map_err(unavailable)?);
+            .await?;
+        self.apply_rows(rows.iter().map(StockRow::from_row));
         Ok(())
     }
 
-    fn apply_rows(&self, rows: &[tokio_postgres::Row]) {
+    /// Re-reads the rows changed since the last poll: those stamped by a transaction at or
+    /// above the last poll's xmin (the first poll reads every row). See the module doc.
+    async fn poll_changed(&self) -> Result<usize, Error> {
+        let mut polled_below = self.polled_below_xid.lock().await;
+        let mut client = self.take().await?;
+        let read = async {
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            // The first statement takes the snapshot both statements read.
+            let xmin: i64 = tx
+                .query_one("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", &[])
+                .await?
+                .get(0);
+            let rows = tx
+                .query(
+                    &format!("SELECT {STOCK_ROW_COLUMNS} FROM stock s WHERE s.last_xid >= $1"),
+                    &[&*polled_below],
+                )
+                .await?;
+            tx.commit().await?;
+            Ok::<_, tokio_postgres::Error>((xmin, rows))
+        };
+        let result = read.await;
+        let _ = self.give_back.send(client).await;
+        let (xmin, rows) = result.map_err(unavailable)?;
+        self.apply_rows(rows.iter().map(StockRow::from_row));
+        *polled_below = xmin;
+        Ok(rows.len())
+    }
+
+    /// Applies rows newer than what this replica knows and publishes the snapshot if any was.
+    /// O(rows × depth): the snapshot shares every line the rows do not change.
+    fn apply_rows(&self, rows: impl Iterator<Item = StockRow>) {
         let mut levels = match self.levels.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
+        let Levels { versions, current } = &mut *levels;
         let mut changed = false;
         for row in rows {
-            let supplier_id: &str = row.get(0);
-            let category_id: &str = row.get(1);
-            let Some(line) = super::find_stock_line(&self.catalog, supplier_id, category_id) else {
-                continue;
+            let Some(line) =
+                super::find_stock_line(&self.catalog, &row.supplier_id, &row.category_id)
+            else {
+                continue; // a line of another catalog
             };
-            let version: i64 = row.get(5);
-            if levels.get(&line).is_some_and(|(_, _, known)| *known >= version) {
+            if versions.get(&line).is_some_and(|known| *known >= row.version) {
                 continue;
             }
             let catalog_units = StockRef::from_catalog(&self.catalog, line).catalog_on_hand_units;
-            let on_hand: Option<i64> = row.get(2);
             let level = LineLevel {
-                on_hand_units: on_hand.map_or(catalog_units, |units| units as u64),
-                pending_units: row.get::<_, i64>(3) as u64,
-                confirmed_units: row.get::<_, i64>(4) as u64,
+                on_hand_units: row.on_hand_override.map_or(catalog_units, |units| units as u64),
+                pending_units: row.pending as u64,
+                confirmed_units: row.confirmed as u64,
             };
-            levels.insert(line, (catalog_units, level, version));
+            versions.insert(line, row.version);
+            current.set(line, super::line_entry(&self.catalog, line, level));
             changed = true;
         }
         if changed {
-            let plain =
-                levels.iter().map(|(line, (units, level, _))| (*line, (*units, *level))).collect();
-            self.snapshot.store(HeldSnapshot::from_levels(&plain));
+            self.snapshot.store(current.clone());
         }
     }
 
@@ -443,6 +659,7 @@ async fn attempt(
     now: i64,
     touched: &mut Touched,
 ) -> Result<Outcome, Failure> {
+    let began = std::time::Instant::now();
     let tx = client.transaction().await?;
     let result = match command {
         Command::Place { hold, caller } => place(&tx, hold, caller, now, touched).await,
@@ -465,6 +682,7 @@ async fn attempt(
     match result {
         Ok(outcome) => {
             tx.commit().await?;
+            crate::metrics::hold_commit(began.elapsed(), 1);
             Ok(outcome)
         }
         Err(Failure::Answer(error)) => {
@@ -862,4 +1080,36 @@ async fn update_stock(
         return Err(Failure::Refused(Error::FailedPrecondition(refused)));
     }
     Ok(Outcome::Stock(levels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stock_notifications_parse_and_junk_is_refused() {
+        assert_eq!(
+            StockRow::from_payload("7 3 2 40 sup-00007 rescuer-ppe-kit"),
+            Some(StockRow {
+                supplier_id: "sup-00007".into(),
+                category_id: "rescuer-ppe-kit".into(),
+                on_hand_override: Some(40),
+                pending: 3,
+                confirmed: 2,
+                version: 7,
+            })
+        );
+        let no_override = StockRow::from_payload("0 0 0 - sup-1 cat.a").unwrap();
+        assert_eq!(no_override.on_hand_override, None);
+        for junk in ["", "7 3 2 40 sup-1", "7 3 2 40 sup-1 cat extra", "x 3 2 - s c", "7 3 2 ? s c"]
+        {
+            assert_eq!(StockRow::from_payload(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn the_trigger_notifies_the_channel_the_replicas_listen_on() {
+        let (_, trigger) = MIGRATIONS.last().unwrap();
+        assert!(trigger.contains(&format!("pg_notify('{STOCK_CHANNEL}'")));
+    }
 }

@@ -11,7 +11,6 @@
 //! Reads go through the writer too: every answer reflects every acknowledged write, and expiry
 //! is decided at one place, by one clock.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
@@ -26,7 +25,7 @@ use super::{
     EXPIRY_SWEEP_INTERVAL, HISTORY_EVENTS_MAX, WRITE_QUEUE_MAX,
 };
 use crate::catalog::Catalog;
-use crate::domain::{Id, StockLineIdx};
+use crate::domain::Id;
 use crate::error::{Error, PreconditionViolation};
 
 /// Schema migrations, applied in order once each; a version is never edited after release.
@@ -117,11 +116,12 @@ impl SqliteStore {
     /// stock levels and starts the writer thread. The thread ends when the store is dropped.
     pub fn open(path: &Path, catalog: Arc<Catalog>, clock: Clock) -> Result<SqliteStore, Error> {
         let conn = Connection::open(path).map_err(unavailable)?;
+        let catalog_lines = catalog.stock_lines.len();
         let mut writer = Writer {
             conn,
             catalog,
+            current: HeldSnapshot::new(catalog_lines),
             clock,
-            levels: HashMap::new(),
             snapshot: Arc::new(SnapshotCell::default()),
         };
         writer.prepare().map_err(unavailable)?;
@@ -189,8 +189,9 @@ struct Writer {
     conn: Connection,
     catalog: Arc<Catalog>,
     clock: Clock,
-    /// (catalog units, level) of every catalog line with a stock row, as committed.
-    levels: HashMap<StockLineIdx, (u64, LineLevel)>,
+    /// The last published snapshot: every catalog line with a stock row, as committed. A
+    /// commit changes the lines it touched in a clone (sharing the rest) and publishes that.
+    current: HeldSnapshot,
     snapshot: Arc<SnapshotCell>,
 }
 
@@ -237,9 +238,10 @@ impl Writer {
         Ok(())
     }
 
-    /// Loads every stock row's level and publishes the snapshot.
+    /// Loads every stock row's level and publishes the snapshot (at start, and to recover
+    /// from a failed refresh: the one O(rows) path).
     fn reload(&mut self) -> rusqlite::Result<()> {
-        let mut levels = HashMap::new();
+        let mut current = HeldSnapshot::new(self.catalog.stock_lines.len());
         {
             let mut statement = self.conn.prepare(
                 "SELECT supplier_id, category_id, on_hand_override, pending, confirmed FROM stock",
@@ -260,11 +262,11 @@ impl Writer {
                     pending_units: row.get::<_, i64>(3)? as u64,
                     confirmed_units: row.get::<_, i64>(4)? as u64,
                 };
-                levels.insert(line, (catalog_units, level));
+                current.set(line, super::line_entry(&self.catalog, line, level));
             }
         }
-        self.levels = levels;
-        self.snapshot.store(HeldSnapshot::from_levels(&self.levels));
+        self.current = current;
+        self.snapshot.store(self.current.clone());
         Ok(())
     }
 
@@ -290,6 +292,7 @@ impl Writer {
     /// Expires what is due, applies every job in its own savepoint, commits once, refreshes the
     /// snapshot, then replies.
     fn commit_batch(&mut self, batch: Vec<Job>) {
+        let began = std::time::Instant::now();
         let now = (self.clock)();
         let mut touched = Touched::new();
         let result = (|| -> rusqlite::Result<Vec<Result<Outcome, Error>>> {
@@ -324,6 +327,7 @@ impl Writer {
                 }
             }
             tx.commit()?;
+            crate::metrics::hold_commit(began.elapsed(), batch.len());
             Ok(results)
         })();
         match result {
@@ -350,7 +354,8 @@ impl Writer {
         }
     }
 
-    /// Re-reads the committed level of every touched line and publishes a new snapshot.
+    /// Re-reads the committed level of every touched line and publishes a new snapshot that
+    /// shares everything else with the last one.
     fn refresh(&mut self, touched: &Touched) -> rusqlite::Result<()> {
         for (supplier_id, category_id) in touched {
             let Some(line) =
@@ -360,9 +365,10 @@ impl Writer {
             };
             let stock = StockRef::from_catalog(&self.catalog, line);
             let level = read_level(&self.conn, &stock)?;
-            self.levels.insert(line, (stock.catalog_on_hand_units, level));
+            self.current.set(line, super::line_entry(&self.catalog, line, level));
         }
-        self.snapshot.store(HeldSnapshot::from_levels(&self.levels));
+        // O(touched × depth): the clone shares every node the commit did not change.
+        self.snapshot.store(self.current.clone());
         Ok(())
     }
 }

@@ -167,6 +167,8 @@ fn match_with(
                     .iter()
                     .map(|entry| entry.quantity_equivalent)
                     .sum::<f64>()
+                    // The quantities are ≥ 0, but an empty sum is -0.0, which prints as "-0".
+                    .abs()
                     .min(quantity_required);
                 search::rank(&mut pool, query.options_per_requirement);
                 RequirementResult {

@@ -593,7 +593,9 @@ fn code(result: &Result<Outcome, Error>) -> &'static str {
         Err(Error::FailedPrecondition(_)) => "failed_precondition",
         Err(Error::NotFound { .. }) => "not_found",
         Err(Error::InvalidArgument(_)) => "invalid_argument",
-        Err(Error::ResourceExhausted(_)) => "resource_exhausted",
+        Err(
+            Error::ResourceExhausted(_) | Error::Overloaded { .. } | Error::LimitExceeded { .. },
+        ) => "resource_exhausted",
         Err(Error::Unavailable(_)) => "unavailable",
         Err(Error::Internal(_)) => "internal",
     }

@@ -3,12 +3,15 @@
 //! and on broken fixtures.
 
 mod catalog;
+mod console;
 mod crash;
 mod drill;
 mod grpc;
 mod holders;
 mod holds;
 mod holds_pg;
+mod interop;
+mod overload;
 mod quantities;
 mod support;
 mod tidy;

@@ -78,17 +78,28 @@ impl TestServer {
         store: Arc<dyn HoldStore>,
         dir: Option<tempfile::TempDir>,
     ) -> TestServer {
-        let handle = ServerHandle::start(
-            catalog,
-            store.clone(),
-            "127.0.0.1:0".parse().unwrap(),
-            ServerOptions::default(),
-        )
-        .await
-        .expect("server binds 127.0.0.1:0");
+        TestServer::start_with_options(catalog, store, dir, ServerOptions::default()).await
+    }
+
+    /// The server with options (pre-positioning, the engine pool, the metrics listener).
+    pub async fn start_with_options(
+        catalog: Arc<Catalog>,
+        store: Arc<dyn HoldStore>,
+        dir: Option<tempfile::TempDir>,
+        options: ServerOptions,
+    ) -> TestServer {
+        let handle =
+            ServerHandle::start(catalog, store.clone(), "127.0.0.1:0".parse().unwrap(), options)
+                .await
+                .expect("server binds 127.0.0.1:0");
         let channel =
             equipmatch::grpc::client::connect(&handle.url()).await.expect("client connects");
         TestServer { url: handle.url(), handle: Some(handle), channel, store, _dir: dir }
+    }
+
+    /// Where the server serves `/metrics`, when started with `metrics_addr`.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.handle.as_ref().and_then(|handle| handle.metrics_addr)
     }
 
     pub fn holds(&self) -> HoldServiceClient<Channel> {
@@ -122,9 +133,16 @@ const SERVER_START_SECONDS_MAX: u64 = 60;
 impl ServerProcess {
     /// Starts `equipmatch serve --store STORE` and waits for its "serving" log line.
     pub fn start(store: &str) -> ServerProcess {
+        ServerProcess::start_with_args(store, &[])
+    }
+
+    /// The same with more `serve` arguments (e.g. `--cap-dir DIR`).
+    pub fn start_with_args(store: &str, extra: &[&str]) -> ServerProcess {
         use std::io::BufRead;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_equipmatch"))
-            .args(["--log-json", "serve", "--listen", "127.0.0.1:0", "--store", store])
+            .args(["--log-json", "serve", "--listen", "127.0.0.1:0", "--console", "off"])
+            .args(["--store", store])
+            .args(extra)
             .env("RUST_LOG", "info")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

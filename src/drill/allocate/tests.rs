@@ -320,3 +320,30 @@ fn released_equipment_is_redeployed() {
     assert_eq!(allocation.served, vec![4, 4]);
     assert!(allocation.shipments.iter().any(|s| s.origin == Origin::Site(0) && s.demand == 1));
 }
+
+#[test]
+fn a_category_beyond_the_demand_limit_is_refused_not_solved() {
+    let demands: Vec<Demand> = (0..=DEMANDS_PER_CATEGORY_MAX)
+        .map(|_| Demand {
+            incident: 0,
+            start_hours: 0.0,
+            deadline_hours: 1.0,
+            release_hours: 2.0,
+            units: 1,
+            weight: 1,
+        })
+        .collect();
+    let problem = Problem {
+        step_hours: 1.0,
+        horizon_hours: 10.0,
+        n_incidents: 1,
+        lines: Vec::new(),
+        site_travel: vec![vec![0.0; demands.len()]],
+        demands,
+        line_travel: Vec::new(),
+    };
+    for policy in Policy::ALL {
+        let refused = try_allocate(&problem, policy).expect_err("beyond the limit");
+        assert_eq!(refused.limit, "DEMANDS_PER_CATEGORY_MAX");
+    }
+}

@@ -17,7 +17,7 @@ fn sample(name: &str, catalog: &Catalog) -> Drill {
 /// Coverage of the altered drill solved whole: every category, fresh candidate search.
 fn whole(engine: &Engine<'_>, drill: &Drill, demands: Vec<DemandInfo>, at_hours: f64) -> SweepStep {
     let offline = offline_suppliers(engine.catalog, &drill.what_if, drill.seed);
-    let outcome = engine.solve(drill, &offline, demands, None, None);
+    let outcome = engine.solve(drill, &offline, demands, None, None).expect("within the limits");
     let arrived = on_time(&outcome.categories, &outcome.demands);
     step_of("whole", 0.0, &outcome.demands, &arrived, at_hours)
 }
@@ -29,7 +29,7 @@ fn moved_assumptions_read_what_the_whole_altered_drill_reads() {
         let drill = sample(name, &catalog);
         let at_hours = SWEEP_AT_HOURS_DEFAULT;
         let mut engine = Engine::new(&catalog, &drill, drill.policy, at_hours);
-        let baseline = engine.full(&drill, None);
+        let baseline = engine.full(&drill, None).expect("within the limits");
         let baseline_on_time = on_time(&baseline.categories, &baseline.demands);
         let own = passes::own_problems(&baseline.categories, &baseline.demands);
         let as_written = step_of("", 0.0, &baseline.demands, &baseline_on_time, at_hours);
@@ -48,8 +48,9 @@ fn moved_assumptions_read_what_the_whole_altered_drill_reads() {
         let mut checked = 0;
         for (_, assumption) in picked {
             for factor in [0.5, 1.5] {
-                let (demands, arrived) =
-                    engine.moved(&baseline, &baseline_on_time, assumption, factor, Some(&own));
+                let (demands, arrived) = engine
+                    .moved(&baseline, &baseline_on_time, assumption, factor, Some(&own))
+                    .expect("within the limits");
                 let fast = step_of("", factor, &demands, &arrived, at_hours);
                 let whole_demands = match assumption {
                     Assumption::DeploymentHours => {
@@ -96,7 +97,7 @@ fn steps_read_what_the_whole_stepped_drill_reads() {
             at_hours: SWEEP_AT_HOURS_DEFAULT,
             policy: drill.policy,
         };
-        let report = sweep(&catalog, &drill, &spec);
+        let report = sweep(&catalog, &drill, &spec).expect("within the limits");
         let engine = Engine::new(&catalog, &drill, drill.policy, spec.at_hours);
         for ((label, _, stepped), step) in step_drills(&drill, &spec).into_iter().zip(&report.steps)
         {
@@ -126,7 +127,7 @@ fn more_people_never_improve_coverage_in_the_sample_drill() {
         at_hours: SWEEP_AT_HOURS_DEFAULT,
         policy: drill.policy,
     };
-    let report = sweep(&catalog, &drill, &spec);
+    let report = sweep(&catalog, &drill, &spec).expect("within the limits");
     let all: Vec<f64> =
         report.steps.iter().map(|s| s.coverage.expect("something is due")).collect();
     assert!(all.windows(2).all(|w| w[1] <= w[0] + 1e-9), "{all:?}");

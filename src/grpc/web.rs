@@ -1,0 +1,37 @@
+//! The console's listener: its pages (`crate::console`, which knows no tonic) and gRPC-Web
+//! (tonic-web) for the very service stack the gRPC listener serves — the same services
+//! behind the same tower layers, so the browser gets no rule the gRPC clients do not. One
+//! origin (no CORS); HTTP/1.1, which browsers' fetch speaks to a plain-text server, and HTTP/2.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::Server;
+use tonic_web::GrpcWebLayer;
+
+use super::server::ServerOptions;
+
+/// Serves the console on `listener` until `shutdown` completes.
+pub(super) async fn serve_console(
+    stack: Routes,
+    listener: TcpListener,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    // Every path the console's router does not claim goes to the service stack, through
+    // the gRPC-Web translation (which answers 400 to an HTTP/1.1 request that is not gRPC-Web).
+    let grpc_web = stack.into_axum_router().layer(GrpcWebLayer::new());
+    let app = crate::console::router().merge(grpc_web);
+    Server::builder()
+        .accept_http1(true)
+        .concurrency_limit_per_connection(options.concurrency_per_connection)
+        .serve_with_incoming_shutdown(
+            app,
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
+        .await?;
+    Ok(())
+}
