@@ -206,7 +206,14 @@ impl<'a> Solver<'a> {
                     for (k, d) in own.iter().enumerate() {
                         problem.demands[k].units = demands[*d].units;
                     }
-                    self.push(category, Pass::Own, own.clone(), lines.clone(), Vec::new(), problem)?;
+                    self.push(
+                        category,
+                        Pass::Own,
+                        own.clone(),
+                        lines.clone(),
+                        Vec::new(),
+                        problem,
+                    )?;
                 }
                 (None, None) => {
                     let (problem, lines) = category_problem(
@@ -309,8 +316,8 @@ impl<'a> Solver<'a> {
         site_lines: Vec<usize>,
         problem: Problem,
     ) -> Result<(), Error> {
-        let allocation =
-            allocate::try_allocate(&problem, self.policy).map_err(|exceeded| Error::LimitExceeded {
+        let allocation = allocate::try_allocate(&problem, self.policy).map_err(|exceeded| {
+            Error::LimitExceeded {
                 limit: exceeded.limit,
                 subject: format!(
                     "category {} ({} pass)",
@@ -318,7 +325,8 @@ impl<'a> Solver<'a> {
                     pass.key()
                 ),
                 description: exceeded.description,
-            })?;
+            }
+        })?;
         debug_assert_eq!(allocate::verify(&problem, &allocation), Ok(()));
         let outcome =
             CategoryOutcome { category, pass, demands, lines, site_lines, problem, allocation };

@@ -507,7 +507,8 @@ mod tests {
         let text = std::fs::read_to_string(path).expect("readable");
         let drill = drill::parse(&catalog, path, &text).expect("parses");
         let report = drill::run_report(&catalog, &drill, Policy::Equity, &mut |_| {}, &|| false)
-            .expect("never stopped");
+            .expect("never stopped")
+            .expect("within the limits");
         assert!(report.standing.is_some());
         assert_eq!(drill_report_from_pb(drill_report_to_pb(&report)), report);
     }

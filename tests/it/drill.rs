@@ -46,7 +46,8 @@ async fn run_drill_streams_progress_then_the_in_process_report() {
     let drill = drill::parse(&catalog, "baoding.toml", &text).expect("parses");
     let expected =
         drill::run_report(&catalog, &drill, drill::Policy::Equity, &mut |_| {}, &|| false)
-            .expect("never stopped");
+            .expect("never stopped")
+            .expect("within the limits");
     let got = drill_convert::drill_report_from_pb(reports.pop().unwrap());
     assert_eq!(got, expected);
     assert_eq!(got.policy, "equity");

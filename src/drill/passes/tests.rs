@@ -543,7 +543,8 @@ fn the_standing_section_is_the_drill_without_manufacturers() {
     }
     let report =
         crate::drill::run_report(&catalog, &drill, Policy::Efficiency, &mut |_| {}, &|| false)
-            .expect("not stopped");
+            .expect("not stopped")
+            .expect("within the limits");
     let cover = report.standing.expect("standing section");
     let protection = &cover.stages[1];
     assert!(protection.on_time_coverage_standing < protection.on_time_coverage_all);
