@@ -523,6 +523,7 @@ fn inproc(
         count: 20,
         filters: Filters::default(),
         weights: Weights::default(),
+        prefer_kinds: Vec::new(),
     };
     let scenario = catalog.scenario_by_id("earthquake");
     let match_query = |scenario, severity, n: u64| MatchQuery {
@@ -535,6 +536,7 @@ fn inproc(
         max_eta_hours: None,
         filters: Filters::default(),
         weights: Weights::default(),
+        prefer_kinds: Vec::new(),
     };
     let shortlist_qps = calls_per_second(seconds, |n| {
         std::hint::black_box(crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(n)));
@@ -684,6 +686,7 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
             max_eta_hours: None,
             filters: Default::default(),
             weights: Default::default(),
+            prefer_kinds: Vec::new(),
         };
         let result = crate::matching::match_incident(&catalog, &crate::matching::NoHolds, &query);
         match_requirements += result.stages.iter().map(|s| s.requirements.len()).sum::<usize>();

@@ -17,7 +17,7 @@ pub use search::{Candidate, Filters, CANDIDATES_EXAMINED_MAX};
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    CategoryIdx, ChainStage, Impact, LatLon, Priority, Provenance, Scenario, Severity,
+    CategoryIdx, ChainStage, HolderKind, Impact, LatLon, Priority, Provenance, Scenario, Severity,
 };
 
 /// The most options one requirement may ask for, and the default.
@@ -48,6 +48,8 @@ pub struct MatchQuery<'a> {
     pub max_eta_hours: Option<f64>,
     pub filters: Filters,
     pub weights: Weights,
+    /// Sorted; the plan draws on these holders first (`preferred_plan`). Empty: no preference.
+    pub prefer_kinds: Vec<HolderKind>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +164,20 @@ fn match_with(
                     bound_reached |= found.bound_reached;
                     pool.extend(found.candidates);
                 }
-                let plan = plan::plan(&pool, quantity_required);
+                let plan = if query.prefer_kinds.is_empty() {
+                    plan::plan(&pool, quantity_required)
+                } else {
+                    let (plan, examined, bound) = preferred_plan(
+                        catalog,
+                        requirement.category,
+                        &spec,
+                        search_fn,
+                        &query.prefer_kinds,
+                    );
+                    candidates_examined += examined;
+                    bound_reached |= bound;
+                    plan
+                };
                 let quantity_planned: f64 = plan
                     .iter()
                     .map(|entry| entry.quantity_equivalent)
@@ -206,6 +221,63 @@ fn match_with(
     }
 }
 
+/// `filters` narrowed to holders of `kinds` (within the kinds it already allows), or to every
+/// allowed kind but those.
+fn narrowed(filters: &Filters, kinds: &[HolderKind], keep: bool) -> Filters {
+    let allowed: Vec<HolderKind> = if filters.holder_kinds.is_empty() {
+        HolderKind::ALL.to_vec()
+    } else {
+        filters.holder_kinds.clone()
+    };
+    let holder_kinds: Vec<HolderKind> =
+        allowed.into_iter().filter(|kind| kinds.contains(kind) == keep).collect();
+    Filters { holder_kinds, ..filters.clone() }
+}
+
+/// The plan with preferred holders first: a plan over the preferred holders' on-time lines
+/// (the category and its substitutes, searched with the kind filter), then a plan over the
+/// other holders' lines for what it leaves. An empty kind list searches nothing. Returns the
+/// plan and what the two searches examined.
+fn preferred_plan(
+    catalog: &Catalog,
+    category: CategoryIdx,
+    spec: &search::Spec<'_>,
+    search_fn: SearchFn,
+    prefer: &[HolderKind],
+) -> (Vec<PlanEntry>, usize, bool) {
+    let mut examined = 0;
+    let mut bound_reached = false;
+    let mut plan = Vec::new();
+    let mut left = spec.quantity_required;
+    for keep in [true, false] {
+        let filters = narrowed(spec.filters, prefer, keep);
+        if filters.holder_kinds.is_empty() || left <= 0.0 {
+            continue;
+        }
+        let narrowed_spec = search::Spec { filters: &filters, quantity_required: left, ..*spec };
+        let mut pool = Vec::new();
+        let found = search_fn(catalog, category, None, &narrowed_spec);
+        examined += found.examined;
+        bound_reached |= found.bound_reached;
+        pool.extend(found.candidates);
+        for substitute in &catalog.category(category).substitutes {
+            let found = search_fn(
+                catalog,
+                substitute.category,
+                Some(substitute.efficiency),
+                &narrowed_spec,
+            );
+            examined += found.examined;
+            bound_reached |= found.bound_reached;
+            pool.extend(found.candidates);
+        }
+        let part = plan::plan(&pool, left);
+        left -= part.iter().map(|entry| entry.quantity_equivalent).sum::<f64>();
+        plan.extend(part);
+    }
+    (plan, examined, bound_reached)
+}
+
 fn priority_weight(priority: Priority) -> f64 {
     match priority {
         Priority::Critical => 3.0,
@@ -239,6 +311,9 @@ pub struct ShortlistQuery {
     pub count: usize,
     pub filters: Filters,
     pub weights: Weights,
+    /// Sorted; entries of these holders come first, each group ranked as usual. Empty: one
+    /// ranking.
+    pub prefer_kinds: Vec<HolderKind>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -279,26 +354,45 @@ fn shortlist_with(
     query: &ShortlistQuery,
     search_fn: SearchFn,
 ) -> ShortlistResult {
-    let spec = search::Spec {
-        location: query.location,
-        window_hours: query.window_hours,
-        quantity_required: query.quantity,
-        options: query.count,
-        max_eta_hours: None,
-        filters: &query.filters,
-        weights: &query.weights,
-        held,
+    // Without a preference one group: the query's own filters. With one, the preferred
+    // holders' group, then the others'.
+    let groups: Vec<Filters> = if query.prefer_kinds.is_empty() {
+        vec![query.filters.clone()]
+    } else {
+        [true, false]
+            .iter()
+            .map(|keep| narrowed(&query.filters, &query.prefer_kinds, *keep))
+            .filter(|filters| !filters.holder_kinds.is_empty())
+            .collect()
     };
     let mut entries = Vec::new();
     let mut candidates_examined = 0;
     let mut bound_reached = false;
-    for category in &query.categories {
-        let found = search_fn(catalog, *category, None, &spec);
-        candidates_examined += found.examined;
-        bound_reached |= found.bound_reached;
-        entries.extend(found.candidates);
+    for filters in &groups {
+        let count = query.count - entries.len();
+        if count == 0 {
+            break;
+        }
+        let spec = search::Spec {
+            location: query.location,
+            window_hours: query.window_hours,
+            quantity_required: query.quantity,
+            options: count,
+            max_eta_hours: None,
+            filters,
+            weights: &query.weights,
+            held,
+        };
+        let mut group = Vec::new();
+        for category in &query.categories {
+            let found = search_fn(catalog, *category, None, &spec);
+            candidates_examined += found.examined;
+            bound_reached |= found.bound_reached;
+            group.extend(found.candidates);
+        }
+        search::rank(&mut group, count);
+        entries.extend(group);
     }
-    search::rank(&mut entries, query.count);
     ShortlistResult {
         catalog_version: catalog.version.clone(),
         entries,

@@ -9,7 +9,8 @@ use super::held::HeldStock;
 use super::score::{arrival_value, score, zone_value, Criterion, ScorePart, Weights};
 use crate::catalog::Catalog;
 use crate::domain::{
-    great_circle_km, CategoryIdx, CertSet, LatLon, PlaceIdx, StockLineIdx, SupplierIdx, ZoneTier,
+    great_circle_km, CategoryIdx, CertSet, HolderKind, LatLon, PlaceIdx, StockLineIdx, SupplierIdx,
+    ZoneTier,
 };
 
 /// The most stock lines one search looks at, per category: a bound on work per request
@@ -29,6 +30,8 @@ pub struct Filters {
     pub required_certifications: CertSet,
     pub max_lead_time_hours: Option<f64>,
     pub min_reliability: f64,
+    /// Sorted; empty means every kind of holder.
+    pub holder_kinds: Vec<HolderKind>,
 }
 
 impl Filters {
@@ -52,6 +55,10 @@ impl Filters {
             return false;
         }
         if self.max_lead_time_hours.is_some_and(|max| lead_time_hours > max) {
+            return false;
+        }
+        if !self.holder_kinds.is_empty() && self.holder_kinds.binary_search(&supplier.kind).is_err()
+        {
             return false;
         }
         supplier.reliability >= self.min_reliability

@@ -92,6 +92,12 @@ fn indexed_search_equals_brute_force_scan() {
             count: 1 + rng.below(30),
             filters: Filters {
                 min_reliability: if rng.unit() < 0.3 { 0.9 } else { 0.0 },
+                // Kind filters: manufacturers only, standing resources only, or every holder.
+                holder_kinds: match rng.below(3) {
+                    0 => vec![HolderKind::Manufacturer],
+                    1 => HolderKind::ALL.iter().copied().filter(|k| k.is_standing()).collect(),
+                    _ => Vec::new(),
+                },
                 ..Filters::default()
             },
             weights: if rng.unit() < 0.5 {
@@ -106,6 +112,7 @@ fn indexed_search_equals_brute_force_scan() {
                 ])
                 .unwrap()
             },
+            prefer_kinds: if rng.unit() < 0.3 { vec![HolderKind::FireRescue] } else { Vec::new() },
         };
         let indexed = shortlist(catalog, &NoHolds, &query);
         if indexed.bound_reached {
@@ -218,6 +225,7 @@ fn indexed_match_offers_the_same_options_as_a_brute_force_scan() {
             max_eta_hours: None,
             filters: Filters::default(),
             weights: Weights::default(),
+            prefer_kinds: Vec::new(),
         };
         let indexed = match_incident(catalog, &NoHolds, &query);
         let scanned = match_incident_scan(catalog, &NoHolds, &query);

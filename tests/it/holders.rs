@@ -209,3 +209,123 @@ fn a_sweep_prints_steps_break_points_and_sensitivity() {
         assert!(!output.stderr.is_empty(), "{bad:?}: no reason given");
     }
 }
+
+// -------------------------------------------------------------------------------------------
+// Match and Shortlist restrict and prefer by holder kind, over gRPC
+// -------------------------------------------------------------------------------------------
+
+fn fire_request(
+    constraints: equipmatch::grpc::pb::MatchConstraints,
+) -> equipmatch::grpc::pb::MatchRequest {
+    use equipmatch::grpc::pb;
+    pb::MatchRequest {
+        scenario_id: "urban-fire".into(),
+        severity: pb::Severity::Ii as i32,
+        location: Some(pb::LatLng { latitude: 39.6347, longitude: 118.1948 }),
+        affected_population: 5_000,
+        affected_area_km2: Some(14.0),
+        options_per_requirement: 10,
+        constraints: Some(constraints),
+        weights: None,
+    }
+}
+
+#[tokio::test]
+async fn match_restricts_and_prefers_by_holder_kind() {
+    use equipmatch::grpc::pb;
+    let server = crate::support::TestServer::start().await;
+    let mut client = server.matching();
+    let fire = pb::HolderKind::FireRescue as i32;
+    let only_fire = client
+        .r#match(fire_request(pb::MatchConstraints {
+            holder_kinds: vec![fire],
+            ..Default::default()
+        }))
+        .await
+        .expect("answers")
+        .into_inner();
+    let options: Vec<&pb::SupplierOption> = only_fire
+        .stages
+        .iter()
+        .flat_map(|s| s.requirements.iter())
+        .flat_map(|r| r.options.iter())
+        .collect();
+    assert!(!options.is_empty(), "the fire and rescue detachments hold urban-fire equipment");
+    assert!(options.iter().all(|o| o.holder_kind == fire), "only fire and rescue holders");
+    let pumpers = |response: &pb::MatchResponse| -> Vec<pb::PlanEntry> {
+        response
+            .stages
+            .iter()
+            .flat_map(|s| s.requirements.iter())
+            .find(|r| r.category_id == "urban-fire-engine-pumper")
+            .map(|r| r.plan.clone())
+            .expect("urban fire asks for pumpers")
+    };
+    // Preferring the fire and rescue corps: its lines open the plan, before any manufacturer.
+    let preferring = client
+        .r#match(fire_request(pb::MatchConstraints {
+            prefer_holder_kinds: vec![fire],
+            ..Default::default()
+        }))
+        .await
+        .expect("answers")
+        .into_inner();
+    let plan = pumpers(&preferring);
+    let kinds: Vec<&str> = plan
+        .iter()
+        .map(|entry| if entry.supplier_id.starts_with("fire-") { "fire" } else { "other" })
+        .collect();
+    assert!(kinds.first() == Some(&"fire"), "{plan:?}");
+    assert!(kinds.windows(2).all(|w| !(w[0] == "other" && w[1] == "fire")), "{kinds:?}");
+    // An unknown kind is refused with the field named.
+    let status = client
+        .r#match(fire_request(pb::MatchConstraints {
+            holder_kinds: vec![99],
+            ..Default::default()
+        }))
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().contains("holder") || !status.message().is_empty());
+}
+
+#[tokio::test]
+async fn a_shortlist_lists_preferred_holders_first() {
+    use equipmatch::grpc::pb;
+    let server = crate::support::TestServer::start().await;
+    let mut client = server.matching();
+    let depot = pb::HolderKind::ReserveDepot as i32;
+    let response = client
+        .shortlist(pb::ShortlistRequest {
+            category_ids: vec!["relief-tent-family".into()],
+            quantity: 1000.0,
+            location: Some(pb::LatLng { latitude: 38.87, longitude: 115.47 }),
+            count: 30,
+            prefer_holder_kinds: vec![depot],
+            ..Default::default()
+        })
+        .await
+        .expect("answers")
+        .into_inner();
+    let kinds: Vec<i32> = response.entries.iter().map(|e| e.holder_kind).collect();
+    assert!(kinds.contains(&depot) && kinds.iter().any(|k| *k != depot), "{kinds:?}");
+    let first_other = kinds.iter().position(|k| *k != depot).expect("others follow");
+    assert!(kinds[first_other..].iter().all(|k| *k != depot), "depots first: {kinds:?}");
+    let only_makers = client
+        .shortlist(pb::ShortlistRequest {
+            category_ids: vec!["relief-tent-family".into()],
+            quantity: 10.0,
+            filters: Some(pb::ShortlistFilters {
+                holder_kinds: vec![pb::HolderKind::Manufacturer as i32],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("answers")
+        .into_inner();
+    assert!(only_makers
+        .entries
+        .iter()
+        .all(|e| e.holder_kind == pb::HolderKind::Manufacturer as i32));
+}
