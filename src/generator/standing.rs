@@ -9,9 +9,12 @@
 //! point says which city it answers from, nothing more.
 //!
 //! Stock numbers are MODEL unless a line says otherwise: a standing holder keeps equipment for
-//! emergencies, does not make more (surge 0), and leaves fast (lead time: fire and rescue 1 h,
-//! professional teams 2 h, reserve depots 6 h for the dispatch order and loading). Crews per
-//! unit are the people who travel with the unit (vehicle crews MODEL; team kits carry their
+//! emergencies, does not make more (surge 0), and leaves fast. Lead times: fire and rescue 0.1 h
+//! (turn-out only: stations are sized so the crew reaches the edge of its district 5 min after
+//! dispatch, [CSS-152], scenarios/README.md; the drive is counted separately as travel),
+//! professional teams 1–2 h to load their kit, reserve depots 6 h for the dispatch order and
+//! loading (both MODEL). Lead times are fractional hours, as the registry column allows. Crews
+//! per unit are the people who travel with the unit (vehicle crews MODEL; team kits carry their
 //! team: municipal earthquake team ≥ 45, INSARAG heavy 59, medium 40, domain-facts §3).
 
 use crate::domain::HolderKind;
@@ -41,7 +44,7 @@ pub struct StandingHolder {
     pub place: &'static str,
     /// The holder's town when it is not the place's point (sourced town, GK coordinates).
     pub at: Option<(f64, f64)>,
-    pub lead_time_hours: u32,
+    pub lead_time_hours: f64,
     /// Multiplies every holding of `holdings` (templates shared by several holders).
     pub scale: f64,
     pub holdings: &'static [Holding],
@@ -149,7 +152,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Central disaster-relief reserve depot Beijing (中央救灾物资储备库; real depot, SYNTHETIC stock, city point)",
         place: "beijing",
         at: None,
-        lead_time_hours: 6,
+        lead_time_hours: 6.0,
         scale: 1.0,
         holdings: CENTRAL_RELIEF_DEPOT,
         source: "MCA runs 19 central relief depots incl. Beijing and Tianjin (nine-ministry guidance on relief reserves, 2015, https://rajayuj.com/bmpd/jmsgxhzls/wnfwzhxx/content/post_478310.html repost; B)",
@@ -160,7 +163,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Central disaster-relief reserve depot Tianjin (中央救灾物资储备库; real depot, SYNTHETIC stock, city point)",
         place: "tianjin",
         at: None,
-        lead_time_hours: 6,
+        lead_time_hours: 6.0,
         scale: 1.0,
         holdings: CENTRAL_RELIEF_DEPOT,
         source: "as dep-central-relief-beijing (B)",
@@ -171,7 +174,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Central flood-control and drought-relief material depot Beijing (中央防汛抗旱物资北京仓库; real depot, SYNTHETIC stock, city point)",
         place: "beijing",
         at: None,
-        lead_time_hours: 6,
+        lead_time_hours: 6.0,
         scale: 1.0,
         holdings: &[
             h("assault-boat", 40, 0),
@@ -190,7 +193,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Hebei provincial grain and relief reserve centre (河北省粮食和救灾物资储备中心; real centre, SYNTHETIC stock, city point)",
         place: "shijiazhuang",
         at: None,
-        lead_time_hours: 6,
+        lead_time_hours: 6.0,
         scale: 1.0,
         holdings: &[
             h("relief-tent-family", 8_000, 0),
@@ -206,7 +209,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Red Cross Society of China national relief depot Niulanshan Shunyi (中国红十字会总会备灾救灾物资库; real depot, SYNTHETIC stock)",
         place: "beijing",
         at: Some((40.216, 116.664)),
-        lead_time_hours: 6,
+        lead_time_hours: 6.0,
         scale: 1.0,
         holdings: &[
             h("relief-tent-family", 5_000, 0),
@@ -222,35 +225,35 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Zhuozhou emergency management bureau reserve depot (涿州市应急物资储备库; real depot, SYNTHETIC stock)",
         place: "baoding",
         at: Some((39.485, 115.974)),
-        lead_time_hours: 6,
+        lead_time_hours: 6.0,
         scale: 0.5,
         holdings: MUNICIPAL_DEPOT,
         source: "CCTV reported from the Zhuozhou emergency management bureau's reserve depot receiving provincial relief (3,410 folding beds, 4,679 bedding sets), 2023-08-08 (http://m.cnbzol.com/www_news/qy/2023/0808/1958474.html repost; B); town coordinates GK",
     },
-    StandingHolder { id: "dep-shijiazhuang-municipal", kind: DEPOT, name: "SYNTHETIC Shijiazhuang municipal emergency reserve depot", place: "shijiazhuang", at: None, lead_time_hours: 6, scale: 1.5, holdings: MUNICIPAL_DEPOT, source: "MODEL: every city keeps a municipal reserve (the four-level central–province–city–county system, nine-ministry guidance 2015; B); contents synthetic" },
-    StandingHolder { id: "dep-tangshan-municipal", kind: DEPOT, name: "SYNTHETIC Tangshan municipal emergency reserve depot", place: "tangshan", at: None, lead_time_hours: 6, scale: 1.5, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-baoding-municipal", kind: DEPOT, name: "SYNTHETIC Baoding municipal emergency reserve depot", place: "baoding", at: None, lead_time_hours: 6, scale: 1.5, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-handan-municipal", kind: DEPOT, name: "SYNTHETIC Handan municipal emergency reserve depot", place: "handan", at: None, lead_time_hours: 6, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-xingtai-municipal", kind: DEPOT, name: "SYNTHETIC Xingtai municipal emergency reserve depot", place: "xingtai", at: None, lead_time_hours: 6, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-zhangjiakou-municipal", kind: DEPOT, name: "SYNTHETIC Zhangjiakou municipal emergency reserve depot", place: "zhangjiakou", at: None, lead_time_hours: 6, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-qinhuangdao-municipal", kind: DEPOT, name: "SYNTHETIC Qinhuangdao municipal emergency reserve depot", place: "qinhuangdao", at: None, lead_time_hours: 6, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-langfang-municipal", kind: DEPOT, name: "SYNTHETIC Langfang municipal emergency reserve depot", place: "langfang", at: None, lead_time_hours: 6, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-xiongan-municipal", kind: DEPOT, name: "SYNTHETIC Xiong'an emergency reserve depot", place: "xiongan", at: None, lead_time_hours: 6, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-beijing-municipal", kind: DEPOT, name: "SYNTHETIC Beijing municipal emergency reserve depot", place: "beijing", at: None, lead_time_hours: 6, scale: 3.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
-    StandingHolder { id: "dep-tianjin-municipal", kind: DEPOT, name: "SYNTHETIC Tianjin municipal emergency reserve depot", place: "tianjin", at: None, lead_time_hours: 6, scale: 2.5, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-shijiazhuang-municipal", kind: DEPOT, name: "SYNTHETIC Shijiazhuang municipal emergency reserve depot", place: "shijiazhuang", at: None, lead_time_hours: 6.0, scale: 1.5, holdings: MUNICIPAL_DEPOT, source: "MODEL: every city keeps a municipal reserve (the four-level central–province–city–county system, nine-ministry guidance 2015; B); contents synthetic" },
+    StandingHolder { id: "dep-tangshan-municipal", kind: DEPOT, name: "SYNTHETIC Tangshan municipal emergency reserve depot", place: "tangshan", at: None, lead_time_hours: 6.0, scale: 1.5, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-baoding-municipal", kind: DEPOT, name: "SYNTHETIC Baoding municipal emergency reserve depot", place: "baoding", at: None, lead_time_hours: 6.0, scale: 1.5, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-handan-municipal", kind: DEPOT, name: "SYNTHETIC Handan municipal emergency reserve depot", place: "handan", at: None, lead_time_hours: 6.0, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-xingtai-municipal", kind: DEPOT, name: "SYNTHETIC Xingtai municipal emergency reserve depot", place: "xingtai", at: None, lead_time_hours: 6.0, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-zhangjiakou-municipal", kind: DEPOT, name: "SYNTHETIC Zhangjiakou municipal emergency reserve depot", place: "zhangjiakou", at: None, lead_time_hours: 6.0, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-qinhuangdao-municipal", kind: DEPOT, name: "SYNTHETIC Qinhuangdao municipal emergency reserve depot", place: "qinhuangdao", at: None, lead_time_hours: 6.0, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-langfang-municipal", kind: DEPOT, name: "SYNTHETIC Langfang municipal emergency reserve depot", place: "langfang", at: None, lead_time_hours: 6.0, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-xiongan-municipal", kind: DEPOT, name: "SYNTHETIC Xiong'an emergency reserve depot", place: "xiongan", at: None, lead_time_hours: 6.0, scale: 1.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-beijing-municipal", kind: DEPOT, name: "SYNTHETIC Beijing municipal emergency reserve depot", place: "beijing", at: None, lead_time_hours: 6.0, scale: 3.0, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
+    StandingHolder { id: "dep-tianjin-municipal", kind: DEPOT, name: "SYNTHETIC Tianjin municipal emergency reserve depot", place: "tianjin", at: None, lead_time_hours: 6.0, scale: 2.5, holdings: MUNICIPAL_DEPOT, source: "MODEL, as dep-shijiazhuang-municipal" },
     // ---------------------------------------------------------------- fire and rescue
-    StandingHolder { id: "fire-shijiazhuang", kind: FIRE, name: "Shijiazhuang fire and rescue detachment (石家庄市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "shijiazhuang", at: None, lead_time_hours: 1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK: since the 2018 reform every prefecture city has a fire and rescue detachment under its provincial corps; contents MODEL" },
-    StandingHolder { id: "fire-tangshan", kind: FIRE, name: "Tangshan fire and rescue detachment (唐山市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "tangshan", at: None, lead_time_hours: 1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-baoding", kind: FIRE, name: "Baoding fire and rescue detachment (保定市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "baoding", at: None, lead_time_hours: 1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-handan", kind: FIRE, name: "Handan fire and rescue detachment (邯郸市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "handan", at: None, lead_time_hours: 1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-xingtai", kind: FIRE, name: "Xingtai fire and rescue detachment (邢台市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "xingtai", at: None, lead_time_hours: 1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-zhangjiakou", kind: FIRE, name: "Zhangjiakou fire and rescue detachment (张家口市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "zhangjiakou", at: None, lead_time_hours: 1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-qinhuangdao", kind: FIRE, name: "Qinhuangdao fire and rescue detachment (秦皇岛市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "qinhuangdao", at: None, lead_time_hours: 1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-langfang", kind: FIRE, name: "Langfang fire and rescue detachment (廊坊市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "langfang", at: None, lead_time_hours: 1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-xiongan", kind: FIRE, name: "Xiong'an fire and rescue detachment (雄安新区消防救援支队; real unit, SYNTHETIC stock, city point)", place: "xiongan", at: None, lead_time_hours: 1, scale: 0.7, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
-    StandingHolder { id: "fire-beijing", kind: FIRE, name: "Beijing fire and rescue corps (北京市消防救援总队; real unit, SYNTHETIC stock, city point)", place: "beijing", at: None, lead_time_hours: 1, scale: 4.0, holdings: FIRE_DETACHMENT, source: "GK: the Beijing corps; contents MODEL (scale 4 for a city of 21 million)" },
-    StandingHolder { id: "fire-tianjin", kind: FIRE, name: "Tianjin fire and rescue corps (天津市消防救援总队; real unit, SYNTHETIC stock, city point)", place: "tianjin", at: None, lead_time_hours: 1, scale: 2.5, holdings: FIRE_DETACHMENT, source: "GK: the Tianjin corps (city districts); contents MODEL" },
-    StandingHolder { id: "fire-tianjin-binhai", kind: FIRE, name: "Tianjin Binhai New Area fire and rescue detachment (滨海新区消防救援支队; real unit, SYNTHETIC stock, district point)", place: "tianjin-binhai", at: None, lead_time_hours: 1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-shijiazhuang", kind: FIRE, name: "Shijiazhuang fire and rescue detachment (石家庄市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "shijiazhuang", at: None, lead_time_hours: 0.1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK: since the 2018 reform every prefecture city has a fire and rescue detachment under its provincial corps; contents MODEL" },
+    StandingHolder { id: "fire-tangshan", kind: FIRE, name: "Tangshan fire and rescue detachment (唐山市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "tangshan", at: None, lead_time_hours: 0.1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-baoding", kind: FIRE, name: "Baoding fire and rescue detachment (保定市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "baoding", at: None, lead_time_hours: 0.1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-handan", kind: FIRE, name: "Handan fire and rescue detachment (邯郸市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "handan", at: None, lead_time_hours: 0.1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-xingtai", kind: FIRE, name: "Xingtai fire and rescue detachment (邢台市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "xingtai", at: None, lead_time_hours: 0.1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-zhangjiakou", kind: FIRE, name: "Zhangjiakou fire and rescue detachment (张家口市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "zhangjiakou", at: None, lead_time_hours: 0.1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-qinhuangdao", kind: FIRE, name: "Qinhuangdao fire and rescue detachment (秦皇岛市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "qinhuangdao", at: None, lead_time_hours: 0.1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-langfang", kind: FIRE, name: "Langfang fire and rescue detachment (廊坊市消防救援支队; real unit, SYNTHETIC stock, city point)", place: "langfang", at: None, lead_time_hours: 0.1, scale: 1.0, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-xiongan", kind: FIRE, name: "Xiong'an fire and rescue detachment (雄安新区消防救援支队; real unit, SYNTHETIC stock, city point)", place: "xiongan", at: None, lead_time_hours: 0.1, scale: 0.7, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
+    StandingHolder { id: "fire-beijing", kind: FIRE, name: "Beijing fire and rescue corps (北京市消防救援总队; real unit, SYNTHETIC stock, city point)", place: "beijing", at: None, lead_time_hours: 0.1, scale: 4.0, holdings: FIRE_DETACHMENT, source: "GK: the Beijing corps; contents MODEL (scale 4 for a city of 21 million)" },
+    StandingHolder { id: "fire-tianjin", kind: FIRE, name: "Tianjin fire and rescue corps (天津市消防救援总队; real unit, SYNTHETIC stock, city point)", place: "tianjin", at: None, lead_time_hours: 0.1, scale: 2.5, holdings: FIRE_DETACHMENT, source: "GK: the Tianjin corps (city districts); contents MODEL" },
+    StandingHolder { id: "fire-tianjin-binhai", kind: FIRE, name: "Tianjin Binhai New Area fire and rescue detachment (滨海新区消防救援支队; real unit, SYNTHETIC stock, district point)", place: "tianjin-binhai", at: None, lead_time_hours: 0.1, scale: 1.5, holdings: FIRE_DETACHMENT, source: "GK, as fire-shijiazhuang" },
     // ---------------------------------------------------------------- professional teams
     StandingHolder {
         id: "team-kailuan-mine-rescue",
@@ -258,7 +261,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Kailuan national mine rescue team (国家矿山应急救援开滦队; real team, SYNTHETIC stock, city point)",
         place: "tangshan",
         at: None,
-        lead_time_hours: 1,
+        lead_time_hours: 1.0,
         scale: 1.0,
         holdings: &[
             h("mine-rescue-squad-kit", 8, 9),
@@ -281,7 +284,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Tianjin Petrochemical national hazchem rescue team (国家危险化学品应急救援天津石化队; real team, SYNTHETIC stock, district point)",
         place: "tianjin-binhai",
         at: None,
-        lead_time_hours: 1,
+        lead_time_hours: 1.0,
         scale: 1.0,
         holdings: &[
             h("foam-fire-truck", 8, 5),
@@ -307,7 +310,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "China International Search and Rescue Team (国家地震灾害紧急救援队; real team, SYNTHETIC stock, city point)",
         place: "beijing",
         at: None,
-        lead_time_hours: 2,
+        lead_time_hours: 2.0,
         scale: 1.0,
         holdings: &[
             h("usar-heavy-team-kit", 2, 59),
@@ -327,7 +330,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "China Anneng engineering rescue Tangshan base (中国安能; real force, SYNTHETIC stock, city point)",
         place: "tangshan",
         at: None,
-        lead_time_hours: 2,
+        lead_time_hours: 2.0,
         scale: 1.0,
         holdings: &[
             h("drainage-truck-large", 6, 3),
@@ -350,7 +353,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Beijing Drainage Group mobile pumping (北京排水集团; real fleet, counts sourced, city point)",
         place: "beijing",
         at: None,
-        lead_time_hours: 1,
+        lead_time_hours: 1.0,
         scale: 1.0,
         holdings: &[
             h("drainage-truck-large", 31, 3),
@@ -365,7 +368,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Beijing Environment Group snow fleet (北京环境集团; real fleet, counts sourced, city point)",
         place: "beijing",
         at: None,
-        lead_time_hours: 1,
+        lead_time_hours: 1.0,
         scale: 1.0,
         holdings: &[
             h("snow-plough-truck", 94, 1),
@@ -381,7 +384,7 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Tianjin emergency medical centre (天津市急救中心; real centre, counts a floor, city point)",
         place: "tianjin",
         at: None,
-        lead_time_hours: 1,
+        lead_time_hours: 1.0,
         scale: 1.0,
         holdings: &[h("negative-pressure-ambulance", 20, 4), h("emergency-command-vehicle", 1, 3)],
         source: "sent 20 negative-pressure ambulances, 1 command vehicle and 87 staff to Shijiazhuang, 2021-01-11 (China.org.cn, http://japanese.china.org.cn/photos/2021-01/13/content_77111924_4.htm; B): a floor of what it holds; 87 ÷ 21 vehicles ≈ 4 per vehicle (DERIVED)",
@@ -392,16 +395,16 @@ pub const STANDING_HOLDERS: &[StandingHolder] = &[
         name: "Beijing Red Cross emergency rescue centre 999 (北京999急救; real team, counts a floor, city point)",
         place: "beijing",
         at: None,
-        lead_time_hours: 1,
+        lead_time_hours: 1.0,
         scale: 1.0,
         holdings: &[h("ambulance", 12, 4)],
         source: "sent a 999 team of 12 ambulances and 50 staff to the Yushu earthquake (https://baidianfengw.cn/xinwen/1047126.html repost of a Beijing paper; C): a floor; 50 ÷ 12 ≈ 4 per ambulance (DERIVED)",
     },
-    StandingHolder { id: "team-hebei-earthquake-rescue", kind: TEAM, name: "SYNTHETIC Hebei provincial earthquake rescue team (Shijiazhuang)", place: "shijiazhuang", at: None, lead_time_hours: 2, scale: 1.0, holdings: &[h("usar-medium-team-kit", 2, 40), h("search-dog-team", 6, 1), h("life-detector-radar-uwb", 2, 0), h("structural-shoring-kit", 4, 0)], source: "MODEL: a provincial team of two INSARAG-medium equivalents (40 each, domain-facts §3); no public inventory found" },
-    StandingHolder { id: "team-hebei-emt", kind: TEAM, name: "SYNTHETIC Hebei emergency medical team (紧急医学救援队, Shijiazhuang)", place: "shijiazhuang", at: None, lead_time_hours: 2, scale: 1.0, holdings: &[h("emt-type1-mobile", 2, 30), h("emt-type2-field-hospital", 1, 80), h("ambulance", 10, 3), h("mass-casualty-triage-kit", 20, 0)], source: "MODEL: WHO EMT classes (domain-facts §2.5); team sizes GK" },
-    StandingHolder { id: "team-xingtai-mine-rescue", kind: TEAM, name: "SYNTHETIC southern Hebei mine rescue team (Xingtai)", place: "xingtai", at: None, lead_time_hours: 1, scale: 1.0, holdings: &[h("mine-rescue-squad-kit", 6, 9), h("mine-rescue-breathing-apparatus", 60, 0), h("self-rescuer-mine", 120, 0), h("explosion-proof-ventilation-fan", 2, 0), h("hazchem-gas-detector-portable", 12, 0)], source: "MODEL: the coal fields of Xingtai and Handan keep their own rescue teams (AQ 1008 service radius, [AQ1008]); no public inventory found" },
-    StandingHolder { id: "team-handan-mine-rescue", kind: TEAM, name: "SYNTHETIC Handan mine rescue team", place: "handan", at: None, lead_time_hours: 1, scale: 1.0, holdings: &[h("mine-rescue-squad-kit", 6, 9), h("mine-rescue-breathing-apparatus", 60, 0), h("self-rescuer-mine", 120, 0), h("explosion-proof-ventilation-fan", 2, 0), h("hazchem-gas-detector-portable", 12, 0)], source: "MODEL, as team-xingtai-mine-rescue" },
-    StandingHolder { id: "team-zhangjiakou-forest-fire", kind: TEAM, name: "SYNTHETIC Zhangjiakou forest-fire professional team", place: "zhangjiakou", at: None, lead_time_hours: 1, scale: 2.0, holdings: FOREST_FIRE_TEAM, source: "MODEL: forested north Hebei keeps professional forest-fire teams (GK); contents MODEL" },
-    StandingHolder { id: "team-beijing-forest-fire", kind: TEAM, name: "SYNTHETIC Beijing forest-fire professional team", place: "beijing", at: None, lead_time_hours: 1, scale: 2.0, holdings: FOREST_FIRE_TEAM, source: "MODEL: Beijing's mountain districts keep professional forest-fire teams (GK); contents MODEL" },
-    StandingHolder { id: "team-power-grid-zhangjiakou", kind: TEAM, name: "SYNTHETIC power-grid emergency team (Zhangjiakou)", place: "zhangjiakou", at: None, lead_time_hours: 2, scale: 1.0, holdings: &[h("deicing-vehicle-power", 2, 3), h("dc-deicing-device", 1, 4), h("mobile-power-vehicle", 6, 2), h("portable-generator", 50, 0), h("uav-power-line-patrol", 10, 2), h("line-deicing-robot", 2, 1)], source: "MODEL: grid companies keep emergency teams for ice storms (GK); contents MODEL" },
+    StandingHolder { id: "team-hebei-earthquake-rescue", kind: TEAM, name: "SYNTHETIC Hebei provincial earthquake rescue team (Shijiazhuang)", place: "shijiazhuang", at: None, lead_time_hours: 2.0, scale: 1.0, holdings: &[h("usar-medium-team-kit", 2, 40), h("search-dog-team", 6, 1), h("life-detector-radar-uwb", 2, 0), h("structural-shoring-kit", 4, 0)], source: "MODEL: a provincial team of two INSARAG-medium equivalents (40 each, domain-facts §3); no public inventory found" },
+    StandingHolder { id: "team-hebei-emt", kind: TEAM, name: "SYNTHETIC Hebei emergency medical team (紧急医学救援队, Shijiazhuang)", place: "shijiazhuang", at: None, lead_time_hours: 2.0, scale: 1.0, holdings: &[h("emt-type1-mobile", 2, 30), h("emt-type2-field-hospital", 1, 80), h("ambulance", 10, 3), h("mass-casualty-triage-kit", 20, 0)], source: "MODEL: WHO EMT classes (domain-facts §2.5); team sizes GK" },
+    StandingHolder { id: "team-xingtai-mine-rescue", kind: TEAM, name: "SYNTHETIC southern Hebei mine rescue team (Xingtai)", place: "xingtai", at: None, lead_time_hours: 1.0, scale: 1.0, holdings: &[h("mine-rescue-squad-kit", 6, 9), h("mine-rescue-breathing-apparatus", 60, 0), h("self-rescuer-mine", 120, 0), h("explosion-proof-ventilation-fan", 2, 0), h("hazchem-gas-detector-portable", 12, 0)], source: "MODEL: the coal fields of Xingtai and Handan keep their own rescue teams (AQ 1008 service radius, [AQ1008]); no public inventory found" },
+    StandingHolder { id: "team-handan-mine-rescue", kind: TEAM, name: "SYNTHETIC Handan mine rescue team", place: "handan", at: None, lead_time_hours: 1.0, scale: 1.0, holdings: &[h("mine-rescue-squad-kit", 6, 9), h("mine-rescue-breathing-apparatus", 60, 0), h("self-rescuer-mine", 120, 0), h("explosion-proof-ventilation-fan", 2, 0), h("hazchem-gas-detector-portable", 12, 0)], source: "MODEL, as team-xingtai-mine-rescue" },
+    StandingHolder { id: "team-zhangjiakou-forest-fire", kind: TEAM, name: "SYNTHETIC Zhangjiakou forest-fire professional team", place: "zhangjiakou", at: None, lead_time_hours: 1.0, scale: 2.0, holdings: FOREST_FIRE_TEAM, source: "MODEL: forested north Hebei keeps professional forest-fire teams (GK); contents MODEL" },
+    StandingHolder { id: "team-beijing-forest-fire", kind: TEAM, name: "SYNTHETIC Beijing forest-fire professional team", place: "beijing", at: None, lead_time_hours: 1.0, scale: 2.0, holdings: FOREST_FIRE_TEAM, source: "MODEL: Beijing's mountain districts keep professional forest-fire teams (GK); contents MODEL" },
+    StandingHolder { id: "team-power-grid-zhangjiakou", kind: TEAM, name: "SYNTHETIC power-grid emergency team (Zhangjiakou)", place: "zhangjiakou", at: None, lead_time_hours: 2.0, scale: 1.0, holdings: &[h("deicing-vehicle-power", 2, 3), h("dc-deicing-device", 1, 4), h("mobile-power-vehicle", 6, 2), h("portable-generator", 50, 0), h("uav-power-line-patrol", 10, 2), h("line-deicing-robot", 2, 1)], source: "MODEL: grid companies keep emergency teams for ice storms (GK); contents MODEL" },
 ];
