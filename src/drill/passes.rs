@@ -526,4 +526,6 @@ pub fn verify_shared(outcomes: &[CategoryOutcome], n_incidents: usize) -> Result
 }
 
 #[cfg(test)]
+mod substitute_tests;
+#[cfg(test)]
 mod tests;
