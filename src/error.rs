@@ -48,6 +48,18 @@ pub enum Error {
     /// The server is overloaded; the caller may retry later.
     #[error("{0}")]
     ResourceExhausted(String),
+    /// No verified identity: the call carries no bearer token, or one that fails
+    /// verification. `reason` is a stable code (TOKEN_MISSING, TOKEN_EXPIRED, KEY_UNKNOWN…).
+    #[error("unauthenticated: {description}")]
+    Unauthenticated { reason: &'static str, description: String },
+    /// A verified identity without the right to this call: a scope it lacks, or a supplier's
+    /// line it may not touch. `metadata` names what is missing.
+    #[error("permission denied: {description}")]
+    PermissionDenied {
+        reason: &'static str,
+        description: String,
+        metadata: Vec<(&'static str, String)>,
+    },
     /// The engine's queue is full or cannot meet the caller's deadline: retry after the delay
     /// (google.rpc.RetryInfo; `reason` goes into google.rpc.ErrorInfo).
     #[error("{message}")]

@@ -9,8 +9,10 @@
 //! engine a snapshot of held stock; `generator` makes synthetic registries; `error` is the one
 //! request error type; `interop` reads CAP alerts and reads and writes EDXL-RM messages;
 //! `exec` runs engine work on its own threads behind a deadline-aware admission queue;
-//! `metrics` exposes counters to Prometheus.
+//! `metrics` exposes counters to Prometheus; `auth` decides who may call what (bearer tokens,
+//! scopes); `fuzzing` holds the fuzz targets' bodies.
 
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod console;
@@ -18,6 +20,8 @@ pub mod domain;
 pub mod drill;
 pub mod error;
 pub mod exec;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generator;
 pub mod grpc;
 pub mod holds;

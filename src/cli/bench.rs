@@ -59,6 +59,9 @@ pub enum BenchCommand {
     },
     /// A generated N-incident drill against N independent Match calls, in process, same run.
     Drill(DrillBenchArgs),
+    /// What TLS and bearer tokens cost: a cheap authenticated call (GetSupplier) against a
+    /// plaintext server and a TLS + JWT one, alternating, same run.
+    Auth(super::auth_bench::AuthBenchArgs),
     /// Hold visibility across two replicas: PlaceHold on A, read B until it shows (p50/p99).
     Visibility(super::bench_holds::VisibilityArgs),
     /// Publishing the held-stock snapshot after a commit: persistent against a full rebuild.
@@ -92,6 +95,8 @@ pub struct GrpcArgs {
     /// Server URL.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Connections.
     #[arg(long, default_value_t = 2)]
     connections: usize,
@@ -123,6 +128,7 @@ pub fn run(command: BenchCommand) -> ExitCode {
             inproc(registry.as_deref(), &category, seconds, json)
         }
         BenchCommand::Drill(args) => drill_bench(&args),
+        BenchCommand::Auth(args) => super::auth_bench::run(&args),
         BenchCommand::Visibility(args) => super::bench_holds::visibility(&args),
         BenchCommand::Snapshot(args) => super::bench_holds::snapshot(&args),
         BenchCommand::Overload(args) => super::overload::run(&args),
@@ -275,9 +281,7 @@ enum Call {
 
 /// The stock lines the holds phase uses: those the shortlist requests rank, with their
 /// on-hand set to the maximum so the phase measures holds, not running out.
-async fn hold_lines(
-    channel: &tonic::transport::Channel,
-) -> Result<Vec<(String, String)>, BoxError> {
+async fn hold_lines(channel: &client::AuthChannel) -> Result<Vec<(String, String)>, BoxError> {
     let mut matching = MatchServiceClient::new(channel.clone());
     let mut lines: Vec<(String, String)> = Vec::new();
     for request in shortlist_requests() {
@@ -313,7 +317,7 @@ struct PhaseResult {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn phase(
-    channels: &[tonic::transport::Channel],
+    channels: &[client::AuthChannel],
     args: &GrpcArgs,
     call: Call,
     lines: &[(String, String)],
@@ -415,7 +419,7 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
     let result = runtime.block_on(async {
         let mut channels = Vec::new();
         for _ in 0..args.connections.clamp(1, CONNECTIONS_MAX) {
-            channels.push(client::connect(&args.server).await?);
+            channels.push(client::connect_with(&args.server, &args.connect.credentials()?).await?);
         }
         let empty = phase(&channels, args, Call::Health, &[]).await?;
         let shortlist = phase(&channels, args, Call::Shortlist, &[]).await?;

@@ -38,6 +38,8 @@ pub struct DrillArgs {
     /// Run on this server (e.g. http://127.0.0.1:50051) instead of in process.
     #[arg(long)]
     server: Option<String>,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Override the drill's policy: efficiency or equity.
     #[arg(long, value_parser = parse_policy)]
     policy: Option<Policy>,
@@ -79,9 +81,14 @@ fn run_drill(args: DrillArgs) -> ExitCode {
     };
     let started = std::time::Instant::now();
     let report = match &args.server {
-        Some(server) => {
-            super::remote::run_drill_remote(server, &file, &text, args.policy, args.quiet)
-        }
+        Some(server) => super::remote::run_drill_remote(
+            server,
+            &args.connect,
+            &file,
+            &text,
+            args.policy,
+            args.quiet,
+        ),
         None => run_local(&args, &file, &text),
     };
     let Some((report, places)) = report else { return ExitCode::FAILURE };

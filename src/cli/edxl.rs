@@ -22,6 +22,8 @@ use crate::matching::{self, NoHolds};
 
 #[derive(Debug, Args)]
 pub struct EdxlArgs {
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     #[command(subcommand)]
     command: EdxlCommand,
 }
@@ -87,6 +89,7 @@ enum EdxlCommand {
 }
 
 pub fn run(args: EdxlArgs) -> ExitCode {
+    let connect = args.connect;
     match args.command {
         EdxlCommand::Request { flags, shortfalls, incident_id, requester, sent, server, data } => {
             let sent_ms =
@@ -107,7 +110,7 @@ pub fn run(args: EdxlArgs) -> ExitCode {
             };
             let document = match server {
                 Some(server) => block_on(async {
-                    let channel = client::connect(&server).await?;
+                    let channel = client::connect_with(&server, &connect.credentials()?).await?;
                     Ok(EdxlServiceClient::new(channel)
                         .export_request_resource(request)
                         .await?
@@ -124,7 +127,7 @@ pub fn run(args: EdxlArgs) -> ExitCode {
                 sent_unix_ms: 0,
             };
             print_document(block_on(async {
-                let channel = client::connect(&server).await?;
+                let channel = client::connect_with(&server, &connect.credentials()?).await?;
                 Ok(EdxlServiceClient::new(channel)
                     .export_commit_resource(request)
                     .await?
@@ -144,7 +147,7 @@ pub fn run(args: EdxlArgs) -> ExitCode {
             let request = pb::ImportRequestResourceRequest { xml, location };
             let response = match server {
                 Some(server) => block_on(async {
-                    let channel = client::connect(&server).await?;
+                    let channel = client::connect_with(&server, &connect.credentials()?).await?;
                     Ok(EdxlServiceClient::new(channel)
                         .import_request_resource(request)
                         .await?

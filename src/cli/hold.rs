@@ -16,7 +16,10 @@ pub struct HoldArgs {
     /// Server URL.
     #[arg(long, global = true, default_value = "http://127.0.0.1:50051")]
     server: String,
-    /// Who you are, for the audit trail (sent as x-equipmatch-caller).
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
+    /// Who you are, for the audit trail (sent as x-equipmatch-caller; a server with
+    /// authentication records your token's subject instead).
     #[arg(long, global = true)]
     caller: Option<String>,
     /// Print the response as JSON.
@@ -106,7 +109,9 @@ fn request<T>(message: T, caller: Option<&str>) -> Result<tonic::Request<T>, Box
 pub fn run(args: HoldArgs) -> ExitCode {
     let caller = args.caller.as_deref();
     let result = block_on(async {
-        let mut holds = HoldServiceClient::new(client::connect(&args.server).await?);
+        let credentials = args.connect.credentials()?;
+        let mut holds =
+            HoldServiceClient::new(client::connect_with(&args.server, &credentials).await?);
         let hold = match &args.command {
             HoldCommand::Place { hold_id, incident, lines, ttl_seconds } => {
                 let message = pb::PlaceHoldRequest {
@@ -193,7 +198,7 @@ pub fn run(args: HoldArgs) -> ExitCode {
 }
 
 async fn list(
-    holds: &mut HoldServiceClient<tonic::transport::Channel>,
+    holds: &mut HoldServiceClient<client::AuthChannel>,
     incident: &Option<String>,
     supplier: &Option<String>,
     page_size: Option<u32>,

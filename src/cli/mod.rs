@@ -1,17 +1,21 @@
 //! Subcommands: `serve`, `check`, `registry generate`, `drill` (and `drill sweep`), `cap`,
-//! `edxl-rm` run in process; `match`,
-//! `shortlist` and `hold …` are clients of a running server (`drill --server` too).
+//! `edxl-rm`, `token` run in process; `match`, `shortlist` and `hold …` are clients of a
+//! running server (`drill --server` too).
 
+mod auth_bench;
 mod bench;
 mod bench_holds;
 mod cap;
 mod check;
+pub mod connect;
 mod drill;
 mod edxl;
 mod hold;
 mod overload;
 mod remote;
+pub mod security;
 mod sweep;
+pub mod token;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +63,8 @@ pub enum Command {
         data: DataArgs,
         #[command(flatten)]
         engine: overload::EngineArgs,
+        #[command(flatten)]
+        security: security::SecurityArgs,
     },
     /// Load the catalog and report every problem with file, line and reason.
     Check {
@@ -91,6 +97,11 @@ pub enum Command {
     Bench {
         #[command(subcommand)]
         command: bench::BenchCommand,
+    },
+    /// Signing keys and bearer tokens, for deployments without an identity provider.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
     },
 }
 
@@ -147,7 +158,7 @@ pub fn init_tracing(json: bool) {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Serve { listen, store, console, preposition, cap_dir, data, engine } => {
+        Command::Serve { listen, store, console, preposition, cap_dir, data, engine, security } => {
             let options = crate::grpc::ServerOptions {
                 preposition,
                 cap_dir,
@@ -155,7 +166,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 metrics_addr: engine.metrics,
                 ..Default::default()
             };
-            serve(listen, console, &store, options, &data)
+            serve(listen, console, &store, options, &data, &security)
         }
         Command::Check { data, json } => check::run(&data, json),
         Command::Registry {
@@ -169,6 +180,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Cap(args) => cap::run(args),
         Command::EdxlRm(args) => edxl::run(args),
         Command::Bench { command } => bench::run(command),
+        Command::Token { command } => token::run(command),
     }
 }
 
@@ -186,9 +198,28 @@ fn serve(
     listen: SocketAddr,
     console: crate::console::ConsoleListen,
     store: &crate::holds::StoreUrl,
-    options: crate::grpc::ServerOptions,
+    mut options: crate::grpc::ServerOptions,
     data: &DataArgs,
+    security: &security::SecurityArgs,
 ) -> ExitCode {
+    // The secure default is decided before anything is loaded: an exposed open service
+    // must not start, not even for a moment. The console serves the same stack.
+    let listeners: Vec<SocketAddr> = std::iter::once(listen).chain(console.0).collect();
+    match security.exposure(&listeners) {
+        Ok(security::Exposure::Fine) => {}
+        Ok(security::Exposure::Warn(warning)) => tracing::warn!("{warning}"),
+        Err(refusal) => {
+            eprintln!("error: {refusal}");
+            return ExitCode::from(2);
+        }
+    }
+    options.security = match security.load() {
+        Ok(security) => security,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut problems = Problems::default();
     let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {

@@ -18,6 +18,8 @@ pub struct MatchArgs {
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
     #[command(flatten)]
+    connect: super::connect::ConnectArgs,
+    #[command(flatten)]
     flags: MatchFlags,
     /// Print the response as JSON.
     #[arg(long)]
@@ -97,6 +99,8 @@ pub struct ShortlistArgs {
     /// Server URL.
     #[arg(long, default_value = "http://127.0.0.1:50051")]
     server: String,
+    #[command(flatten)]
+    connect: super::connect::ConnectArgs,
     /// Category id (repeatable).
     #[arg(long = "category", required = true)]
     categories: Vec<String>,
@@ -181,6 +185,13 @@ pub(super) fn fail(error: &BoxError) -> ExitCode {
         Some(status) => {
             eprintln!("error: {:?}: {}", status.code(), status.message());
             use tonic_types::StatusExt;
+            if let Some(info) = status.get_details_error_info() {
+                let mut metadata: Vec<_> = info.metadata.iter().collect();
+                metadata.sort();
+                let metadata: Vec<String> =
+                    metadata.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                eprintln!("  reason {} {}", info.reason, metadata.join(" "));
+            }
             if let Some(bad_request) = status.get_details_bad_request() {
                 for violation in bad_request.field_violations {
                     eprintln!("  {}: {}", violation.field, violation.description);
@@ -203,7 +214,7 @@ pub(super) fn fail(error: &BoxError) -> ExitCode {
 pub fn run_match(args: MatchArgs) -> ExitCode {
     let request = args.flags.request();
     let result = block_on(async {
-        let channel = client::connect(&args.server).await?;
+        let channel = client::connect_with(&args.server, &args.connect.credentials()?).await?;
         let response = MatchServiceClient::new(channel).r#match(request).await?.into_inner();
         Ok(response)
     });
@@ -377,7 +388,7 @@ pub fn run_shortlist(args: ShortlistArgs) -> ExitCode {
         prefer_holder_kinds: kinds_to_pb(&args.prefer_kinds),
     };
     let result = block_on(async {
-        let channel = client::connect(&args.server).await?;
+        let channel = client::connect_with(&args.server, &args.connect.credentials()?).await?;
         Ok(MatchServiceClient::new(channel).shortlist(request).await?.into_inner())
     });
     let response = match result {
@@ -466,6 +477,7 @@ pub fn run_shortlist(args: ShortlistArgs) -> ExitCode {
 /// it is a terminal and not `quiet`), and returns the final report.
 pub fn run_drill_remote(
     server: &str,
+    connect: &super::connect::ConnectArgs,
     file: &std::path::Path,
     text: &str,
     policy: Option<crate::drill::Policy>,
@@ -480,7 +492,7 @@ pub fn run_drill_remote(
     };
     let quiet = quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let result = block_on(async {
-        let channel = client::connect(server).await?;
+        let channel = client::connect_with(server, &connect.credentials()?).await?;
         let mut stream = DrillServiceClient::new(channel.clone())
             .max_decoding_message_size(64 * 1024 * 1024)
             .run_drill(request)

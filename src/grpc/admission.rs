@@ -34,7 +34,7 @@ impl Call {
         Call {
             method,
             started,
-            caller: convert::caller(request.metadata()),
+            caller: convert::caller(request),
             deadline: deadline(request.metadata(), started),
             timings: None,
         }

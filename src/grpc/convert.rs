@@ -2,6 +2,7 @@
 //! bad field collected into one INVALID_ARGUMENT; names that do not exist become NOT_FOUND.
 
 use super::pb;
+use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::domain::Id;
 use crate::domain::{
@@ -770,14 +771,53 @@ pub use matching::Criterion;
 /// The request metadata key naming the caller for the audit trail.
 pub const CALLER_METADATA_KEY: &str = "x-equipmatch-caller";
 
-/// The caller identity from the metadata; anonymous when absent, unreadable or too long (the
+/// Who the audit trail names for this call. With auth on, the verified token's subject: the
+/// auth layer has removed `x-equipmatch-caller`, and it would be ignored here anyway. With
+/// auth off, what the caller wrote there; anonymous when absent, unreadable or too long (the
 /// audit trail records what it can rather than refusing a dispatch).
-pub fn caller(metadata: &tonic::metadata::MetadataMap) -> Caller {
-    metadata
-        .get(CALLER_METADATA_KEY)
-        .and_then(|value| value.to_str().ok())
-        .and_then(Caller::parse)
-        .unwrap_or_else(Caller::anonymous)
+pub fn caller<T>(request: &tonic::Request<T>) -> Caller {
+    match request.extensions().get::<Principal>() {
+        Some(Principal::Verified(identity)) => verified_caller(&identity.actor()),
+        Some(Principal::Unverified) | None => request
+            .metadata()
+            .get(CALLER_METADATA_KEY)
+            .and_then(|value| value.to_str().ok())
+            .and_then(Caller::parse)
+            .unwrap_or_else(Caller::anonymous),
+    }
+}
+
+/// `caller` for a stock update: with auth on, the subject and the suppliers of the updated
+/// lines it acted for (the supplier claim, where it applies).
+pub fn stock_caller<T>(request: &tonic::Request<T>, lines: &[(StockRef, u64)]) -> Caller {
+    match request.extensions().get::<Principal>() {
+        Some(Principal::Verified(identity)) => verified_caller(&identity.stock_actor(
+            lines.iter().map(|(stock, _)| stock.supplier_id.as_str()),
+            holds::CALLER_BYTES_MAX,
+        )),
+        _ => caller(request),
+    }
+}
+
+/// A verified actor always parses: `sub` is printable ASCII of at most `SUB_BYTES_MAX` bytes
+/// (checked at verification), supplier ids are `Id`s, and the budget is `CALLER_BYTES_MAX`
+/// (a unit test holds the longest case). The fallback is unreachable by construction.
+fn verified_caller(actor: &str) -> Caller {
+    Caller::parse(actor).unwrap_or_else(Caller::anonymous)
+}
+
+/// May the verified caller (if any) set the stock of the lines this request names? Checked on
+/// the raw supplier ids, before validation, so a refused caller learns nothing of the catalog.
+pub fn may_update_stock<T>(
+    request: &tonic::Request<T>,
+    supplier_ids: &[&str],
+) -> Result<(), Error> {
+    match request.extensions().get::<Principal>() {
+        Some(Principal::Verified(identity)) => {
+            identity.may_update_stock(supplier_ids.iter().copied())
+        }
+        Some(Principal::Unverified) | None => Ok(()),
+    }
 }
 
 impl Violations {

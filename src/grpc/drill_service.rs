@@ -60,7 +60,7 @@ impl DrillService for DrillApi {
             policy,
             tx,
             started: Instant::now(),
-            caller: convert::caller(request.metadata()),
+            caller: convert::caller(&request),
         };
         match self.engine.submit(Work::Drill, call.deadline(), Box::new(job)) {
             Ok(()) => Ok(Response::new(ReceiverStream::new(rx))),

@@ -32,7 +32,7 @@ impl HoldService for HoldApi {
         request: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::PlaceHoldResponse>, Status> {
         let started = Instant::now();
-        let caller = convert::caller(request.metadata());
+        let caller = convert::caller(&request);
         let command = convert::place_hold(&self.catalog, request.get_ref())
             .map(|hold| Command::Place { hold, caller });
         let result = self.run(command).await.and_then(convert::expect_hold);
@@ -44,7 +44,7 @@ impl HoldService for HoldApi {
         request: Request<pb::ConfirmHoldRequest>,
     ) -> Result<Response<pb::ConfirmHoldResponse>, Status> {
         let started = Instant::now();
-        let caller = convert::caller(request.metadata());
+        let caller = convert::caller(&request);
         let command = convert::hold_id(&request.get_ref().hold_id)
             .map(|hold_id| Command::Confirm { hold_id, caller });
         let result = self.run(command).await.and_then(convert::expect_hold);
@@ -60,7 +60,7 @@ impl HoldService for HoldApi {
         request: Request<pb::ReleaseHoldRequest>,
     ) -> Result<Response<pb::ReleaseHoldResponse>, Status> {
         let started = Instant::now();
-        let caller = convert::caller(request.metadata());
+        let caller = convert::caller(&request);
         let command = convert::hold_id(&request.get_ref().hold_id)
             .map(|hold_id| Command::Release { hold_id, caller });
         let result = self.run(command).await.and_then(convert::expect_hold);
@@ -97,9 +97,13 @@ impl HoldService for HoldApi {
         request: Request<pb::UpdateStockRequest>,
     ) -> Result<Response<pb::UpdateStockResponse>, Status> {
         let started = Instant::now();
-        let caller = convert::caller(request.metadata());
-        let result = match convert::update_stock(&self.catalog, request.get_ref()) {
-            Ok(lines) => self
+        let suppliers: Vec<&str> =
+            request.get_ref().lines.iter().map(|line| line.supplier_id.as_str()).collect();
+        let checked = convert::may_update_stock(&request, &suppliers)
+            .and_then(|()| convert::update_stock(&self.catalog, request.get_ref()))
+            .map(|lines| (convert::stock_caller(&request, &lines), lines));
+        let result = match checked {
+            Ok((caller, lines)) => self
                 .store
                 .execute(Command::UpdateStock { lines: lines.clone(), caller })
                 .await

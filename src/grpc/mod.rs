@@ -4,12 +4,16 @@
 mod admission;
 pub mod alert_convert;
 mod alert_service;
+pub mod auth;
+pub mod auth_load;
 mod call_layer;
 mod catalog_service;
 pub mod client;
 pub mod convert;
 pub mod drill_convert;
 mod drill_service;
+#[doc(hidden)]
+pub mod fuzz;
 mod hold_service;
 mod match_service;
 pub mod overload_bench;
@@ -17,6 +21,7 @@ mod server;
 mod status;
 mod web;
 
+pub use auth::{Security, TlsPem};
 pub use server::{serve, serve_with_console, ServerHandle, ServerOptions};
 
 /// Generated protobuf and tonic code for `equipmatch.v1`.

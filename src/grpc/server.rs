@@ -2,7 +2,8 @@
 //! service (SERVING once the catalog is loaded) and server reflection (v1 and v1alpha), built
 //! once as one service stack and served on a gRPC listener and, optionally, on the console's
 //! listener (gRPC-Web, `web.rs`), until a shutdown signal. Engine work runs on the `exec` pool;
-//! `--metrics` serves `/metrics`.
+//! `--metrics` serves `/metrics`. The stack carries the auth layer (`auth.rs`), so every
+//! listener serves the same authorisation; both listeners speak TLS when configured.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use super::alert_service::{AlertApi, EdxlApi, ALERT_REQUEST_BYTES_MAX};
+use super::auth::{AuthLayer, Security};
 use super::call_layer::CallLayer;
 use super::catalog_service::CatalogApi;
 use super::drill_service::{DrillApi, DRILL_REQUEST_BYTES_MAX};
@@ -52,6 +54,8 @@ pub struct ServerOptions {
     pub engine: EngineConfig,
     /// Where to serve `/metrics` (off when None).
     pub metrics_addr: Option<SocketAddr>,
+    /// TLS on the listeners and bearer-token verification (`serve --tls-cert`, `--jwks`).
+    pub security: Security,
 }
 
 impl Default for ServerOptions {
@@ -64,6 +68,7 @@ impl Default for ServerOptions {
             cap_dir: None,
             engine: EngineConfig::default(),
             metrics_addr: None,
+            security: Security::default(),
         }
     }
 }
@@ -150,7 +155,11 @@ async fn service_stack(
         .add_service(drill_service)
         .add_service(alert_service)
         .add_service(edxl_service);
-    Ok(routes.routes())
+    // One authorisation around the whole router (every route and the fallback), so every
+    // service above and every listener that serves this stack goes through it.
+    let guarded =
+        routes.routes().into_axum_router().layer(AuthLayer::new(options.security.verifier.clone()));
+    Ok(Routes::from(guarded))
 }
 
 /// Serves gRPC on `listener` and, when given, the console (its pages and gRPC-Web for the same
@@ -207,6 +216,9 @@ async fn serve_all(
         stock_lines = counts.stock_lines,
         engine_threads = options.engine.dispatch_threads(),
         engine_queue = options.engine.queue_max,
+        tls = options.security.tls.is_some(),
+        mutual_tls = options.security.tls.as_ref().is_some_and(|tls| tls.client_ca.is_some()),
+        auth = options.security.verifier.is_some(),
         "serving"
     );
     // One shutdown signal, heard by both listeners.
@@ -220,7 +232,11 @@ async fn serve_all(
     };
     // Calls on the gRPC listener are counted by service, method and code (the console's
     // gRPC-Web calls reach the same engine, and its counters, but are not in these).
-    let grpc = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = &options.security.tls {
+        builder = builder.tls_config(tls.server_config())?;
+    }
+    let grpc = builder
         .concurrency_limit_per_connection(options.concurrency_per_connection)
         .layer(CallLayer::new(metrics))
         .add_routes(stack.clone())

@@ -1,6 +1,9 @@
 //! The one mapping from `Error` to a gRPC status, with machine-readable details
 //! (google.rpc.BadRequest field violations, ResourceInfo, PreconditionFailure, RetryInfo,
-//! QuotaFailure), so a client can point at the field or know when to come back.
+//! QuotaFailure, ErrorInfo), so a client can point at the field, know when to come back, or
+//! see which right it lacks.
+
+use std::collections::HashMap;
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -65,6 +68,16 @@ impl From<Error> for Status {
                 Status::with_error_details(Code::ResourceExhausted, message, details)
             }
             Error::Internal(_) => Status::new(Code::Internal, message),
+            Error::Unauthenticated { reason, .. } => {
+                let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
+                Status::with_error_details(Code::Unauthenticated, message, details)
+            }
+            Error::PermissionDenied { reason, metadata, .. } => {
+                let metadata: HashMap<String, String> =
+                    metadata.into_iter().map(|(key, value)| (key.to_owned(), value)).collect();
+                let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+                Status::with_error_details(Code::PermissionDenied, message, details)
+            }
         }
     }
 }

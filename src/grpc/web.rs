@@ -24,7 +24,12 @@ pub(super) async fn serve_console(
     // the gRPC-Web translation (which answers 400 to an HTTP/1.1 request that is not gRPC-Web).
     let grpc_web = stack.into_axum_router().layer(GrpcWebLayer::new());
     let app = crate::console::router().merge(grpc_web);
-    Server::builder()
+    // TLS when the server has it: a browser's token must not cross the network in clear.
+    let mut builder = Server::builder();
+    if let Some(tls) = &options.security.tls {
+        builder = builder.tls_config(tls.server_config())?;
+    }
+    builder
         .accept_http1(true)
         .concurrency_limit_per_connection(options.concurrency_per_connection)
         .serve_with_incoming_shutdown(

@@ -598,6 +598,8 @@ fn code(result: &Result<Outcome, Error>) -> &'static str {
         ) => "resource_exhausted",
         Err(Error::Unavailable(_)) => "unavailable",
         Err(Error::Internal(_)) => "internal",
+        Err(Error::Unauthenticated { .. }) => "unauthenticated",
+        Err(Error::PermissionDenied { .. }) => "permission_denied",
     }
 }
 

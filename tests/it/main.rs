@@ -2,10 +2,12 @@
 //! generated tonic client, holds on a durable store, and the catalog loader on the shipped files
 //! and on broken fixtures.
 
+mod auth;
 mod catalog;
 mod console;
 mod crash;
 mod drill;
+mod fuzz;
 mod grpc;
 mod holders;
 mod holds;
