@@ -417,7 +417,8 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
         let demand = &outcome.demands[d];
         let limit = on_time.then_some(demand.deadline_hours);
         let own = arrived(&arrivals, d, limit, Some(true));
-        arrived(&arrivals, d, limit, Some(false)).min((demand.units as f64 - own).max(0.0))
+        // `+ 0.0`: an empty float sum is −0.0, which would print as "-0".
+        arrived(&arrivals, d, limit, Some(false)).min((demand.units as f64 - own).max(0.0)) + 0.0
     };
     let unmet_units = |d: usize| -> i64 {
         let left = outcome.demands[d].units as f64 - served_units(d) as f64 - substituted(d, false);
