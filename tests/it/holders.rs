@@ -188,6 +188,20 @@ fn the_drill_report_says_what_standing_resources_cover() {
     );
 }
 
+/// Tangshan's drill: no substitute serves (its short categories have none, or theirs are
+/// short themselves), and the summary says "0 by substitutes" — an empty float sum is −0.0,
+/// which once printed as "-0".
+#[test]
+fn a_drill_without_substitutes_serving_says_zero_not_minus_zero() {
+    let file =
+        format!("{}/scenarios/drills/tangshan-m7-aftershock.toml", env!("CARGO_MANIFEST_DIR"));
+    let output = equipmatch(&["drill", &file, "--quiet"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains(" 0 by substitutes"), "{text}");
+    assert!(!text.contains("-0 by substitutes"), "{text}");
+}
+
 #[test]
 fn a_sweep_prints_steps_break_points_and_sensitivity() {
     let report = json(&["drill", "sweep", &sample_drill(), "--vary", "severity", "--json"]);
