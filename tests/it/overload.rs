@@ -514,7 +514,11 @@ async fn health_answers_within_a_bound_while_the_pool_is_saturated() {
         latencies.len(), latencies[latencies.len() / 2], latencies.last().unwrap());
     assert!(latencies.len() >= 20, "health checks kept coming ({})", latencies.len());
     assert!(p99 <= HEALTH_P99_MAX, "health p99 {p99:?} under saturation");
-    assert!(dispatch(&saturated, "equipmatch_engine_running") == 1.0, "the pool was busy");
+    // Busy means a job running or one waiting: between two jobs `running` is 0 for an
+    // instant, so it alone makes the check flaky (seen in CI on a loaded machine).
+    let busy = dispatch(&saturated, "equipmatch_engine_running")
+        + dispatch(&saturated, "equipmatch_engine_queue_depth");
+    assert!(busy >= 1.0, "the pool was busy at the end of the health checks");
     assert!(answered >= 1);
     server.stop().await;
 }
