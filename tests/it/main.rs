@@ -8,6 +8,7 @@ mod console;
 mod crash;
 mod drill;
 mod fuzz;
+mod grounded;
 mod grpc;
 mod holders;
 mod holds;
