@@ -666,8 +666,9 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
     };
 
     let drill_started = Instant::now();
-    let report = match crate::drill::run_report(&catalog, &drill, policy, &mut |_| {}, &|| false) {
-        Some(Ok(report)) => report,
+    let run = crate::drill::run_report_outcome(&catalog, &drill, policy, &mut |_| {}, &|| false);
+    let (report, outcome) = match run {
+        Some(Ok(run)) => run,
         Some(Err(error)) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
@@ -712,6 +713,14 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
     println!(
         "match: {} independent Match calls ({match_requirements} requirements): {match_seconds:.3} s",
         drill.incidents.len()
+    );
+    let rounds: Vec<usize> = outcome.categories.iter().map(|c| c.rounds).collect();
+    println!(
+        "pricing: {} solve-and-price rounds over {} passes (at most {} in one), {} passes cut at a limit",
+        rounds.iter().sum::<usize>(),
+        rounds.len(),
+        rounds.iter().max().unwrap_or(&0),
+        outcome.categories.iter().filter(|c| c.cut).count()
     );
     println!("ratio drill / matches: {:.1}×", drill_seconds / match_seconds.max(1e-9));
     ExitCode::SUCCESS

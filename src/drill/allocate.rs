@@ -2,15 +2,17 @@
 //! for a stated policy: a min-cost flow on a time-expanded network (the model is written out
 //! in `scenarios/drills/README.md`).
 //!
-//! Nodes: a source; per supply line, one node per time at which something can happen there
-//! (a batch is ready, an incident starts) joined by free hold arcs; per demand, an inlet and an
-//! outlet; per incident site, nodes at the times equipment is released there (and incident
-//! starts), again joined by hold arcs; a sink. Arcs:
+//! Nodes: a source; per supply line, one node per batch it holds; per demand, an inlet and an
+//! outlet; per incident site, nodes at the times equipment is released there, joined by free
+//! hold arcs; a sink. Arcs:
 //!
-//! - source → line node at a batch's ready time: the batch's units, cost 0;
-//! - line or site node at τ → demand inlet, for every departure τ at or after the incident's
-//!   start (a line also waits its lead time after the start) whose arrival is strictly before
-//!   the demand's release: cost `weight × lateness_steps(arrival)`;
+//! - source → batch node: the batch's units, cost 0;
+//! - batch node → demand inlet, for each demand the line is paired with, leaving at
+//!   `max(ready, incident start + lead time)` (waiting longer never helps: lateness only grows
+//!   with the arrival) if the arrival is strictly before the demand's release: cost
+//!   `weight × lateness_steps(arrival)`;
+//! - site node at τ → demand inlet, for every departure `max(τ, incident start)` whose arrival is
+//!   strictly before the demand's release (of the nodes up to the start only the last);
 //! - inlet → outlet: the demand's units, cost `-weight × (H + 1)` (serving a unit pays back the
 //!   cost of leaving it unmet, see the objective below); under the equity policy this arc is
 //!   split in a floor part with an extra reward that dominates everything else;
@@ -18,16 +20,20 @@
 //!   the equipment returns to a pool at the incident site and can be redeployed;
 //! - the last site node → sink.
 //!
+//! A problem need not hold every batch of a line nor pair every line with every demand:
+//! `candidates` grows both by pricing (column generation), and `Solver` keeps the network and
+//! the simplex between rounds, so a round only adds nodes and arcs.
+//!
 //! Every arc goes forward in time (arrival < release), so the network is acyclic.
 
-use super::flow::{ArcId, Network, UNBOUNDED};
+use super::flow::{ArcId, Network, Simplex, UNBOUNDED};
 
 /// The most demands one category may have in a drill.
 pub const DEMANDS_PER_CATEGORY_MAX: usize = 100_000;
 /// The most supply lines one category network may hold.
 pub const LINES_PER_CATEGORY_MAX: usize = 100_000;
-/// The most equity feasibility solves per category (binary search over the candidate levels;
-/// 40 halvings cover any realistic number of levels).
+/// The most equity feasibility checks per level search (bisection of λ, then of the candidate
+/// levels: 20 + log2 of the levels in one grid cell stay well under it).
 pub const EQUITY_SEARCH_STEPS_MAX: usize = 40;
 
 /// What the allocation optimises (both are stated exactly in the drill README).
@@ -64,7 +70,7 @@ pub struct Batch {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line {
-    /// Batches in increasing ready time.
+    /// The batches the problem holds (any order).
     pub batches: Vec<Batch>,
     /// Hours from an incident's order to the first departure.
     pub lead_hours: f64,
@@ -166,8 +172,8 @@ impl Problem {
         lateness + unmet
     }
 
-    /// The earliest useful arrival: strictly before release and within the horizon.
-    fn useful(&self, demand: &Demand, arrive_hours: f64) -> bool {
+    /// Whether an arrival is useful: strictly before release and within the horizon.
+    pub fn useful(&self, demand: &Demand, arrive_hours: f64) -> bool {
         arrive_hours < demand.release_hours - 1e-9 && arrive_hours <= self.horizon_hours + 1e-9
     }
 }
@@ -179,10 +185,7 @@ pub struct LimitExceeded {
     pub description: String,
 }
 
-/// Solves one category under a policy. Deterministic: the network is built in a fixed order.
-/// A problem beyond `DEMANDS_PER_CATEGORY_MAX`, `LINES_PER_CATEGORY_MAX` or the network's
-/// `NODES_MAX`/`ARCS_MAX` is refused, never solved in part.
-pub fn try_allocate(problem: &Problem, policy: Policy) -> Result<Allocation, LimitExceeded> {
+fn check_limits(problem: &Problem) -> Result<(), LimitExceeded> {
     if problem.demands.len() > DEMANDS_PER_CATEGORY_MAX {
         return Err(LimitExceeded {
             limit: "DEMANDS_PER_CATEGORY_MAX",
@@ -201,11 +204,33 @@ pub fn try_allocate(problem: &Problem, policy: Policy) -> Result<Allocation, Lim
             ),
         });
     }
+    Ok(())
+}
+
+fn network_exceeded(net: &Network) -> Result<(), LimitExceeded> {
+    match net.exceeded() {
+        None => Ok(()),
+        Some(limit) => Err(LimitExceeded {
+            limit,
+            description: format!(
+                "the allocation network would exceed {limit} ({} nodes, {} arcs were built)",
+                net.n_nodes(),
+                net.n_arcs()
+            ),
+        }),
+    }
+}
+
+/// Solves one category under a policy. Deterministic: the network is built in a fixed order.
+/// A problem beyond `DEMANDS_PER_CATEGORY_MAX`, `LINES_PER_CATEGORY_MAX` or the network's
+/// `NODES_MAX`/`ARCS_MAX` is refused, never solved in part.
+pub fn try_allocate(problem: &Problem, policy: Policy) -> Result<Allocation, LimitExceeded> {
+    check_limits(problem)?;
     Ok(match policy {
-        Policy::Efficiency => solve_with_floors(problem, None)?.0,
+        Policy::Efficiency => solve_priced(problem, None)?.0,
         Policy::Equity => {
             let floors = try_equity_floors(problem)?;
-            solve_with_floors(problem, Some(&floors))?.0
+            solve_priced(problem, Some(&floors))?.0
         }
     })
 }
@@ -216,23 +241,90 @@ pub fn allocate(problem: &Problem, policy: Policy) -> Allocation {
     try_allocate(problem, policy).expect("test problems are within the limits")
 }
 
-/// The candidate levels λ = k / units_d, in increasing order, as (k, units) fractions.
-fn levels(problem: &Problem) -> Vec<(i64, i64)> {
-    let mut levels: Vec<(i64, i64)> = Vec::new();
+/// What a solved problem says about supply it does not hold: whether a shipping arc from a
+/// line to a demand that the problem lacks could improve the answer (the pricing step of
+/// column generation; the argument is in `scenarios/drills/README.md`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pricing {
+    /// Per demand: an arc into the demand whose cost is at least this cannot improve the
+    /// answer. `i64::MIN`: no arc can; `i64::MAX`: any arc might.
+    pub thresholds: Vec<i64>,
+    /// Whether arcs from lines not in the problem are to be priced at all.
+    pub fresh_lines: bool,
+    /// Per line of the problem: whether its missing arcs are to be priced at all.
+    pub open_lines: Vec<bool>,
+}
+
+impl Pricing {
+    /// Whether an arc from `line` (`None`: a line not in the problem) to `demand` costing
+    /// `cost` (`weight × lateness steps` at its earliest departure) might improve the answer.
+    pub fn might_improve(&self, line: Option<usize>, demand: usize, cost: i64) -> bool {
+        // A line added since the solve was not in the problem: it is fresh.
+        let open = line.and_then(|l| self.open_lines.get(l).copied()).unwrap_or(self.fresh_lines);
+        open && cost < self.thresholds[demand]
+    }
+
+    /// Whether no arc anywhere might improve the answer.
+    pub fn is_final(&self) -> bool {
+        self.thresholds.iter().all(|t| *t <= 0)
+            || (!self.fresh_lines && self.open_lines.iter().all(|open| !open))
+    }
+}
+
+/// An equity level λ = k / n (n ≥ 1), kept exact as a fraction.
+pub type Level = (i64, i64);
+
+/// Levels are compared exactly, by cross-multiplication.
+fn level_order(a: Level, b: Level) -> std::cmp::Ordering {
+    (i128::from(a.0) * i128::from(b.1)).cmp(&(i128::from(b.0) * i128::from(a.1)))
+}
+
+/// The candidate levels — the values k / units_d — from `low` to `high` (both included), in
+/// increasing order without duplicates. Only between these values can the floors change.
+fn levels_within(problem: &Problem, low: Level, high: Level) -> Vec<Level> {
+    let mut levels: Vec<Level> = Vec::new();
     for demand in &problem.demands {
-        for k in 0..=demand.units {
-            levels.push((k, demand.units.max(1)));
+        let units = i128::from(demand.units.max(1));
+        let first = (i128::from(low.0) * units + i128::from(low.1) - 1) / i128::from(low.1);
+        let last = (i128::from(high.0) * units / i128::from(high.1)).min(units);
+        for k in first.max(0)..=last {
+            levels.push((k as i64, units as i64));
         }
     }
-    // Exact order by cross-multiplication, then drop equal fractions.
-    levels.sort_by(|a, b| {
-        (i128::from(a.0) * i128::from(b.1)).cmp(&(i128::from(b.0) * i128::from(a.1)))
-    });
-    levels.dedup_by(|a, b| i128::from(a.0) * i128::from(b.1) == i128::from(b.0) * i128::from(a.1));
+    levels.sort_by(|a, b| level_order(*a, *b));
+    levels.dedup_by(|a, b| level_order(*a, *b) == std::cmp::Ordering::Equal);
     levels
 }
 
-fn floors_at(problem: &Problem, level: (i64, i64)) -> Vec<i64> {
+/// How many candidate levels (with repeats) lie from `low` to `high`: what listing them costs.
+fn levels_within_count(problem: &Problem, low: Level, high: Level) -> i128 {
+    problem
+        .demands
+        .iter()
+        .map(|demand| {
+            let units = i128::from(demand.units.max(1));
+            let first = (i128::from(low.0) * units + i128::from(low.1) - 1) / i128::from(low.1);
+            let last = (i128::from(high.0) * units / i128::from(high.1)).min(units);
+            (last - first.max(0) + 1).max(0)
+        })
+        .sum()
+}
+
+/// The smallest candidate level strictly above `level`, if any (none above 1).
+pub fn next_level(problem: &Problem, level: Level) -> Option<Level> {
+    problem
+        .demands
+        .iter()
+        .filter_map(|demand| {
+            let units = demand.units.max(1);
+            let k = (i128::from(level.0) * i128::from(units) / i128::from(level.1)) as i64 + 1;
+            (k <= units).then_some((k, units))
+        })
+        .min_by(|a, b| level_order(*a, *b))
+}
+
+/// Per demand, the units a level λ = k / n guarantees: `ceil(λ × units)`.
+pub fn floors_at(problem: &Problem, level: (i64, i64)) -> Vec<i64> {
     let (k, n) = (i128::from(level.0), i128::from(level.1));
     problem
         .demands
@@ -244,33 +336,142 @@ fn floors_at(problem: &Problem, level: (i64, i64)) -> Vec<i64> {
         .collect()
 }
 
+/// Whether floors can all be met at once, by max-flow (no costs): Hoffman's circulation with
+/// lower bounds. Each demand's served arc `inlet → outlet` with lower bound `f` becomes an arc
+/// of capacity `units − f`, a super source sending `f` into the outlet and the inlet sending
+/// `f` to a super sink; with the free return arc sink → source, the floors are feasible
+/// exactly when the max flow from the super source saturates all of them. Built once per
+/// problem; each check only resets the capacities.
+pub struct Feasibility {
+    built: Built,
+    super_source: u32,
+    super_sink: u32,
+    /// Per demand: (super source → outlet, inlet → super sink).
+    floor_arcs: Vec<(ArcId, ArcId)>,
+}
+
+impl Feasibility {
+    pub fn new(problem: &Problem) -> Result<Feasibility, LimitExceeded> {
+        check_limits(problem)?;
+        let mut built = build(problem, Floors::Feasibility);
+        let super_source = built.net.add_node();
+        let super_sink = built.net.add_node();
+        built.net.add_arc(built.sink, built.source, UNBOUNDED, 0);
+        let floor_arcs = (0..problem.demands.len())
+            .map(|d| {
+                (
+                    built.net.add_arc(super_source, built.outlet[d], 0, 0),
+                    built.net.add_arc(built.inlet[d], super_sink, 0, 0),
+                )
+            })
+            .collect();
+        network_exceeded(&built.net)?;
+        Ok(Feasibility { built, super_source, super_sink, floor_arcs })
+    }
+
+    /// Whether every demand can get at least its floor at once.
+    pub fn feasible(&mut self, problem: &Problem, floors: &[i64]) -> bool {
+        let net = &mut self.built.net;
+        net.clear_flow();
+        let mut required = 0i64;
+        for (d, demand) in problem.demands.iter().enumerate() {
+            let floor = floors[d].clamp(0, demand.units);
+            required += floor;
+            net.set_capacity(self.built.served_arcs[d], demand.units - floor);
+            net.set_capacity(self.floor_arcs[d].0, floor);
+            net.set_capacity(self.floor_arcs[d].1, floor);
+        }
+        net.max_flow(self.super_source, self.super_sink) == required
+    }
+
+    /// After a check that failed: which missing arcs could raise the max flow. The set `S`
+    /// reachable from the super source is a minimum cut; an arc that does not leave `S`
+    /// cannot raise it. Lines not in the problem are in `S` exactly when the source is (their
+    /// batches are unused); an arc into a demand can leave `S` only if its inlet is outside.
+    pub fn pricing(&self, problem: &Problem) -> Pricing {
+        let reach = self.built.net.reachable_from(self.super_source);
+        Pricing {
+            thresholds: self
+                .built
+                .inlet
+                .iter()
+                .map(|&inlet| if reach[inlet as usize] { i64::MIN } else { i64::MAX })
+                .collect(),
+            fresh_lines: reach[self.built.source as usize],
+            open_lines: (0..problem.lines.len())
+                .map(|l| self.built.line_nodes[l].iter().any(|(_, v)| reach[*v as usize]))
+                .collect(),
+        }
+    }
+}
+
+/// The levels listed one by one at most; above it the search first bisects λ on a grid of
+/// `EQUITY_GRID` steps (a category needing millions of units has millions of levels).
+pub const EQUITY_LEVELS_LISTED_MAX: i128 = 4096;
+/// The grid of the first phase of the level search: λ = j / 2^20.
+pub const EQUITY_GRID: i64 = 1 << 20;
+
+/// The largest feasible candidate level at or above `from`, which must be feasible. The
+/// feasible levels are downward closed (lower floors are easier to meet), and the floors only
+/// change at candidate levels — on `(ℓ_i, ℓ_{i+1}]` they are those of `ℓ_{i+1}` —, so a
+/// binary search over the candidate levels finds it. When there are many, it first bisects λ
+/// on the grid `j / EQUITY_GRID` (any λ has the floors of the smallest level at or above it)
+/// and then searches only the levels in the last grid cell.
+pub fn equity_level(problem: &Problem, from: Level, feasibility: &mut Feasibility) -> Level {
+    let top: Level = (1, 1);
+    let mut steps = 0;
+    let mut feasible = |level: Level, steps: &mut usize| {
+        *steps += 1;
+        feasibility.feasible(problem, &floors_at(problem, level))
+    };
+    let (mut low, mut high) = (from, top);
+    if levels_within_count(problem, low, high) > EQUITY_LEVELS_LISTED_MAX {
+        if feasible(top, &mut steps) {
+            return top;
+        }
+        // Grid points: j_low/G is at most `from` (feasible), j_high/G is 1 (not).
+        let grid = EQUITY_GRID;
+        let mut j_low = (i128::from(from.0) * i128::from(grid) / i128::from(from.1)) as i64;
+        let mut j_high = grid;
+        while j_high - j_low > 1 && steps < EQUITY_SEARCH_STEPS_MAX {
+            let mid = j_low + (j_high - j_low) / 2;
+            if feasible((mid, grid), &mut steps) {
+                j_low = mid;
+            } else {
+                j_high = mid;
+            }
+        }
+        if level_order((j_low, grid), low) == std::cmp::Ordering::Greater {
+            low = (j_low, grid);
+        }
+        high = (j_high, grid);
+    }
+    // The first listed level has the floors of `low` (feasible); `high` is not feasible
+    // unless it is the top.
+    let levels = levels_within(problem, low, high);
+    let (mut lo, mut hi) = (0usize, levels.len());
+    while hi - lo > 1 && steps < EQUITY_SEARCH_STEPS_MAX {
+        let mid = lo + (hi - lo) / 2;
+        if feasible(levels[mid], &mut steps) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    levels.get(lo).copied().unwrap_or(from)
+}
+
 /// `try_equity_floors` for problems known to be within the limits (tests).
 #[cfg(test)]
 pub fn equity_floors(problem: &Problem) -> Vec<i64> {
     try_equity_floors(problem).expect("test problems are within the limits")
 }
 
-/// The floors of the largest feasible level, by binary search over the candidate levels (the
-/// set of feasible levels is downward closed: lower floors are easier to meet).
+/// The floors of the largest feasible level.
 pub fn try_equity_floors(problem: &Problem) -> Result<Vec<i64>, LimitExceeded> {
-    let levels = levels(problem);
-    if levels.is_empty() {
-        return Ok(Vec::new());
-    }
-    // levels[0] is 0: always feasible.
-    let (mut lo, mut hi) = (0usize, levels.len());
-    let mut steps = 0;
-    while hi - lo > 1 && steps < EQUITY_SEARCH_STEPS_MAX {
-        steps += 1;
-        let mid = lo + (hi - lo) / 2;
-        let floors = floors_at(problem, levels[mid]);
-        if solve_with_floors(problem, Some(&floors))?.1 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Ok(floors_at(problem, levels[lo]))
+    let mut feasibility = Feasibility::new(problem)?;
+    let level = equity_level(problem, (0, 1), &mut feasibility);
+    Ok(floors_at(problem, level))
 }
 
 /// What the network builder remembers about each shipping arc.
@@ -283,197 +484,317 @@ struct ShipArc {
     lateness_steps: i64,
 }
 
-/// Builds and solves the network. Returns the allocation and whether every floor was met.
-fn solve_with_floors(
-    problem: &Problem,
-    floors: Option<&[i64]>,
-) -> Result<(Allocation, bool), LimitExceeded> {
-    let (mut net, source, sink, ships, served_arcs, floor_arcs) = build(problem, floors);
-    if let Some(limit) = net.exceeded() {
-        return Err(LimitExceeded {
-            limit,
-            description: format!(
-                "the allocation network would exceed {limit} ({} nodes, {} arcs were built)",
-                net.n_nodes(),
-                net.n_arcs()
-            ),
-        });
-    }
-    net.solve(source, sink);
-    debug_assert!(net.certify(source, sink).is_ok());
-    let floors_met = floor_arcs.iter().flatten().all(|(arc, floor)| net.flow(*arc) == *floor);
-    Ok((extract(problem, &net, &ships, &served_arcs, &floor_arcs), floors_met))
+/// How a network treats the equity policy's floors.
+#[derive(Debug, Clone, Copy)]
+enum Floors<'a> {
+    /// The efficiency objective alone.
+    None,
+    /// Units within each demand's floor earn a reward that dominates every other cost.
+    Reward(&'a [i64]),
+    /// One served arc per demand whose capacity `Feasibility` sets per check.
+    Feasibility,
 }
 
-type Built = (Network, u32, u32, Vec<ShipArc>, Vec<ArcId>, Vec<Option<(ArcId, i64)>>);
+/// A built network and the arcs and nodes the caller reads back.
+struct Built {
+    net: Network,
+    source: u32,
+    sink: u32,
+    ships: Vec<ShipArc>,
+    served_arcs: Vec<ArcId>,
+    floor_arcs: Vec<Option<(ArcId, i64)>>,
+    inlet: Vec<u32>,
+    outlet: Vec<u32>,
+    /// Per line: its batches' nodes with their ready times, in the order of `Line::batches`.
+    line_nodes: Vec<Vec<(f64, u32)>>,
+}
 
-/// Builds the time-expanded network (exposed to tests so they can certify it).
-fn build(problem: &Problem, floors: Option<&[i64]>) -> Built {
-    let mut net = Network::default();
-    let source = net.add_node();
-    let sink = net.add_node();
-    let n_demands = problem.demands.len();
-
-    // Reward for a unit served, and under equity a reward for a unit within the floor that
-    // outweighs any possible total of the other costs (each ≤ Σ unmet cost × 2).
-    let base_total: i64 = problem.demands.iter().map(|d| problem.unmet_cost(d) * d.units).sum();
-    let floor_reward = 2 * base_total + 1;
-
-    // Demand inlet and outlet nodes.
-    let mut inlet = Vec::with_capacity(n_demands);
-    let mut served_arcs = Vec::with_capacity(n_demands);
-    let mut floor_arcs = Vec::with_capacity(n_demands);
-    let mut outlet = Vec::with_capacity(n_demands);
-    for (d, demand) in problem.demands.iter().enumerate() {
-        let (i, o) = (net.add_node(), net.add_node());
-        let floor = floors.map_or(0, |f| f[d].min(demand.units));
-        floor_arcs.push((floor > 0).then(|| {
-            (net.add_arc(i, o, floor, -problem.unmet_cost(demand) - floor_reward), floor)
-        }));
-        served_arcs.push(net.add_arc(i, o, demand.units - floor, -problem.unmet_cost(demand)));
-        inlet.push(i);
-        outlet.push(o);
-    }
-
-    // Site pools: one node per time at which equipment is released there or could leave.
-    let mut site_times: Vec<Vec<f64>> = vec![Vec::new(); problem.n_incidents];
-    for demand in &problem.demands {
-        if demand.release_hours <= problem.horizon_hours {
-            site_times[demand.incident].push(demand.release_hours);
+/// Builds the time-expanded network of a problem (exposed to tests so they can certify it).
+fn build(problem: &Problem, floors: Floors) -> Built {
+    let mut built = Built::new(problem, floors);
+    for l in 0..problem.lines.len() {
+        built.add_line(problem, l);
+        for d in 0..problem.demands.len() {
+            built.add_pair(problem, l, d);
         }
     }
-    let starts: Vec<f64> = {
-        let mut starts: Vec<f64> = problem.demands.iter().map(|d| d.start_hours).collect();
-        sort_dedup(&mut starts);
-        starts
-    };
-    let mut ships = Vec::new();
-    let mut site_nodes: Vec<Vec<(f64, u32)>> = Vec::with_capacity(problem.n_incidents);
-    for times in &mut site_times {
-        if times.is_empty() {
-            site_nodes.push(Vec::new());
-            continue;
-        }
-        sort_dedup(times);
-        let first = times[0];
-        times.extend(starts.iter().copied().filter(|s| *s > first));
-        sort_dedup(times);
-        let nodes: Vec<(f64, u32)> = times.iter().map(|t| (*t, net.add_node())).collect();
-        for pair in nodes.windows(2) {
-            net.add_arc(pair[0].1, pair[1].1, UNBOUNDED, 0);
-        }
-        if let Some(last) = nodes.last() {
-            net.add_arc(last.1, sink, UNBOUNDED, 0);
-        }
-        site_nodes.push(nodes);
-    }
-    for (d, demand) in problem.demands.iter().enumerate() {
-        let to = if demand.release_hours <= problem.horizon_hours {
-            let nodes = &site_nodes[demand.incident];
-            let at = nodes.partition_point(|(t, _)| *t < demand.release_hours);
-            nodes[at].1
-        } else {
-            sink
-        };
-        net.add_arc(outlet[d], to, UNBOUNDED, 0);
-    }
+    built
+}
 
-    // Supply lines.
-    for (l, line) in problem.lines.iter().enumerate() {
-        let candidate_demands: Vec<usize> =
-            (0..n_demands).filter(|d| problem.line_travel[l][*d].is_some()).collect();
-        if candidate_demands.is_empty() || line.batches.is_empty() {
-            continue;
+impl Built {
+    /// The part of the network that does not depend on the lines: source, sink, demands and
+    /// site pools with their redeployment arcs.
+    fn new(problem: &Problem, floors: Floors) -> Built {
+        let mut net = Network::default();
+        let source = net.add_node();
+        let sink = net.add_node();
+        let n_demands = problem.demands.len();
+
+        // Reward for a unit served, and under equity a reward for a unit within the floor
+        // that outweighs any possible total of the other costs (each ≤ Σ unmet cost × 2).
+        let base_total: i64 = problem.demands.iter().map(|d| problem.unmet_cost(d) * d.units).sum();
+        let floor_reward = 2 * base_total + 1;
+
+        // Demand inlet and outlet nodes.
+        let mut inlet = Vec::with_capacity(n_demands);
+        let mut served_arcs = Vec::with_capacity(n_demands);
+        let mut floor_arcs = Vec::with_capacity(n_demands);
+        let mut outlet = Vec::with_capacity(n_demands);
+        for (d, demand) in problem.demands.iter().enumerate() {
+            let (i, o) = (net.add_node(), net.add_node());
+            let floor = match floors {
+                Floors::Reward(f) => f[d].clamp(0, demand.units),
+                Floors::None | Floors::Feasibility => 0,
+            };
+            floor_arcs.push((floor > 0).then(|| {
+                (net.add_arc(i, o, floor, -problem.unmet_cost(demand) - floor_reward), floor)
+            }));
+            served_arcs.push(net.add_arc(i, o, demand.units - floor, -problem.unmet_cost(demand)));
+            inlet.push(i);
+            outlet.push(o);
         }
-        let mut times: Vec<f64> = line.batches.iter().map(|b| b.ready_hours).collect();
-        times.extend(candidate_demands.iter().map(|d| problem.demands[*d].start_hours));
-        sort_dedup(&mut times);
-        let nodes: Vec<(f64, u32)> = times.iter().map(|t| (*t, net.add_node())).collect();
-        for pair in nodes.windows(2) {
-            net.add_arc(pair[0].1, pair[1].1, UNBOUNDED, 0);
+
+        // Site pools: one node per time at which equipment is released there.
+        let mut site_times: Vec<Vec<f64>> = vec![Vec::new(); problem.n_incidents];
+        for demand in &problem.demands {
+            if demand.release_hours <= problem.horizon_hours {
+                site_times[demand.incident].push(demand.release_hours);
+            }
         }
-        for batch in &line.batches {
-            let at = nodes.partition_point(|(t, _)| *t < batch.ready_hours);
-            net.add_arc(source, nodes[at].1, batch.units, 0);
-        }
-        for &d in &candidate_demands {
-            let travel = problem.line_travel[l][d].unwrap_or(f64::INFINITY);
-            let demand = &problem.demands[d];
-            add_ship_arcs(
-                problem,
-                &mut net,
-                &mut ships,
-                Origin::Line(l),
-                &nodes,
-                d,
-                demand.start_hours + line.lead_hours,
-                travel,
-                inlet[d],
-            );
-        }
-    }
-    // Redeployment from site pools (no lead time: the equipment is already mobilised).
-    for (i, nodes) in site_nodes.iter().enumerate() {
-        if nodes.is_empty() {
-            continue;
+        let mut site_nodes: Vec<Vec<(f64, u32)>> = Vec::with_capacity(problem.n_incidents);
+        for times in &mut site_times {
+            sort_dedup(times);
+            let nodes: Vec<(f64, u32)> = times.iter().map(|t| (*t, net.add_node())).collect();
+            for pair in nodes.windows(2) {
+                net.add_arc(pair[0].1, pair[1].1, UNBOUNDED, 0);
+            }
+            if let Some(last) = nodes.last() {
+                net.add_arc(last.1, sink, UNBOUNDED, 0);
+            }
+            site_nodes.push(nodes);
         }
         for (d, demand) in problem.demands.iter().enumerate() {
-            let travel = problem.site_travel[i][d];
-            add_ship_arcs(
-                problem,
-                &mut net,
-                &mut ships,
-                Origin::Site(i),
-                nodes,
-                d,
-                demand.start_hours,
-                travel,
-                inlet[d],
-            );
+            let to = if demand.release_hours <= problem.horizon_hours {
+                let nodes = &site_nodes[demand.incident];
+                let at = nodes.partition_point(|(t, _)| *t < demand.release_hours);
+                nodes[at].1
+            } else {
+                sink
+            };
+            net.add_arc(outlet[d], to, UNBOUNDED, 0);
+        }
+        let mut built = Built {
+            net,
+            source,
+            sink,
+            ships: Vec::new(),
+            served_arcs,
+            floor_arcs,
+            inlet,
+            outlet,
+            line_nodes: Vec::new(),
+        };
+        // Redeployment from site pools (no lead time: the equipment is already mobilised).
+        for (i, nodes) in site_nodes.iter().enumerate() {
+            if nodes.is_empty() {
+                continue;
+            }
+            for (d, demand) in problem.demands.iter().enumerate() {
+                built.add_ship_arcs(
+                    problem,
+                    Origin::Site(i),
+                    nodes,
+                    d,
+                    demand.start_hours,
+                    problem.site_travel[i][d],
+                );
+            }
+        }
+        built
+    }
+
+    /// Line `l`'s batches: one node each, fed from the source with the batch's units.
+    fn add_line(&mut self, problem: &Problem, l: usize) {
+        debug_assert_eq!(self.line_nodes.len(), l);
+        self.line_nodes.push(Vec::new());
+        for k in 0..problem.lines[l].batches.len() {
+            self.add_batch(problem, l, k);
         }
     }
-    (net, source, sink, ships, served_arcs, floor_arcs)
-}
 
-/// Ship arcs from the nodes at or after the demand's start: a unit at node τ leaves at
-/// `max(τ, earliest_depart)` and is useful if it arrives before the demand's release.
-#[allow(clippy::too_many_arguments)] // one call site per origin kind; a struct would only rename them
-fn add_ship_arcs(
-    problem: &Problem,
-    net: &mut Network,
-    ships: &mut Vec<ShipArc>,
-    origin: Origin,
-    nodes: &[(f64, u32)],
-    d: usize,
-    earliest_depart: f64,
-    travel: f64,
-    inlet: u32,
-) {
-    let demand = &problem.demands[d];
-    let first = nodes.partition_point(|(t, _)| *t < demand.start_hours);
-    let usable = &nodes[first..];
-    for (k, &(time, node)) in usable.iter().enumerate() {
-        // When the next node is still no later than the earliest departure, units here can
-        // wait for it and leave at the same time: one arc (from the last such node) suffices.
-        if usable.get(k + 1).is_some_and(|(next, _)| *next <= earliest_depart) {
-            continue;
+    /// Batch `k` of line `l`: its node, and its ship arcs to every demand the line is paired
+    /// with. A unit leaves at `max(ready, incident start + lead time)`: waiting longer never
+    /// lowers a cost (lateness only grows with the arrival), so batches need no hold arcs and
+    /// the network only ever grows.
+    fn add_batch(&mut self, problem: &Problem, l: usize, k: usize) {
+        let batch = problem.lines[l].batches[k];
+        let node = self.net.add_node();
+        self.net.add_arc(self.source, node, batch.units, 0);
+        self.line_nodes[l].push((batch.ready_hours, node));
+        for d in 0..problem.demands.len() {
+            self.add_batch_arc(problem, l, (batch.ready_hours, node), d);
         }
-        let depart = time.max(earliest_depart);
+    }
+
+    /// The shipping arcs of line `l` to demand `d`, from each of its batches, if the problem
+    /// pairs them.
+    fn add_pair(&mut self, problem: &Problem, l: usize, d: usize) {
+        for k in 0..self.line_nodes[l].len() {
+            self.add_batch_arc(problem, l, self.line_nodes[l][k], d);
+        }
+    }
+
+    fn add_batch_arc(&mut self, problem: &Problem, l: usize, (ready, node): (f64, u32), d: usize) {
+        let Some(travel) = problem.line_travel[l][d] else { return };
+        let demand = &problem.demands[d];
+        let depart = ready.max(demand.start_hours + problem.lines[l].lead_hours);
         let arrive = depart + travel;
         if !problem.useful(demand, arrive) {
-            break;
+            return;
         }
         let lateness_steps = problem.lateness_steps(demand, arrive);
-        let arc = net.add_arc(node, inlet, UNBOUNDED, demand.weight * lateness_steps);
-        ships.push(ShipArc {
+        let arc = self.net.add_arc(node, self.inlet[d], UNBOUNDED, demand.weight * lateness_steps);
+        self.ships.push(ShipArc {
             arc,
-            origin,
+            origin: Origin::Line(l),
             demand: d,
             depart_hours: depart,
             arrive_hours: arrive,
             lateness_steps,
         });
     }
+
+    /// Ship arcs from a site pool's chain of nodes to a demand: a unit at node τ holds
+    /// everything released by τ and leaves at `max(τ, earliest_depart)`; it is useful if it
+    /// arrives before the demand's release. Units wait for free along the chain, so of the
+    /// nodes up to the earliest departure only the last needs an arc; every later node gets
+    /// its own (a later release leaves later).
+    fn add_ship_arcs(
+        &mut self,
+        problem: &Problem,
+        origin: Origin,
+        nodes: &[(f64, u32)],
+        d: usize,
+        earliest_depart: f64,
+        travel: f64,
+    ) {
+        let demand = &problem.demands[d];
+        for (k, &(time, node)) in nodes.iter().enumerate() {
+            if nodes.get(k + 1).is_some_and(|(next, _)| *next <= earliest_depart) {
+                continue;
+            }
+            let depart = time.max(earliest_depart);
+            let arrive = depart + travel;
+            if !problem.useful(demand, arrive) {
+                break;
+            }
+            let lateness_steps = problem.lateness_steps(demand, arrive);
+            let arc =
+                self.net.add_arc(node, self.inlet[d], UNBOUNDED, demand.weight * lateness_steps);
+            self.ships.push(ShipArc {
+                arc,
+                origin,
+                demand: d,
+                depart_hours: depart,
+                arrive_hours: arrive,
+                lateness_steps,
+            });
+        }
+    }
+}
+
+/// One category's network under one objective, kept between solves: column generation adds
+/// lines and (line, demand) pairs, and each solve carries on from the last optimal tree.
+pub struct Solver {
+    problem: Problem,
+    built: Built,
+    simplex: Simplex,
+}
+
+impl Solver {
+    /// A solver for `problem` (its lines and pairs included), with the equity floors' reward
+    /// when `floors` is given.
+    pub fn new(problem: Problem, floors: Option<&[i64]>) -> Result<Solver, LimitExceeded> {
+        check_limits(&problem)?;
+        let built = build(&problem, floors.map_or(Floors::None, Floors::Reward));
+        network_exceeded(&built.net)?;
+        let simplex = Simplex::new(built.source, built.sink);
+        Ok(Solver { problem, built, simplex })
+    }
+
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+
+    pub fn into_problem(self) -> Problem {
+        self.problem
+    }
+
+    /// Adds a line with no pairs yet; returns its index.
+    pub fn add_line(&mut self, line: Line) -> usize {
+        self.problem.lines.push(line);
+        self.problem.line_travel.push(vec![None; self.problem.demands.len()]);
+        let l = self.problem.lines.len() - 1;
+        self.built.add_line(&self.problem, l);
+        l
+    }
+
+    /// Adds a batch to line `l` (connected to every demand the line is paired with).
+    pub fn add_batch(&mut self, l: usize, batch: Batch) {
+        self.problem.lines[l].batches.push(batch);
+        let k = self.problem.lines[l].batches.len() - 1;
+        self.built.add_batch(&self.problem, l, k);
+    }
+
+    /// Pairs line `l` with demand `d` (`travel` hours apart); a pair already there stays.
+    pub fn add_pair(&mut self, l: usize, d: usize, travel: f64) {
+        if self.problem.line_travel[l][d].is_some() {
+            return;
+        }
+        self.problem.line_travel[l][d] = Some(travel);
+        self.built.add_pair(&self.problem, l, d);
+    }
+
+    /// Solves (from the last optimal tree) and prices what the problem lacks. Returns the
+    /// allocation, whether every floor was met, and the pricing.
+    ///
+    /// The thresholds are `θ_d = −dist(inlet_d → source)` in the residual graph with the free
+    /// return arc: `p(x) = −dist(x → source)` is a feasible potential, every line node has
+    /// `p ≥ 0` at an optimum, and a line not in the problem can take `p = 0` on all its
+    /// nodes; so if every missing arc has `cost ≥ θ_d`, the extended residual graph has a
+    /// feasible potential, hence no negative cycle, and the flow stays optimal with every arc
+    /// present.
+    pub fn solve(&mut self) -> Result<(Allocation, bool, Pricing), LimitExceeded> {
+        check_limits(&self.problem)?;
+        network_exceeded(&self.built.net)?;
+        let built = &mut self.built;
+        self.simplex.solve(&mut built.net);
+        debug_assert!(built.net.certify(built.source, built.sink).is_ok());
+        let floors_met =
+            built.floor_arcs.iter().flatten().all(|(arc, floor)| built.net.flow(*arc) == *floor);
+        let distances = built.net.distances_to_source(built.source, built.sink);
+        let pricing = Pricing {
+            thresholds: built
+                .inlet
+                .iter()
+                .map(|&inlet| distances[inlet as usize].map_or(i64::MIN, |d| -d))
+                .collect(),
+            fresh_lines: true,
+            open_lines: vec![true; self.problem.lines.len()],
+        };
+        let allocation =
+            extract(&self.problem, &built.net, &built.ships, &built.served_arcs, &built.floor_arcs);
+        Ok((allocation, floors_met, pricing))
+    }
+}
+
+/// Solves a problem once (with `floors` under the equity policy's dominant reward) and prices
+/// what it lacks: `Solver::solve` on a fresh solver.
+pub fn solve_priced(
+    problem: &Problem,
+    floors: Option<&[i64]>,
+) -> Result<(Allocation, bool, Pricing), LimitExceeded> {
+    Solver::new(problem.clone(), floors)?.solve()
 }
 
 fn extract(
@@ -497,13 +818,7 @@ fn extract(
             })
         })
         .collect();
-    shipments.sort_by(|a, b| {
-        a.demand
-            .cmp(&b.demand)
-            .then(a.arrive_hours.total_cmp(&b.arrive_hours))
-            .then(a.origin.cmp(&b.origin))
-            .then(a.depart_hours.total_cmp(&b.depart_hours))
-    });
+    sort_shipments(&mut shipments);
     let served: Vec<i64> = served_arcs
         .iter()
         .zip(floor_arcs)
@@ -601,6 +916,17 @@ pub fn verify(problem: &Problem, allocation: &Allocation) -> Result<(), String> 
 fn sort_dedup(times: &mut Vec<f64>) {
     times.sort_by(f64::total_cmp);
     times.dedup();
+}
+
+/// The order of an allocation's shipments: by demand, arrival, origin, departure.
+pub(super) fn sort_shipments(shipments: &mut [Shipment]) {
+    shipments.sort_by(|a, b| {
+        a.demand
+            .cmp(&b.demand)
+            .then(a.arrive_hours.total_cmp(&b.arrive_hours))
+            .then(a.origin.cmp(&b.origin))
+            .then(a.depart_hours.total_cmp(&b.depart_hours))
+    });
 }
 
 #[cfg(test)]

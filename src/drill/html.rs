@@ -183,6 +183,13 @@ fn stage_table(report: &DrillReport) -> Markup {
 fn shortfalls(report: &DrillReport) -> Markup {
     html! {
         h2 { "Shortfalls by category (" (report.shortfalls.len()) " categories short)" }
+        @if report.totals.categories_cut > 0 {
+            p.muted {
+                (report.totals.categories_cut) " categories marked † reached the drill's candidate "
+                "limit while more stock lines might have helped: their numbers are the best over "
+                "the lines considered, not over every line of the region."
+            }
+        }
         table {
             tr {
                 th { "category" } th { "stage" } th { "MIIT class" } th { "incidents" }
@@ -191,7 +198,10 @@ fn shortfalls(report: &DrillReport) -> Markup {
             }
             @for row in report.shortfalls.iter().take(TABLE_ROWS_MAX) {
                 tr {
-                    td { (row.category_id) " " span.muted { (row.category_name_en) } }
+                    td {
+                        (row.category_id) @if row.candidates_cut { " †" }
+                        " " span.muted { (row.category_name_en) }
+                    }
                     td { (stage_name(&row.stage)) } td { (row.miit_class) } td { (row.incidents) }
                     td { (row.units_required) } td { (row.units_on_time) } td { (row.units_late) }
                     td { (format!("{:.0}", row.units_substituted)) }

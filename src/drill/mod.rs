@@ -2,16 +2,19 @@
 //! equipment category, and a gap report planners can read.
 //!
 //! `format` parses and validates a drill file against the catalog; `run` turns the drill into
-//! allocation problems per category (the candidate supply lines, batches of stock and surge
-//! production, travel times) and solves each with `allocate` (a min-cost flow from `flow`);
-//! `passes` orders them — a category's own stock first (preferred holder kinds before the
-//! rest when the drill prefers some), then substitutes for what it left unserved; `report`
-//! builds the planner's report and `html` renders it as a self-contained page.
+//! allocation problems per category and solves each: `candidates` sizes the supply lines to
+//! the demand and grows them by pricing until no other line can improve the answer (from a
+//! fresh start, or from what earlier passes left), `allocate` builds the time-expanded network
+//! (batches of stock and surge production, travel times) and solves it (a min-cost flow from
+//! `flow`); `passes` orders them — a category's own stock first (preferred holder kinds before
+//! the rest when the drill prefers some), then substitutes for what it left unserved;
+//! `report` builds the planner's report and `html` renders it as a self-contained page.
 //!
 //! Pure like `matching`: no I/O, no clock; the only randomness is a seeded SplitMix64 for
 //! what-ifs that knock suppliers out at random. Same catalog, drill and policy, same output.
 
 pub mod allocate;
+pub mod candidates;
 pub mod flow;
 pub mod format;
 pub mod geo;
@@ -22,25 +25,21 @@ pub mod sweep;
 pub mod sweep_html;
 
 pub use allocate::{Allocation, Origin, Policy, Shipment};
+pub use candidates::{
+    CANDIDATE_PAIRS_PER_CATEGORY_MAX, PRICING_ROUNDS_MAX, PRODUCTION_BATCH_HOURS,
+};
 pub use format::parse;
 pub use passes::Pass;
 pub use report::{build_report, DrillReport};
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    great_circle_km, CategoryIdx, ChainStage, HolderKind, Id, Impact, LatLon, PlaceIdx, Priority,
-    Provenance, Severity, StockLineIdx, SupplierIdx, Transport, ZoneTier,
+    CategoryIdx, ChainStage, HolderKind, Id, Impact, LatLon, PlaceIdx, Priority, Provenance,
+    Severity, StockLineIdx, SupplierIdx, Transport, ZoneTier,
 };
+use crate::error::Error;
 use crate::generator::SplitMix64;
 use crate::matching::eta::travel_hours;
-use crate::matching::CANDIDATES_EXAMINED_MAX;
-
-/// The most supply lines considered per demand: the nearest this many that can arrive while
-/// the equipment is still useful. The allocation is optimal over these candidates.
-pub const CANDIDATE_LINES_PER_DEMAND_MAX: usize = 48;
-/// Surge production arrives in batches this far apart (hours): finer batches add nodes
-/// without changing a plan by more than half a day of one line's output (MODEL).
-pub const PRODUCTION_BATCH_HOURS: f64 = 12.0;
 
 /// A validated drill.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +125,9 @@ pub struct DemandInfo {
     pub window_hours: f64,
     pub deadline_hours: f64,
     pub release_hours: f64,
-    /// Suppliers among the candidates that can have something there by the deadline, sorted.
+    /// Suppliers (not offline) that can have something there by the deadline from stock,
+    /// sorted: all of them when they share one home (place or demonstration base) or there are
+    /// none — what a single point of failure needs —, otherwise at least two homes' worth.
     pub on_time_suppliers: Vec<SupplierIdx>,
 }
 
@@ -146,8 +147,18 @@ pub struct CategoryOutcome {
     pub lines: Vec<StockLineIdx>,
     /// Problem line `lines.len() + k` is the pool at incident `site_lines[k]`.
     pub site_lines: Vec<usize>,
+    /// Per stock line: every batch the pass offered it with (the problem holds the ones
+    /// pricing included; later passes see what is left of all of them).
+    pub offered: Vec<Vec<allocate::Batch>>,
+    /// What the pass's walks over the category's lines read (`passes::own_searches`).
+    pub walks: candidates::Walks,
     pub problem: allocate::Problem,
     pub allocation: Allocation,
+    /// Solve-and-price rounds it took.
+    pub rounds: usize,
+    /// Whether a limit stopped the pricing before it proved the allocation optimal over every
+    /// stock line of the category (it is then optimal over `lines` and the pools).
+    pub cut: bool,
 }
 
 /// Where a shipment of a pass leaves from, in the drill's terms.
@@ -227,7 +238,7 @@ pub fn run_until(
     policy: Policy,
     progress: &mut dyn FnMut(Progress),
     stop: &dyn Fn() -> bool,
-) -> Option<Result<Outcome, crate::error::Error>> {
+) -> Option<Result<Outcome, Error>> {
     let offline = offline_suppliers(catalog, &drill.what_if, drill.seed);
     let suppliers_offline = offline.iter().filter(|o| **o).count();
     let mut demands = demands(catalog, drill);
@@ -262,6 +273,17 @@ pub fn run_report(
     progress: &mut dyn FnMut(Progress),
     stop: &dyn Fn() -> bool,
 ) -> Option<Result<DrillReport, crate::error::Error>> {
+    Some(run_report_outcome(catalog, drill, policy, progress, stop)?.map(|(report, _)| report))
+}
+
+/// `run_report`, and the outcome of the run under `policy` (the benchmark reads its pricing).
+pub fn run_report_outcome(
+    catalog: &Catalog,
+    drill: &Drill,
+    policy: Policy,
+    progress: &mut dyn FnMut(Progress),
+    stop: &dyn Fn() -> bool,
+) -> Option<Result<(DrillReport, Outcome), crate::error::Error>> {
     let outcome = match run_until(catalog, drill, policy, progress, stop)? {
         Ok(outcome) => outcome,
         Err(error) => return Some(Err(error)),
@@ -274,7 +296,7 @@ pub fn run_report(
         };
         report.standing = Some(report::standing_cover(drill, &outcome, &standing));
     }
-    Some(Ok(report))
+    Some(Ok((report, outcome)))
 }
 
 /// The drill with every manufacturer offline (standing resources alone); `None` when they are
@@ -365,146 +387,6 @@ fn travel(transport: Transport, great_circle: f64, road_factor_scale: f64) -> f6
     } else {
         hours * road_factor_scale
     }
-}
-
-/// Builds one category's allocation problem: candidate lines per demand (nearest first, up to
-/// `CANDIDATE_LINES_PER_DEMAND_MAX`), their batches, and the travel times.
-pub(crate) fn category_problem(
-    catalog: &Catalog,
-    drill: &Drill,
-    offline: &[bool],
-    category: CategoryIdx,
-    demands: &mut [DemandInfo],
-    demand_ids: &[usize],
-) -> (allocate::Problem, Vec<StockLineIdx>) {
-    let transport = catalog.category(category).transport;
-    let index = catalog.category_index(category);
-    let scale = drill.what_if.road_factor_scale;
-    // Per demand: (line, travel hours) of its candidates.
-    let mut candidates: Vec<Vec<(u32, f64)>> = Vec::with_capacity(demand_ids.len());
-    for &d in demand_ids {
-        let demand = &demands[d];
-        let incident = &drill.incidents[demand.incident];
-        let mut found = Vec::new();
-        let mut on_time = Vec::new();
-        for (examined, (line_idx, great_circle_lower_bound)) in
-            index.nearest(incident.location).enumerate()
-        {
-            if examined >= CANDIDATES_EXAMINED_MAX || found.len() >= CANDIDATE_LINES_PER_DEMAND_MAX
-            {
-                break;
-            }
-            let earliest = incident.start_hours
-                + index.bounds.min_lead_time_hours
-                + travel(transport, great_circle_lower_bound, scale);
-            if earliest >= demand.release_hours {
-                break;
-            }
-            let line = catalog.stock_line(StockLineIdx(line_idx));
-            if offline[line.supplier.0 as usize] {
-                continue;
-            }
-            let stock = (line.quantity_on_hand * drill.what_if.stock_factor).floor();
-            if stock < 1.0 && !(drill.surge_production && line.surge_per_day > 0.0) {
-                continue;
-            }
-            let supplier = catalog.supplier(line.supplier);
-            let hours =
-                travel(transport, great_circle_km(incident.location, supplier.location), scale);
-            let arrive = incident.start_hours + line.lead_time_hours + hours;
-            if arrive >= demand.release_hours || arrive > drill.horizon_hours {
-                continue;
-            }
-            if arrive <= demand.deadline_hours && stock >= 1.0 {
-                on_time.push(line.supplier);
-            }
-            found.push((line_idx, hours));
-        }
-        on_time.sort_unstable();
-        on_time.dedup();
-        demands[d].on_time_suppliers = on_time;
-        candidates.push(found);
-    }
-    let mut lines: Vec<u32> = candidates.iter().flatten().map(|(line, _)| *line).collect();
-    lines.sort_unstable();
-    lines.dedup();
-    let mut line_travel = vec![vec![None; demand_ids.len()]; lines.len()];
-    let mut first_start = vec![f64::INFINITY; lines.len()];
-    for (local, found) in candidates.iter().enumerate() {
-        let start = drill.incidents[demands[demand_ids[local]].incident].start_hours;
-        for &(line, hours) in found {
-            let l = lines.binary_search(&line).unwrap_or_default();
-            line_travel[l][local] = Some(hours);
-            first_start[l] = first_start[l].min(start);
-        }
-    }
-    let problem_lines = lines
-        .iter()
-        .zip(&first_start)
-        .map(|(line_idx, start)| {
-            let line = catalog.stock_line(StockLineIdx(*line_idx));
-            let mut batches = Vec::new();
-            let stock = (line.quantity_on_hand * drill.what_if.stock_factor).floor() as i64;
-            if stock > 0 {
-                batches.push(allocate::Batch { ready_hours: 0.0, units: stock });
-            }
-            if drill.surge_production && line.surge_per_day > 0.0 {
-                // Production starts when the first incident this line can serve orders it.
-                let mut made = 0i64;
-                let mut k = 1.0;
-                while start + k * PRODUCTION_BATCH_HOURS <= drill.horizon_hours {
-                    let total =
-                        (line.surge_per_day * k * PRODUCTION_BATCH_HOURS / 24.0).floor() as i64;
-                    if total > made {
-                        batches.push(allocate::Batch {
-                            ready_hours: start + k * PRODUCTION_BATCH_HOURS,
-                            units: total - made,
-                        });
-                        made = total;
-                    }
-                    k += 1.0;
-                }
-            }
-            allocate::Line { batches, lead_hours: line.lead_time_hours }
-        })
-        .collect();
-    let problem_demands: Vec<allocate::Demand> = demand_ids
-        .iter()
-        .map(|&d| {
-            let demand = &demands[d];
-            allocate::Demand {
-                incident: demand.incident,
-                start_hours: drill.incidents[demand.incident].start_hours,
-                deadline_hours: demand.deadline_hours,
-                release_hours: demand.release_hours,
-                units: demand.units,
-                weight: priority_weight(demand.priority),
-            }
-        })
-        .collect();
-    let site_travel = drill
-        .incidents
-        .iter()
-        .map(|from| {
-            demand_ids
-                .iter()
-                .map(|&d| {
-                    let to = drill.incidents[demands[d].incident].location;
-                    travel(transport, great_circle_km(from.location, to), scale)
-                })
-                .collect()
-        })
-        .collect();
-    let problem = allocate::Problem {
-        step_hours: drill.time_step_hours,
-        horizon_hours: drill.horizon_hours,
-        n_incidents: drill.incidents.len(),
-        lines: problem_lines,
-        demands: problem_demands,
-        line_travel,
-        site_travel,
-    };
-    (problem, lines.into_iter().map(StockLineIdx).collect())
 }
 
 #[cfg(test)]

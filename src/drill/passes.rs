@@ -24,8 +24,9 @@
 
 use std::collections::BTreeMap;
 
-use super::allocate::{self, Batch, Line, Problem};
-use super::{category_problem, CategoryOutcome, DemandInfo, Drill, Policy, Source};
+use super::allocate::{self, Batch, LimitExceeded, Line, Problem};
+use super::candidates::{self, Solved, Start, Walks};
+use super::{CategoryOutcome, DemandInfo, Drill, Policy, Source};
 use crate::catalog::Catalog;
 use crate::domain::{CategoryIdx, ChainStage, StockLineIdx};
 use crate::error::Error;
@@ -109,25 +110,25 @@ pub struct Solver<'a> {
     shipped: Vec<Vec<usize>>,
     /// Per global demand: units of its category served so far (substitutes at efficiency).
     covered: Vec<f64>,
-    /// Own-pass problems of an earlier run of the same drill, to reuse when only demand units
-    /// changed (`with_own_problems`).
-    own_problems: Option<&'a OwnProblems>,
+    /// Own-pass candidate searches of an earlier run of the same drill, to reuse when only
+    /// demand units changed (`with_own_searches`).
+    own_searches: Option<&'a OwnSearches>,
 }
 
-/// Per category: the own pass's problem, its stock lines, and the (incident, stage) of each of
-/// its demands — valid for another run of the same drill whose demands differ only in units.
-pub type OwnProblems =
-    BTreeMap<CategoryIdx, (Problem, Vec<StockLineIdx>, Vec<(usize, ChainStage)>)>;
+/// Per category: the own pass's walks over the category's lines (`candidates::Walks`) and the
+/// (incident, stage) of each of its demands — valid for another run of the same drill whose
+/// demands differ only in units.
+pub type OwnSearches = BTreeMap<CategoryIdx, (Walks, Vec<(usize, ChainStage)>)>;
 
-/// The own-pass problems of a run without `prefer_kinds`, for `Solver::with_own_problems`.
-pub fn own_problems(outcomes: &[CategoryOutcome], demands: &[DemandInfo]) -> OwnProblems {
+/// The own-pass searches of a run without `prefer_kinds`, for `Solver::with_own_searches`.
+pub fn own_searches(outcomes: &[CategoryOutcome], demands: &[DemandInfo]) -> OwnSearches {
     outcomes
         .iter()
         .filter(|outcome| outcome.pass == Pass::Own)
         .map(|outcome| {
             let keys =
                 outcome.demands.iter().map(|d| (demands[*d].incident, demands[*d].stage)).collect();
-            (outcome.category, (outcome.problem.clone(), outcome.lines.clone(), keys))
+            (outcome.category, (outcome.walks.clone(), keys))
         })
         .collect()
 }
@@ -165,15 +166,16 @@ impl<'a> Solver<'a> {
             outcomes: Vec::new(),
             shipped: vec![Vec::new(); catalog.categories.len()],
             covered: vec![0.0; demands.len()],
-            own_problems: None,
+            own_searches: None,
         }
     }
 
-    /// Reuse these own-pass problems (from a run of the same drill, same what-ifs and
-    /// deployments) wherever a category's demands are the same requirements: only their units
-    /// are set anew, so no candidate search runs for them. Ignored with `prefer_kinds`.
-    pub fn with_own_problems(mut self, own_problems: &'a OwnProblems) -> Solver<'a> {
-        self.own_problems = Some(own_problems);
+    /// Reuse these own-pass searches (from a run of the same drill, same what-ifs and
+    /// deployments) wherever a category's demands are the same requirements: their walks over
+    /// the category's lines are read again instead of searching the index; the answer is the
+    /// one a fresh run gives. Ignored with `prefer_kinds`.
+    pub fn with_own_searches(mut self, own_searches: &'a OwnSearches) -> Solver<'a> {
+        self.own_searches = Some(own_searches);
         self
     }
 
@@ -193,7 +195,7 @@ impl<'a> Solver<'a> {
         let own = &by_category[category.0 as usize];
         if !own.is_empty() {
             let cached =
-                self.own_problems.and_then(|cache| cache.get(&category)).filter(|(_, _, keys)| {
+                self.own_searches.and_then(|cache| cache.get(&category)).filter(|(_, keys)| {
                     keys.len() == own.len()
                         && own
                             .iter()
@@ -201,71 +203,53 @@ impl<'a> Solver<'a> {
                             .all(|(d, key)| (demands[*d].incident, demands[*d].stage) == *key)
                 });
             match (&self.first_pass_offline, cached) {
-                (None, Some((problem, lines, _))) => {
-                    let mut problem = problem.clone();
-                    for (k, d) in own.iter().enumerate() {
-                        problem.demands[k].units = demands[*d].units;
-                    }
-                    self.push(
-                        category,
-                        Pass::Own,
-                        own.clone(),
-                        lines.clone(),
-                        Vec::new(),
-                        problem,
-                    )?;
-                }
-                (None, None) => {
-                    let (problem, lines) = category_problem(
-                        self.catalog,
-                        self.drill,
-                        self.offline,
-                        category,
-                        demands,
-                        own,
-                    );
-                    self.push(category, Pass::Own, own.clone(), lines, Vec::new(), problem)?;
+                (None, cached) => {
+                    // Cached walks spare the index search; the answer is a fresh solve's.
+                    let start = Start { walks: cached.map(|(walks, _)| walks), ..Start::default() };
+                    let solved = self.solve(category, Pass::Own, demands, own, &start)?;
+                    self.push(category, Pass::Own, own.clone(), solved);
                 }
                 (Some(first_offline), _) => {
-                    // Single points of failure read every holder: the full candidate set sets
-                    // them, and serves as the second pass's problem.
-                    let (full, full_lines) = category_problem(
-                        self.catalog,
-                        self.drill,
-                        self.offline,
-                        category,
-                        demands,
-                        own,
-                    );
+                    // The preferred holders alone, on a copy: single points of failure read
+                    // every holder (set below).
                     let mut scratch: Vec<DemandInfo> =
                         own.iter().map(|d| demands[*d].clone()).collect();
                     let local: Vec<usize> = (0..scratch.len()).collect();
-                    let (problem, lines) = category_problem(
+                    let solved = candidates::solve_category_from(
                         self.catalog,
                         self.drill,
                         first_offline,
                         category,
                         &mut scratch,
                         &local,
-                    );
-                    self.push(category, Pass::Own, own.clone(), lines, Vec::new(), problem)?;
-                    let mut rest = full;
-                    let mut any = false;
+                        self.policy,
+                        &Start::default(),
+                    )
+                    .map_err(|exceeded| self.exceeded(category, Pass::Own, exceeded))?;
+                    self.push(category, Pass::Own, own.clone(), solved);
+                    let mut rest: Vec<DemandInfo> =
+                        own.iter().map(|d| demands[*d].clone()).collect();
                     for (k, d) in own.iter().enumerate() {
-                        let residual = residual_units(demands[*d].units, self.covered[*d], 1.0);
-                        rest.demands[k].units = residual;
-                        any |= residual > 0;
+                        rest[k].units = residual_units(demands[*d].units, self.covered[*d], 1.0);
                     }
-                    if any {
-                        let (rest, site_lines) = self.with_prior(category, rest, &full_lines);
-                        self.push(
+                    if rest.iter().any(|r| r.units > 0) {
+                        let start = self.leftover(category);
+                        let solved =
+                            self.solve(category, Pass::AfterPreferred, &mut rest, &local, &start)?;
+                        self.push(category, Pass::AfterPreferred, own.clone(), solved);
+                    } else {
+                        candidates::set_on_time_suppliers(
+                            self.catalog,
+                            self.drill,
+                            self.offline,
                             category,
-                            Pass::AfterPreferred,
-                            own.clone(),
-                            full_lines,
-                            site_lines,
-                            rest,
-                        )?;
+                            &mut rest,
+                            &local,
+                        );
+                    }
+                    for (k, d) in own.iter().enumerate() {
+                        demands[*d].on_time_suppliers =
+                            std::mem::take(&mut rest[k].on_time_suppliers);
                     }
                 }
             }
@@ -285,71 +269,117 @@ impl<'a> Solver<'a> {
                 continue;
             }
             let local: Vec<usize> = (0..scratch.len()).collect();
-            let (problem, lines) = category_problem(
-                self.catalog,
-                self.drill,
-                self.offline,
-                category,
-                &mut scratch,
-                &local,
-            );
-            let (problem, site_lines) = self.with_prior(category, problem, &lines);
-            self.push(
-                category,
-                Pass::Substitute { for_category, efficiency },
-                ids,
-                lines,
-                site_lines,
-                problem,
-            )?;
+            let pass = Pass::Substitute { for_category, efficiency };
+            let start = self.leftover(category);
+            let solved = self.solve(category, pass, &mut scratch, &local, &start)?;
+            self.push(category, pass, ids, solved);
         }
         Ok(())
     }
 
-    /// Solves a pass and records it.
-    fn push(
-        &mut self,
+    /// Solves one pass over every holder not offline (column generation from `start`).
+    fn solve(
+        &self,
         category: CategoryIdx,
         pass: Pass,
-        demands: Vec<usize>,
-        lines: Vec<StockLineIdx>,
-        site_lines: Vec<usize>,
-        problem: Problem,
-    ) -> Result<(), Error> {
-        let allocation = allocate::try_allocate(&problem, self.policy).map_err(|exceeded| {
-            Error::LimitExceeded {
-                limit: exceeded.limit,
-                subject: format!(
-                    "category {} ({} pass)",
-                    self.catalog.category(category).id,
-                    pass.key()
-                ),
-                description: exceeded.description,
-            }
-        })?;
-        debug_assert_eq!(allocate::verify(&problem, &allocation), Ok(()));
-        let outcome =
-            CategoryOutcome { category, pass, demands, lines, site_lines, problem, allocation };
+        infos: &mut [DemandInfo],
+        demand_ids: &[usize],
+        start: &Start,
+    ) -> Result<Solved, Error> {
+        candidates::solve_category_from(
+            self.catalog,
+            self.drill,
+            self.offline,
+            category,
+            infos,
+            demand_ids,
+            self.policy,
+            start,
+        )
+        .map_err(|exceeded| self.exceeded(category, pass, exceeded))
+    }
+
+    fn exceeded(&self, category: CategoryIdx, pass: Pass, exceeded: LimitExceeded) -> Error {
+        Error::LimitExceeded {
+            limit: exceeded.limit,
+            subject: format!(
+                "category {} ({} pass)",
+                self.catalog.category(category).id,
+                pass.key()
+            ),
+            description: exceeded.description,
+        }
+    }
+
+    /// Records a solved pass.
+    fn push(&mut self, category: CategoryIdx, pass: Pass, demands: Vec<usize>, solved: Solved) {
+        debug_assert_eq!(allocate::verify(&solved.problem, &solved.allocation), Ok(()));
+        let outcome = CategoryOutcome {
+            category,
+            pass,
+            demands,
+            lines: solved.lines,
+            site_lines: solved.site_lines,
+            offered: solved.offered,
+            walks: solved.walks,
+            problem: solved.problem,
+            allocation: solved.allocation,
+            rounds: solved.rounds,
+            cut: solved.cut,
+        };
         let efficiency = outcome.efficiency();
         for (k, d) in outcome.demands.iter().enumerate() {
             self.covered[*d] += outcome.allocation.served[k] as f64 * efficiency;
         }
         self.shipped[category.0 as usize].push(self.outcomes.len());
         self.outcomes.push(outcome);
-        Ok(())
     }
 
-    /// The problem with what earlier passes of the category left (`residual_problem`).
-    fn with_prior(
-        &self,
-        category: CategoryIdx,
-        problem: Problem,
-        lines: &[StockLineIdx],
-    ) -> (Problem, Vec<usize>) {
+    /// What earlier passes of the category left (`leftover`).
+    fn leftover(&self, category: CategoryIdx) -> Start<'static> {
         let prior: Vec<&CategoryOutcome> =
             self.shipped[category.0 as usize].iter().map(|o| &self.outcomes[*o]).collect();
-        residual_problem(problem, lines, &prior, self.drill.incidents.len())
+        leftover(&prior, self.drill.incidents.len())
     }
+}
+
+/// What a later pass of a category starts from: of every stock line an earlier pass held,
+/// what is left of the batches it was first offered with after every departure from it
+/// (`residual_batches`); of every incident site where earlier passes released units, what is
+/// left of them, as a pool. The same arithmetic as `residual_problem`, for `candidates`.
+pub fn leftover(prior: &[&CategoryOutcome], n_incidents: usize) -> Start<'static> {
+    if prior.is_empty() {
+        return Start::default();
+    }
+    let usage = Usage::of(prior, n_incidents);
+    let leftover = usage
+        .original
+        .iter()
+        .map(|(line, original)| {
+            let taken = usage.line_taken.get(line).map_or(&[][..], Vec::as_slice);
+            (*line, residual_batches(original, taken))
+        })
+        .collect();
+    let pools = usage
+        .site
+        .iter()
+        .enumerate()
+        .map(|(incident, events)| (incident, site_residual(events)))
+        .filter(|(_, batches)| !batches.is_empty())
+        .collect();
+    Start { leftover, pools, walks: None }
+}
+
+/// What is left at a site of the units released there (+) after those that left (−).
+fn site_residual(events: &[(f64, i64)]) -> Vec<Batch> {
+    let released: Vec<Batch> = events
+        .iter()
+        .filter(|(_, units)| *units > 0)
+        .map(|(at, units)| Batch { ready_hours: *at, units: *units })
+        .collect();
+    let taken: Vec<(f64, i64)> =
+        events.iter().filter(|(_, units)| *units < 0).map(|(at, u)| (*at, -u)).collect();
+    residual_batches(&released, &taken)
 }
 
 /// A later pass's problem: the batches of every stock line an earlier pass held become what
@@ -375,14 +405,7 @@ pub fn residual_problem(
     }
     let mut site_lines = Vec::new();
     for (incident, events) in usage.site.iter().enumerate() {
-        let released: Vec<Batch> = events
-            .iter()
-            .filter(|(_, units)| *units > 0)
-            .map(|(at, units)| Batch { ready_hours: *at, units: *units })
-            .collect();
-        let taken: Vec<(f64, i64)> =
-            events.iter().filter(|(_, units)| *units < 0).map(|(at, u)| (*at, -u)).collect();
-        let batches = residual_batches(&released, &taken);
+        let batches = site_residual(events);
         if batches.is_empty() {
             continue;
         }
@@ -408,7 +431,7 @@ fn residual_units(units: i64, covered: f64, efficiency: f64) -> i64 {
 
 /// What earlier passes of one category did with its stock lines and site pools.
 struct Usage {
-    /// Per stock line: its batches as first offered (the earliest pass that held it).
+    /// Per stock line: every batch it was first offered (the earliest pass that held it).
     original: BTreeMap<StockLineIdx, Vec<Batch>>,
     /// Per stock line: (departure, units) of every shipment from it.
     line_taken: BTreeMap<StockLineIdx, Vec<(f64, i64)>>,
@@ -424,11 +447,8 @@ impl Usage {
             site: vec![Vec::new(); n_incidents],
         };
         for pass in passes {
-            for (l, line) in pass.lines.iter().enumerate() {
-                usage
-                    .original
-                    .entry(*line)
-                    .or_insert_with(|| pass.problem.lines[l].batches.clone());
+            for (line, offered) in pass.lines.iter().zip(&pass.offered) {
+                usage.original.entry(*line).or_insert_with(|| offered.clone());
             }
             for shipment in &pass.allocation.shipments {
                 match pass.source(shipment.origin) {

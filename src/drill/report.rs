@@ -74,6 +74,9 @@ pub struct Totals {
     pub requirements: usize,
     pub categories: usize,
     pub candidate_lines: usize,
+    /// Categories whose candidate lines were cut at a limit before pricing proved their
+    /// allocation optimal over every line of the category (see `Shortfall::candidates_cut`).
+    pub categories_cut: usize,
     pub units_required: i64,
     /// Units of the required category itself, on time.
     pub units_on_time: i64,
@@ -156,6 +159,11 @@ pub struct Shortfall {
     pub units_unmet: i64,
     pub units_substituted: f64,
     pub units_substituted_on_time: f64,
+    /// A pass serving the category's demands (its own, or a substitute's) had its candidate
+    /// lines cut at a limit (`CANDIDATE_PAIRS_PER_CATEGORY_MAX`, `PRICING_ROUNDS_MAX`) while
+    /// more might have improved its answer: the shortfall is the best over the lines
+    /// considered, and may be smaller with every line of the region.
+    pub candidates_cut: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -479,6 +487,18 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
     }
 
     // Shortfalls by category and stage.
+    // Counted by the category demanded: a cut substitute pass counts for the one it stood in for.
+    let mut cut_categories: Vec<u32> = outcome
+        .categories
+        .iter()
+        .filter(|c| c.cut)
+        .map(|c| match c.pass {
+            Pass::Substitute { for_category, .. } => for_category.0,
+            Pass::Own | Pass::AfterPreferred => c.category.0,
+        })
+        .collect();
+    cut_categories.sort_unstable();
+    cut_categories.dedup();
     let mut shortfalls: BTreeMap<(u32, ChainStage), Shortfall> = BTreeMap::new();
     let mut incidents_per: BTreeMap<(u32, ChainStage), Vec<usize>> = BTreeMap::new();
     for (d, demand) in outcome.demands.iter().enumerate() {
@@ -496,6 +516,7 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             units_unmet: 0,
             units_substituted: 0.0,
             units_substituted_on_time: 0.0,
+            candidates_cut: cut_categories.binary_search(&demand.category.0).is_ok(),
         });
         let (on_time, served) = (on_time_units(d), served_units(d));
         entry.units_required += demand.units;
@@ -689,6 +710,7 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
         requirements: outcome.demands.len(),
         categories: categories.len(),
         candidate_lines: candidate_lines.len(),
+        categories_cut: cut_categories.len(),
         units_required,
         units_on_time,
         units_late: units_served - units_on_time,

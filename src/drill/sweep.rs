@@ -21,7 +21,8 @@
 //! graph that hold such a requirement are solved at all; a change that touches some
 //! categories re-solves only their part and keeps the other passes; a change of units alone
 //! (every step but stock, every assumption but deployment hours) reuses the baseline's
-//! own-pass problems, so no candidate search runs again for them; and a step equal to the
+//! own-pass searches (each demand's walk over its category's lines: pricing reads them again
+//! instead of searching the index; the answer is a fresh run's); and a step equal to the
 //! drill as written reuses the baseline. What the sweep reports is the same as running each
 //! altered drill whole (a test holds it so).
 
@@ -29,7 +30,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use super::passes::{self, OwnProblems, Solver};
+use super::passes::{self, OwnSearches, Solver};
 use super::{demands_with, offline_suppliers, CategoryOutcome, DemandInfo, Drill, Outcome, Policy};
 use crate::catalog::Catalog;
 use crate::domain::{CategoryIdx, ChainStage, Grade, Requirement, Scenario, Severity};
@@ -187,7 +188,7 @@ pub fn sweep(catalog: &Catalog, drill: &Drill, spec: &SweepSpec) -> Result<Sweep
         spec.at_hours,
     );
     let own = if drill.prefer_kinds.is_empty() {
-        Some(passes::own_problems(&baseline_outcome.categories, &baseline_outcome.demands))
+        Some(passes::own_searches(&baseline_outcome.categories, &baseline_outcome.demands))
     } else {
         None
     };
@@ -507,7 +508,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The drill's relevant parts (with `own` problems reused where the requirements match).
-    fn full(&mut self, drill: &Drill, own: Option<&OwnProblems>) -> Result<Outcome, Error> {
+    fn full(&mut self, drill: &Drill, own: Option<&OwnSearches>) -> Result<Outcome, Error> {
         self.runs += 1;
         let offline = offline_suppliers(self.catalog, &drill.what_if, drill.seed);
         let demands = demands_with(drill, &|id| self.catalog.scenario_by_id(id));
@@ -524,7 +525,7 @@ impl<'a> Engine<'a> {
         baseline_on_time: &[f64],
         assumption: &Assumption,
         factor: f64,
-        own: Option<&OwnProblems>,
+        own: Option<&OwnSearches>,
     ) -> Result<(Vec<DemandInfo>, Vec<f64>), Error> {
         self.runs += 1;
         let catalog = self.catalog;
@@ -701,7 +702,7 @@ impl<'a> Engine<'a> {
         offline: &[bool],
         mut demands: Vec<DemandInfo>,
         only: Option<&BTreeSet<usize>>,
-        own: Option<&OwnProblems>,
+        own: Option<&OwnSearches>,
     ) -> Result<Outcome, Error> {
         let mut by_category: Vec<Vec<usize>> = vec![Vec::new(); self.catalog.categories.len()];
         for (d, demand) in demands.iter().enumerate() {
@@ -715,7 +716,7 @@ impl<'a> Engine<'a> {
             .collect();
         let mut solver = Solver::new(self.catalog, drill, self.policy, offline, &demands);
         if let Some(own) = own {
-            solver = solver.with_own_problems(own);
+            solver = solver.with_own_searches(own);
         }
         for &category in &order {
             solver.solve_category(category, &mut demands, &by_category)?;

@@ -235,6 +235,7 @@ fn totals_to_pb(r: &report::Totals) -> pb::DrillTotals {
         requirements: r.requirements as u64,
         categories: r.categories as u64,
         candidate_lines: r.candidate_lines as u64,
+        categories_cut: r.categories_cut as u64,
         units_required: r.units_required,
         units_on_time: r.units_on_time,
         units_late: r.units_late,
@@ -253,6 +254,7 @@ fn totals_from_pb(m: pb::DrillTotals) -> report::Totals {
         requirements: m.requirements as usize,
         categories: m.categories as usize,
         candidate_lines: m.candidate_lines as usize,
+        categories_cut: m.categories_cut as usize,
         units_required: m.units_required,
         units_on_time: m.units_on_time,
         units_late: m.units_late,
@@ -372,6 +374,7 @@ fn shortfall_to_pb(r: &report::Shortfall) -> pb::DrillShortfall {
         units_unmet: r.units_unmet,
         units_substituted: r.units_substituted,
         units_substituted_on_time: r.units_substituted_on_time,
+        candidates_cut: r.candidates_cut,
     }
 }
 
@@ -388,6 +391,7 @@ fn shortfall_from_pb(m: pb::DrillShortfall) -> report::Shortfall {
         units_unmet: m.units_unmet,
         units_substituted: m.units_substituted,
         units_substituted_on_time: m.units_substituted_on_time,
+        candidates_cut: m.candidates_cut,
     }
 }
 

@@ -2,7 +2,8 @@
 //! policies); on larger random instances with returns and redeployment the residual graph has
 //! no negative cycle (Bellman-Ford certificate); no line or site is ever oversubscribed (the
 //! independent replay `verify`); the same problem gives the same allocation; and the two
-//! policies behave as named on a crafted case.
+//! policies behave as named on a crafted case. With returns, tiny instances are also held to an
+//! exhaustive search that includes redeployment from incident sites (both policies).
 
 use super::*;
 use crate::generator::SplitMix64;
@@ -165,12 +166,12 @@ impl Search<'_> {
 }
 
 /// Solves, then certifies the network with Bellman-Ford (independent of the solver's
-/// Dijkstra and potentials).
+/// pivots and potentials).
 fn certified(problem: &Problem, floors: Option<&[i64]>) -> Allocation {
-    let (mut net, source, sink, ships, served_arcs, floor_arcs) = build(problem, floors);
-    net.solve(source, sink);
-    net.certify(source, sink).expect("optimality certificate");
-    extract(problem, &net, &ships, &served_arcs, &floor_arcs)
+    let mut built = build(problem, floors.map_or(Floors::None, Floors::Reward));
+    built.net.solve(built.source, built.sink);
+    built.net.certify(built.source, built.sink).expect("optimality certificate");
+    extract(problem, &built.net, &built.ships, &built.served_arcs, &built.floor_arcs)
 }
 
 #[test]
@@ -212,9 +213,21 @@ fn larger_random_instances_carry_an_optimality_certificate_and_never_oversubscri
         let floors = equity_floors(&problem);
         let equity = certified(&problem, Some(&floors));
         verify(&problem, &equity).unwrap_or_else(|e| panic!("case {case}: {e}"));
-        // The equity level is met, and one level up is not reachable by any allocation the
-        // certified solver can find (it maximises the floored units first).
+        // The equity level is met, and the level above is out of reach: with its floors
+        // rewarded (a reward that dominates every other cost), the certified optimum still
+        // misses one, so no allocation fills them all.
         assert!(equity.served.iter().zip(&floors).all(|(s, f)| s >= f));
+        let level = equity_level(
+            &problem,
+            (0, 1),
+            &mut Feasibility::new(&problem).expect("within the limits"),
+        );
+        assert_eq!(floors_at(&problem, level), floors, "case {case}");
+        if let Some(next) = next_level(&problem, level) {
+            let up = floors_at(&problem, next);
+            let reached = certified(&problem, Some(&up));
+            assert!(reached.served.iter().zip(&up).any(|(s, f)| s < f), "case {case}");
+        }
         assert!(
             equity.min_served_fraction + 1e-12
                 >= allocate(&problem, Policy::Efficiency).min_served_fraction
@@ -321,6 +334,263 @@ fn released_equipment_is_redeployed() {
     assert!(allocation.shipments.iter().any(|s| s.origin == Origin::Site(0) && s.demand == 1));
 }
 
+/// The level search that bisects λ on a grid first (many levels) finds the same level as a
+/// binary search over every candidate level listed whole, and no level above it is feasible.
+#[test]
+fn the_grid_level_search_equals_a_search_over_every_level() {
+    let mut rng = SplitMix64::new(404);
+    let mut gridded = 0;
+    for case in 0..40 {
+        let mut problem = random_problem(&mut rng, 6, 4, 3, 40, true);
+        // Thousands of units per demand: more levels than are listed whole.
+        for demand in &mut problem.demands {
+            demand.units = 1_000 + rng.below(4_000) as i64;
+        }
+        for line in &mut problem.lines {
+            for batch in &mut line.batches {
+                batch.units *= 150;
+            }
+        }
+        gridded +=
+            usize::from(levels_within_count(&problem, (0, 1), (1, 1)) > EQUITY_LEVELS_LISTED_MAX);
+        let mut feasibility = Feasibility::new(&problem).expect("within the limits");
+        let found = equity_level(&problem, (0, 1), &mut feasibility);
+        let all = levels_within(&problem, (0, 1), (1, 1));
+        let (mut lo, mut hi) = (0usize, all.len());
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if feasibility.feasible(&problem, &floors_at(&problem, all[mid])) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        assert_eq!(level_order(found, all[lo]), std::cmp::Ordering::Equal, "case {case}");
+        assert!(feasibility.feasible(&problem, &floors_at(&problem, found)), "case {case}");
+        if let Some(next) = next_level(&problem, found) {
+            assert!(!feasibility.feasible(&problem, &floors_at(&problem, next)), "case {case}");
+        }
+    }
+    assert!(gridded > 30, "{gridded} cases took the grid path");
+}
+
+/// A move of the exhaustive search with redeployment: units from one batch, or from what one
+/// demand released at its incident's site, to a demand, leaving as early as they may (a later
+/// departure never lowers lateness, and a unit released earlier is never worse to use).
+#[derive(Debug)]
+struct Move {
+    origin: Origin,
+    /// For a site: the demand whose release the units come from; for a line: its batch.
+    from: usize,
+    demand: usize,
+    depart_hours: f64,
+    arrive_hours: f64,
+    lateness: i64,
+}
+
+/// Exhaustive search over every integer assignment of units to moves, redeployment included,
+/// with the objective and the level computed here from the model's definitions (no network).
+/// An assignment is feasible when no batch sends more than it holds, no demand gets more than
+/// it asked, and no demand's release sends on more than that demand was served — units leave a
+/// site only after the release they come from, so this is the whole of the site constraint;
+/// `verify`, the independent replay, is asserted to agree on every optimum found.
+fn brute_force_with_redeployment(problem: &Problem) -> Optima {
+    let mut moves = Vec::new();
+    for (l, line) in problem.lines.iter().enumerate() {
+        for (b, batch) in line.batches.iter().enumerate() {
+            for (d, demand) in problem.demands.iter().enumerate() {
+                let Some(travel) = problem.line_travel[l][d] else { continue };
+                let depart_hours = batch.ready_hours.max(demand.start_hours + line.lead_hours);
+                moves.push((Origin::Line(l), b, d, depart_hours, travel));
+            }
+        }
+    }
+    for (e, released) in problem.demands.iter().enumerate() {
+        if released.release_hours > problem.horizon_hours {
+            continue;
+        }
+        for (d, demand) in problem.demands.iter().enumerate() {
+            let depart_hours = released.release_hours.max(demand.start_hours);
+            let travel = problem.site_travel[released.incident][d];
+            moves.push((Origin::Site(released.incident), e, d, depart_hours, travel));
+        }
+    }
+    let moves: Vec<Move> = moves
+        .into_iter()
+        .filter_map(|(origin, from, demand, depart_hours, travel)| {
+            let d = &problem.demands[demand];
+            let arrive_hours = depart_hours + travel;
+            let late = arrive_hours - d.deadline_hours;
+            let lateness =
+                if late <= 1e-9 { 0 } else { (late / problem.step_hours - 1e-9).ceil() as i64 };
+            let useful = arrive_hours < d.release_hours - 1e-9
+                && arrive_hours <= problem.horizon_hours + 1e-9;
+            useful.then_some(Move { origin, from, demand, depart_hours, arrive_hours, lateness })
+        })
+        .collect();
+    let mut search = Redeploy {
+        problem,
+        moves: &moves,
+        amounts: vec![0; moves.len()],
+        batch_left: problem
+            .lines
+            .iter()
+            .map(|l| l.batches.iter().map(|b| b.units).collect())
+            .collect(),
+        served: vec![0; problem.demands.len()],
+        sent_on: vec![0; problem.demands.len()],
+        best: Optima { efficiency_cost: i64::MAX, equity_level: -1.0, equity_cost: i64::MAX },
+        best_allocations: Vec::new(),
+    };
+    search.go(0);
+    for allocation in &search.best_allocations {
+        verify(problem, allocation).expect("an optimum of the exhaustive search replays");
+    }
+    search.best
+}
+
+struct Redeploy<'a> {
+    problem: &'a Problem,
+    moves: &'a [Move],
+    amounts: Vec<i64>,
+    batch_left: Vec<Vec<i64>>,
+    served: Vec<i64>,
+    /// Per demand: units sent on from its release.
+    sent_on: Vec<i64>,
+    best: Optima,
+    /// The allocations that set an optimum (replayed by `verify` at the end).
+    best_allocations: Vec<Allocation>,
+}
+
+impl Redeploy<'_> {
+    fn go(&mut self, k: usize) {
+        let problem = self.problem;
+        if k == self.moves.len() {
+            if self.sent_on.iter().zip(&self.served).any(|(sent, served)| sent > served) {
+                return;
+            }
+            let h1 = (problem.horizon_hours / problem.step_hours).ceil() as i64 + 1;
+            let lateness: i64 = self
+                .moves
+                .iter()
+                .zip(&self.amounts)
+                .map(|(m, x)| problem.demands[m.demand].weight * m.lateness * x)
+                .sum();
+            let unmet: i64 = problem
+                .demands
+                .iter()
+                .zip(&self.served)
+                .map(|(d, s)| d.weight * h1 * (d.units - s))
+                .sum();
+            let cost = lateness + unmet;
+            let level = problem
+                .demands
+                .iter()
+                .zip(&self.served)
+                .map(|(d, s)| *s as f64 / d.units as f64)
+                .fold(1.0, f64::min);
+            let better_efficiency = cost < self.best.efficiency_cost;
+            let better_equity = level > self.best.equity_level + 1e-12
+                || ((level - self.best.equity_level).abs() <= 1e-12
+                    && cost < self.best.equity_cost);
+            if better_efficiency {
+                self.best.efficiency_cost = cost;
+            }
+            if better_equity {
+                self.best.equity_level = level;
+                self.best.equity_cost = cost;
+            }
+            if better_efficiency || better_equity {
+                let shipments = self
+                    .moves
+                    .iter()
+                    .zip(&self.amounts)
+                    .filter(|(_, x)| **x > 0)
+                    .map(|(m, x)| Shipment {
+                        origin: m.origin,
+                        demand: m.demand,
+                        depart_hours: m.depart_hours,
+                        arrive_hours: m.arrive_hours,
+                        units: *x,
+                        lateness_steps: m.lateness,
+                    })
+                    .collect();
+                self.best_allocations.push(Allocation {
+                    shipments,
+                    served: self.served.clone(),
+                    objective: cost,
+                    min_served_fraction: level,
+                });
+            }
+            return;
+        }
+        let m = &self.moves[k];
+        let mut room = problem.demands[m.demand].units - self.served[m.demand];
+        match m.origin {
+            Origin::Line(l) => room = room.min(self.batch_left[l][m.from]),
+            // What the release may send on is known only once every move into it is set:
+            // bounded here by its units, checked at the leaf.
+            Origin::Site(_) => {
+                room = room.min(problem.demands[m.from].units - self.sent_on[m.from])
+            }
+        }
+        for x in 0..=room.max(0) {
+            self.amounts[k] = x;
+            match m.origin {
+                Origin::Line(l) => self.batch_left[l][m.from] -= x,
+                Origin::Site(_) => self.sent_on[m.from] += x,
+            }
+            self.served[m.demand] += x;
+            self.go(k + 1);
+            self.served[m.demand] -= x;
+            match m.origin {
+                Origin::Line(l) => self.batch_left[l][m.from] += x,
+                Origin::Site(_) => self.sent_on[m.from] -= x,
+            }
+        }
+        self.amounts[k] = 0;
+    }
+}
+
+/// With returns: the solver's optimum equals the exhaustive search over every assignment,
+/// redeployment included, under both policies — the same efficiency objective; under equity
+/// the same level and the same objective at it.
+#[test]
+fn matches_exhaustive_search_with_redeployment_under_both_policies() {
+    let mut rng = SplitMix64::new(31);
+    let (mut redeployed, mut policies_differ, mut unmet) = (0, 0, 0);
+    for case in 0..300 {
+        let n_lines = 1 + rng.below(2) as usize;
+        let n_demands = 2 + rng.below(2) as usize;
+        let problem = random_problem(&mut rng, n_lines, n_demands, 2, 2, true);
+        let optima = brute_force_with_redeployment(&problem);
+        let efficiency = allocate(&problem, Policy::Efficiency);
+        verify(&problem, &efficiency).expect("feasible");
+        assert_eq!(efficiency.objective, optima.efficiency_cost, "case {case}: {problem:#?}");
+        let equity = allocate(&problem, Policy::Equity);
+        verify(&problem, &equity).expect("feasible");
+        assert!(
+            (equity.min_served_fraction - optima.equity_level).abs() < 1e-12,
+            "case {case}: level {} vs {}: {problem:#?}",
+            equity.min_served_fraction,
+            optima.equity_level
+        );
+        assert_eq!(equity.objective, optima.equity_cost, "case {case}: {problem:#?}");
+        redeployed += usize::from(
+            [&efficiency, &equity]
+                .iter()
+                .any(|a| a.shipments.iter().any(|s| matches!(s.origin, Origin::Site(_)))),
+        );
+        policies_differ += usize::from(equity.served != efficiency.served);
+        unmet +=
+            usize::from(efficiency.served.iter().zip(&problem.demands).any(|(s, d)| *s < d.units));
+    }
+    // The cases exercise what they should: redeployment, shortage, policies that disagree.
+    assert!(
+        redeployed > 30 && unmet > 30 && policies_differ > 5,
+        "{redeployed} {unmet} {policies_differ}"
+    );
+}
 #[test]
 fn a_category_beyond_the_demand_limit_is_refused_not_solved() {
     let demands: Vec<Demand> = (0..=DEMANDS_PER_CATEGORY_MAX)

@@ -94,10 +94,14 @@ fn exhaustive_best(pass: &CategoryOutcome, prior: &[CategoryOutcome], units: &[i
     base.lines.truncate(n_stock);
     base.line_travel.truncate(n_stock);
     for (l, line) in pass.lines.iter().enumerate() {
-        if let Some(first) = prior.iter().find_map(|p| {
-            p.lines.iter().position(|x| x == line).map(|k| p.problem.lines[k].clone())
-        }) {
-            base.lines[l] = first;
+        // Every batch the line was first offered, by the earliest pass that held it (the
+        // problems hold only the batches pricing included).
+        let first = prior
+            .iter()
+            .chain([pass])
+            .find_map(|p| p.lines.iter().position(|x| x == line).map(|k| p.offered[k].clone()));
+        if let Some(first) = first {
+            base.lines[l].batches = first;
         }
     }
     for (demand, units) in base.demands.iter_mut().zip(units) {
@@ -146,6 +150,7 @@ fn exhaustive_best(pass: &CategoryOutcome, prior: &[CategoryOutcome], units: &[i
         demands: Vec::new(),
         lines: pass.lines.clone(),
         site_lines: (0..n_incidents).collect(),
+        offered: base.lines.iter().map(|l| l.batches.clone()).collect(),
         problem: base.clone(),
         allocation: Allocation {
             objective: 0,
@@ -153,6 +158,9 @@ fn exhaustive_best(pass: &CategoryOutcome, prior: &[CategoryOutcome], units: &[i
             served: Vec::new(),
             shipments: Vec::new(),
         },
+        walks: Default::default(),
+        rounds: 1,
+        cut: false,
     };
     let mut search = Search { prior, candidate, vars, amounts: Vec::new(), best: i64::MAX };
     search.amounts = vec![0; search.vars.len()];

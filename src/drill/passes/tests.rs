@@ -134,8 +134,12 @@ fn first_pass(rng: &mut SplitMix64, n_lines: usize, units_max: u64) -> CategoryO
         demands: vec![0, 1],
         lines: (0..n_lines as u32).map(|l| StockLineIdx(100 + l)).collect(),
         site_lines: Vec::new(),
+        offered: problem.lines.iter().map(|l| l.batches.clone()).collect(),
         problem,
         allocation,
+        walks: Default::default(),
+        rounds: 1,
+        cut: false,
     }
 }
 
@@ -259,6 +263,7 @@ fn enumerate(
             demands: Vec::new(),
             lines: first.lines.clone(),
             site_lines: site_lines.to_vec(),
+            offered: offered(base, first.lines.len()),
             problem: base.clone(),
             allocation: allocate::Allocation {
                 objective: 0,
@@ -266,6 +271,9 @@ fn enumerate(
                 served: served.clone(),
                 shipments: shipments.clone(),
             },
+            walks: Default::default(),
+            rounds: 1,
+            cut: false,
         };
         if verify_shared(&[first.clone(), candidate], 2).is_ok() {
             *best = (*best).min(base.objective(&shipments, &served));
@@ -299,8 +307,12 @@ fn a_second_pass_matches_exhaustive_search_over_the_shared_stock() {
             demands: Vec::new(),
             lines: first.lines.clone(),
             site_lines: site_lines.clone(),
+            offered: offered(&problem, first.lines.len()),
             problem: problem.clone(),
             allocation: second.clone(),
+            walks: Default::default(),
+            rounds: 1,
+            cut: false,
         };
         verify_shared(&[first.clone(), outcome.clone()], 2)
             .unwrap_or_else(|e| panic!("case {case}: {e}"));
@@ -338,8 +350,12 @@ fn larger_second_passes_are_certified_and_the_replay_catches_a_stolen_unit() {
             demands: Vec::new(),
             lines: first.lines.clone(),
             site_lines,
+            offered: offered(&problem, first.lines.len()),
             problem,
             allocation: second,
+            walks: Default::default(),
+            rounds: 1,
+            cut: false,
         };
         verify_shared(&[first.clone(), outcome.clone()], 2)
             .unwrap_or_else(|e| panic!("case {case}: {e}"));
@@ -549,4 +565,9 @@ fn the_standing_section_is_the_drill_without_manufacturers() {
     let protection = &cover.stages[1];
     assert!(protection.on_time_coverage_standing < protection.on_time_coverage_all);
     assert_eq!(crate::drill::standing_only(&catalog, &standing), None);
+}
+
+/// The batches of a problem's first `n_stock` lines: what a pass built by hand offered them.
+fn offered(problem: &Problem, n_stock: usize) -> Vec<Vec<Batch>> {
+    problem.lines[..n_stock].iter().map(|l| l.batches.clone()).collect()
 }

@@ -31,7 +31,7 @@ fn moved_assumptions_read_what_the_whole_altered_drill_reads() {
         let mut engine = Engine::new(&catalog, &drill, drill.policy, at_hours);
         let baseline = engine.full(&drill, None).expect("within the limits");
         let baseline_on_time = on_time(&baseline.categories, &baseline.demands);
-        let own = passes::own_problems(&baseline.categories, &baseline.demands);
+        let own = passes::own_searches(&baseline.categories, &baseline.demands);
         let as_written = step_of("", 0.0, &baseline.demands, &baseline_on_time, at_hours);
         let demands = demands_with(&drill, &|id| catalog.scenario_by_id(id));
         assert_eq!(
