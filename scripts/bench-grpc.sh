@@ -18,7 +18,7 @@ fi
 registry_args=()
 [ "$registry" != "-" ] && registry_args=(--registry "$registry")
 # One worker thread on the pinned core: a second thread there would only contend.
-TOKIO_WORKER_THREADS=1 RUST_LOG=warn "${server_pin[@]}" "$equipmatch" serve --listen "127.0.0.1:$port" "${registry_args[@]}" &
+TOKIO_WORKER_THREADS=1 RUST_LOG=warn "${server_pin[@]}" "$equipmatch" serve --listen "127.0.0.1:$port" --console off "${registry_args[@]}" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do

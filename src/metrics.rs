@@ -18,6 +18,8 @@
 //! - `engine_queue_depth{lane}`, `engine_running{lane}`, `engine_threads{lane}`,
 //!   `engine_capacity{lane}`, `engine_busy_seconds_total{lane}`;
 //! - `hold_commit_duration_seconds`, `hold_commit_batch_commands`;
+//! - `engine_searches_cut_total{method}` (Match, Shortlist): searches stopped at their work
+//!   bound, whose answers say `search_cut`;
 //! - `catalog_info{version}` (1), `catalog_items{kind}`;
 //! - `process_resident_memory_bytes`, `process_cpu_seconds_total`, … (Linux).
 //!
@@ -77,6 +79,40 @@ static HOLD_COMMIT_BATCH: LazyLock<Histogram> = LazyLock::new(|| {
     .expect("valid histogram options")
 });
 
+static SEARCHES_CUT: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    IntCounterVec::new(
+        Opts::new(
+            "equipmatch_engine_searches_cut_total",
+            "Engine searches (Match requirements, Shortlists) stopped at their work bound \
+             (matching::LINES_EXAMINED_MAX) before proving their answer",
+        ),
+        &["method"],
+    )
+    .expect("valid counter options")
+});
+
+/// Counts `cut` searches of one call (nothing when 0) and logs them: each such answer says so
+/// itself (`search_cut`), the counter makes it visible without reading responses. Process-wide
+/// like the hold-store histograms: the engine runs below any one server.
+pub fn searches_cut(method: &'static str, cut: usize) {
+    if cut == 0 {
+        return;
+    }
+    let counter = SEARCHES_CUT.with_label_values(&[method]);
+    counter.inc_by(cut as u64);
+    tracing::warn!(
+        method,
+        cut,
+        searches_cut_total = counter.get(),
+        "search stopped at its work bound"
+    );
+}
+
+/// Searches cut at their work bound since the process started, for one method.
+pub fn searches_cut_total(method: &'static str) -> u64 {
+    SEARCHES_CUT.with_label_values(&[method]).get()
+}
+
 /// Records one committed hold-store transaction (called by the stores after each commit).
 pub fn hold_commit(elapsed: Duration, commands: usize) {
     HOLD_COMMIT_SECONDS.observe(elapsed.as_secs_f64());
@@ -111,6 +147,7 @@ impl Metrics {
         registry.register(Box::new(EngineCollector::new(engine)?))?;
         registry.register(Box::new(HOLD_COMMIT_SECONDS.clone()))?;
         registry.register(Box::new(HOLD_COMMIT_BATCH.clone()))?;
+        registry.register(Box::new(SEARCHES_CUT.clone()))?;
 
         let info = IntGaugeVec::new(
             Opts::new("equipmatch_catalog_info", "The served catalog's version (value 1)"),
@@ -379,4 +416,18 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
         tracing::warn!(%addr, "metrics are served without authentication beyond loopback");
     }
     Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_cut_counts_cut_searches_only() {
+        let before = searches_cut_total("Shortlist");
+        searches_cut("Shortlist", 0);
+        searches_cut("Shortlist", 2);
+        // Other tests in this binary may count too: at least ours.
+        assert!(searches_cut_total("Shortlist") >= before + 2);
+    }
 }

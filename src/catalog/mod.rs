@@ -19,7 +19,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub use alert_mapping::{ALERT_MAPPING_FILE, MAPPING_NAMES_MAX, MAPPING_RULES_MAX};
-pub use index::{Bucket, CategoryBounds, CategoryIndex, IndexedLine, LEAD_TIME_BANDS_HOURS};
+pub use index::{
+    CategoryBounds, CategoryIndex, Children, IndexedLine, Node, NodeBounds, LEAD_TIME_BANDS_HOURS,
+    LEAF_LINES_MAX, SMALL_CATEGORY_LINES_MAX, STATIC_SCORE_WEIGHTS,
+};
 pub use problems::{Problem, Problems, SourceText, PROBLEMS_MAX};
 pub use registry::{
     CREW_PER_UNIT_MAX, LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE,
@@ -28,8 +31,9 @@ pub use registry::{
 pub use scenarios::{NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
 
 use crate::domain::{
-    AlertMapping, Category, CategoryIdx, Certification, Id, Place, PlaceIdx, Scenario, StockLine,
-    StockLineIdx, Supplier, SupplierIdx,
+    great_circle_km_units, zone_value, AlertMapping, Category, CategoryIdx, CertSet, Certification,
+    HolderKind, Id, LatLon, Place, PlaceIdx, Scenario, StockLine, StockLineIdx, Supplier,
+    SupplierIdx, ZoneTier,
 };
 
 /// One input file: a display name (a path, or `embedded:scenarios/…`) and its text.
@@ -157,6 +161,24 @@ pub struct Counts {
     pub stock_lines: usize,
 }
 
+/// What the engine reads of a supplier for every stock line it evaluates, packed apart from
+/// the names and ids of `Supplier` so the hot path touches little memory (~64 bytes a
+/// supplier).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SupplierPoint {
+    /// The position on the unit sphere (`LatLon::unit_vector`).
+    pub unit: [f64; 3],
+    pub reliability: f64,
+    pub certifications: CertSet,
+    pub zone: ZoneTier,
+    /// The zone policy criterion's value (`domain::zone_value`).
+    pub zone_value: f64,
+    pub place: PlaceIdx,
+    pub base: Option<PlaceIdx>,
+    /// Who holds the stock (the `holder_kinds` filter and `prefer_kinds` read it).
+    pub kind: HolderKind,
+}
+
 /// The immutable, validated and indexed catalog every answer is computed from.
 #[derive(Debug)]
 pub struct Catalog {
@@ -169,13 +191,19 @@ pub struct Catalog {
     pub scenarios: Vec<Scenario>,
     /// Sorted by id.
     pub suppliers: Vec<Supplier>,
-    /// Grouped by category, then sorted by supplier id.
+    /// Per supplier, what the engine reads for every line it evaluates (`SupplierPoint`).
+    supplier_points: Vec<SupplierPoint>,
+    /// Grouped by category; within a category in the order of its index's leaves (which
+    /// depends on the data only, never on file order), so a leaf is a contiguous run.
     pub stock_lines: Vec<StockLine>,
     /// Defaults the load applied to older files, one sentence each (a registry written before
     /// the `kind` column reads as manufacturers): `check` prints them and `serve` logs them, so
     /// no default is silent.
     pub notes: Vec<String>,
     category_ranges: Vec<(u32, u32)>,
+    /// Per category, its position in id order: the ranking's last tie-break, so that no output
+    /// depends on the taxonomy's file order.
+    category_id_rank: Vec<u32>,
     /// Per supplier, its stock line indexes (CSR layout: offsets into `supplier_line_idx`).
     supplier_line_offsets: Vec<u32>,
     supplier_line_idx: Vec<u32>,
@@ -183,7 +211,6 @@ pub struct Catalog {
     category_by_id: HashMap<Id, CategoryIdx>,
     place_by_id: HashMap<Id, PlaceIdx>,
     scenario_by_id: HashMap<Id, usize>,
-    supplier_by_id: HashMap<Id, SupplierIdx>,
     cert_by_id: HashMap<Id, usize>,
     /// How CAP alerts and EDXL-RM resources map onto the catalog (`cap-events.toml`; a mapping
     /// that maps nothing when the folder has no such file).
@@ -261,7 +288,9 @@ impl Catalog {
     }
 
     pub fn supplier_by_id(&self, id: &str) -> Option<SupplierIdx> {
-        self.supplier_by_id.get(id).copied()
+        // Suppliers are sorted by id: a binary search, and no second copy of 100,000s of ids.
+        let found = self.suppliers.binary_search_by(|supplier| supplier.id.as_str().cmp(id));
+        found.ok().map(|idx| SupplierIdx(idx as u32))
     }
 
     /// The place whose GB/T 2260 code this is.
@@ -273,15 +302,42 @@ impl Catalog {
         self.cert_by_id.get(id).copied()
     }
 
-    /// The stock lines of one category, sorted by supplier id.
+    /// What the engine reads of a supplier, packed (see `SupplierPoint`).
+    pub fn supplier_point(&self, idx: SupplierIdx) -> &SupplierPoint {
+        &self.supplier_points[idx.0 as usize]
+    }
+
+    /// The stock lines of one category (in the order of its index's leaves).
     pub fn category_lines(&self, idx: CategoryIdx) -> std::ops::Range<usize> {
         let (start, end) = self.category_ranges[idx.0 as usize];
         start as usize..end as usize
     }
 
-    /// The spatial index of one category's stock lines.
+    /// The category's position among all categories in id order.
+    pub fn category_id_rank(&self, idx: CategoryIdx) -> u32 {
+        self.category_id_rank[idx.0 as usize]
+    }
+
+    /// The search index of one category's stock lines.
     pub fn category_index(&self, idx: CategoryIdx) -> &CategoryIndex {
         &self.indexes[idx.0 as usize]
+    }
+
+    /// The stock lines of one category nearest first from `at`, each with its great-circle
+    /// distance in km (a lower bound of it, for callers that only prune with it).
+    pub fn nearest_lines(
+        &self,
+        category: CategoryIdx,
+        at: LatLon,
+    ) -> impl Iterator<Item = (StockLineIdx, f64)> + '_ {
+        let first = self.category_lines(category).start as u32;
+        let at = at.unit_vector();
+        self.category_index(category)
+            .nearest(at, move |position| {
+                let line = &self.stock_lines[(first + position) as usize];
+                great_circle_km_units(at, self.supplier_point(line.supplier).unit)
+            })
+            .map(move |(position, km)| (StockLineIdx(first + position), km))
     }
 
     /// A supplier's stock line indexes, in category order.
@@ -319,7 +375,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
         cert_ids: &cert_ids,
     };
     let find = |name: &str| sources.registry_files.iter().find(|file| file.base_name() == name);
-    let (suppliers, supplier_ids) = match find(SUPPLIERS_FILE) {
+    let loaded_suppliers = match find(SUPPLIERS_FILE) {
         Some(file) => registry::load_suppliers(file, &lookups, &mut problems, &mut notes),
         None => {
             problems.push(SUPPLIERS_FILE, 0, None, "suppliers.csv is missing from the registry");
@@ -328,7 +384,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
     };
     let stock_lines = match find(STOCK_LINES_FILE) {
         Some(file) => {
-            registry::load_stock_lines(file, &lookups, &supplier_ids, &mut problems, &mut notes)
+            registry::load_stock_lines(file, &lookups, &loaded_suppliers, &mut problems, &mut notes)
         }
         None => {
             problems.push(
@@ -340,7 +396,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
             Vec::new()
         }
     };
-    let catalog = assemble(sources, data, suppliers, stock_lines, notes);
+    let catalog = assemble(sources, data, loaded_suppliers.suppliers, stock_lines, notes);
     Loaded { catalog, problems }
 }
 
@@ -376,27 +432,52 @@ fn assemble(
         category_ranges[category.0 as usize] = (start as u32, end as u32);
         start = end;
     }
-    let indexes = category_ranges
+    let supplier_points: Vec<SupplierPoint> = suppliers
         .iter()
-        .map(|&(start, end)| {
-            CategoryIndex::build((start..end).map(|i| {
-                let line = &stock_lines[i as usize];
-                let supplier = &suppliers[line.supplier.0 as usize];
+        .map(|supplier| {
+            let zone = data.places[supplier.place.0 as usize].zone;
+            SupplierPoint {
+                unit: supplier.location.unit_vector(),
+                reliability: supplier.reliability,
+                certifications: supplier.certifications,
+                zone,
+                zone_value: zone_value(zone, supplier.base.is_some()),
+                place: supplier.place,
+                base: supplier.base,
+                kind: supplier.kind,
+            }
+        })
+        .collect();
+    // Each category's index, and its lines stored in the index's leaf order.
+    let mut indexes = Vec::with_capacity(n_categories);
+    for &(start, end) in &category_ranges {
+        let (start, end) = (start as usize, end as usize);
+        let lines = stock_lines[start..end]
+            .iter()
+            .enumerate()
+            .map(|(position, line)| {
+                let point = &supplier_points[line.supplier.0 as usize];
                 let category = &data.categories[line.category.0 as usize];
                 IndexedLine {
-                    location: supplier.location,
-                    stock_idx: i,
+                    unit: point.unit,
+                    position: position as u32,
                     lead_time_hours: line.lead_time_hours,
                     quantity_on_hand: line.quantity_on_hand,
                     surge_per_day: line.surge_per_day,
-                    reliability: supplier.reliability,
-                    zone: data.places[supplier.place.0 as usize].zone,
-                    in_demonstration_base: supplier.base.is_some(),
-                    certification_fit: category.certification_fit(supplier.certifications),
+                    reliability: point.reliability,
+                    zone: point.zone,
+                    zone_value: point.zone_value,
+                    certification_fit: category.certification_fit(point.certifications),
+                    certifications: point.certifications,
                 }
-            }))
-        })
-        .collect();
+            })
+            .collect();
+        let (index, order) = CategoryIndex::build(lines);
+        let in_order: Vec<StockLine> =
+            order.iter().map(|position| stock_lines[start + *position as usize]).collect();
+        stock_lines[start..end].copy_from_slice(&in_order);
+        indexes.push(index);
+    }
 
     let mut counts = vec![0u32; suppliers.len() + 1];
     for line in &stock_lines {
@@ -417,6 +498,14 @@ fn assemble(
     let index_by_id = |ids: Vec<&Id>| {
         ids.into_iter().enumerate().map(|(i, id)| (id.clone(), i)).collect::<HashMap<Id, usize>>()
     };
+    let mut by_id: Vec<u32> = (0..n_categories as u32).collect();
+    by_id.sort_unstable_by(|a, b| {
+        data.categories[*a as usize].id.cmp(&data.categories[*b as usize].id)
+    });
+    let mut category_id_rank = vec![0u32; n_categories];
+    for (rank, idx) in by_id.iter().enumerate() {
+        category_id_rank[*idx as usize] = rank as u32;
+    }
     let category_by_id = data
         .categories
         .iter()
@@ -425,8 +514,6 @@ fn assemble(
         .collect();
     let place_by_id =
         data.places.iter().enumerate().map(|(i, p)| (p.id.clone(), PlaceIdx(i as u32))).collect();
-    let supplier_by_id =
-        suppliers.iter().enumerate().map(|(i, s)| (s.id.clone(), SupplierIdx(i as u32))).collect();
     let scenario_by_id = index_by_id(data.scenarios.iter().map(|s| &s.id).collect());
     let place_by_admin_code = data
         .places
@@ -447,16 +534,17 @@ fn assemble(
         places: data.places,
         scenarios: data.scenarios,
         suppliers,
+        supplier_points,
         stock_lines,
         notes,
         category_ranges,
+        category_id_rank,
         supplier_line_offsets,
         supplier_line_idx,
         indexes,
         category_by_id,
         place_by_id,
         scenario_by_id,
-        supplier_by_id,
         cert_by_id,
         alert_mapping,
         geocode_schemes,
@@ -478,4 +566,25 @@ fn version_of(sources: &CatalogSources) -> String {
         }
     }
     format!("{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Catalog;
+
+    #[test]
+    fn every_supplier_is_found_by_its_id_and_only_by_it() {
+        // `supplier_by_id` binary-searches the id-sorted suppliers: checked against their
+        // positions, one by one, with ids that sort before, between and after them.
+        let catalog = Catalog::embedded().expect("the embedded catalog loads");
+        assert!(catalog.suppliers.len() > 100);
+        for (i, supplier) in catalog.suppliers.iter().enumerate() {
+            assert_eq!(catalog.supplier_by_id(supplier.id.as_str()).map(|s| s.0 as usize), Some(i));
+            let between = format!("{}-", supplier.id.as_str());
+            assert_eq!(catalog.supplier_by_id(&between), None);
+        }
+        for unknown in ["", "a", "sup-", "sup-99999999", "zzz"] {
+            assert_eq!(catalog.supplier_by_id(unknown), None, "{unknown:?}");
+        }
+    }
 }

@@ -53,6 +53,9 @@ pub const STOCK_LINES_MAX: usize = 40_000_000;
 pub const STOCK_QUANTITY_MAX: f64 = 1e9;
 /// The longest lead time accepted: 30 days.
 pub const LEAD_TIME_HOURS_MAX: f64 = 720.0;
+/// The most refused supplier rows remembered for pointing their stock lines at them (beyond
+/// it, their stock lines report an unknown supplier each, as before).
+const REFUSED_SUPPLIERS_TRACKED_MAX: usize = 100_000;
 /// The longest supplier name (bytes).
 pub const SUPPLIER_NAME_BYTES_MAX: usize = 256;
 
@@ -159,13 +162,12 @@ impl<'a> Rows<'a> {
                 Ok(true) => {
                     let position =
                         self.record.position().cloned().unwrap_or_else(csv::Position::new);
-                    self.line = position.line() as u32;
-                    self.line_start = position.byte() as usize;
+                    (self.line, self.line_start) = self.locate(&position);
                     return true;
                 }
                 Ok(false) => return false,
                 Err(error) => {
-                    let line = error.position().map_or(0, |position| position.line() as u32);
+                    let line = error.position().map_or(0, |position| self.locate(position).0);
                     problems.push(&self.file.name, line, None, format!("malformed CSV: {error}"));
                     if !matches!(
                         error.kind(),
@@ -178,6 +180,20 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// The 1-based line and the byte offset where a record really starts. With CRLF line ends
+    /// (what spreadsheets write) the reader ends a record at the `\r` and reports the next one
+    /// from the `\n` that follows, still counted on the line before: skip the line ends and
+    /// count them.
+    fn locate(&self, position: &csv::Position) -> (u32, usize) {
+        let bytes = self.file.text.as_bytes();
+        let (mut line, mut start) = (position.line() as u32, position.byte() as usize);
+        while let Some(byte @ (b'\r' | b'\n')) = bytes.get(start) {
+            line += u32::from(*byte == b'\n');
+            start += 1;
+        }
+        (line, start)
+    }
+
     fn field(&self, idx: usize) -> &str {
         std::str::from_utf8(self.record.get(idx).unwrap_or_default()).unwrap_or("\u{FFFD}")
     }
@@ -185,7 +201,7 @@ impl<'a> Rows<'a> {
     /// 1-based character column where field `idx` starts on the current line.
     fn column(&self, idx: usize) -> u32 {
         let rest = self.file.text.get(self.line_start..).unwrap_or_default();
-        let line = rest.split('\n').next().unwrap_or_default();
+        let line = rest.split('\n').next().unwrap_or_default().trim_end_matches('\r');
         let mut field = 0;
         let mut quoted = false;
         for (chars, ch) in line.chars().enumerate() {
@@ -255,17 +271,30 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// What `load_suppliers` read: the suppliers it kept, their ids, and the rows it refused.
+#[derive(Default)]
+pub(super) struct LoadedSuppliers {
+    pub suppliers: Vec<Supplier>,
+    pub ids: HashMap<Id, SupplierIdx>,
+    /// Ids of rows that were refused for another reason than their id, with their line: the
+    /// stock lines of such a supplier point at this line once instead of each reporting an
+    /// unknown supplier.
+    pub refused: HashMap<String, u32>,
+    /// The suppliers file's name, for those pointers.
+    pub file_name: String,
+}
+
 pub(super) fn load_suppliers(
     file: &SourceFile,
     lookups: &Lookups<'_>,
     problems: &mut Problems,
     notes: &mut Vec<String>,
-) -> (Vec<Supplier>, HashMap<Id, SupplierIdx>) {
-    let mut suppliers = Vec::new();
-    let mut ids: HashMap<Id, SupplierIdx> = HashMap::new();
+) -> LoadedSuppliers {
+    let mut loaded = LoadedSuppliers { file_name: file.name.clone(), ..LoadedSuppliers::default() };
     let Some(mut rows) = Rows::open(file, &SUPPLIERS_HEADER, problems, notes) else {
-        return (suppliers, ids);
+        return loaded;
     };
+    let LoadedSuppliers { suppliers, ids, refused, .. } = &mut loaded;
     while rows.next(problems) {
         if rows.record.len() != rows.width {
             problems.push(
@@ -428,6 +457,11 @@ pub(super) fn load_suppliers(
             true,
         ) = (id, place, base, location, reliability, kind, ok)
         else {
+            if let Ok(id) = Id::parse(rows.field(0)) {
+                if !ids.contains_key(&id) && refused.len() < REFUSED_SUPPLIERS_TRACKED_MAX {
+                    refused.entry(id.as_str().to_owned()).or_insert(rows.line);
+                }
+            }
             continue;
         };
         ids.insert(id.clone(), SupplierIdx(suppliers.len() as u32));
@@ -442,16 +476,19 @@ pub(super) fn load_suppliers(
             kind,
         });
     }
-    (suppliers, ids)
+    loaded
 }
 
 pub(super) fn load_stock_lines(
     file: &SourceFile,
     lookups: &Lookups<'_>,
-    supplier_ids: &HashMap<Id, SupplierIdx>,
+    suppliers: &LoadedSuppliers,
     problems: &mut Problems,
     notes: &mut Vec<String>,
 ) -> Vec<StockLine> {
+    let supplier_ids = &suppliers.ids;
+    // Per refused supplier row met here: the first stock line that names it, and how many do.
+    let mut of_refused: HashMap<&str, (u32, u32, u32)> = HashMap::new();
     let mut lines = Vec::new();
     // Line numbers of accepted rows, to locate duplicates found after sorting.
     let mut line_numbers: Vec<u32> = Vec::new();
@@ -482,12 +519,18 @@ pub(super) fn load_stock_lines(
         }
         let supplier = supplier_by_str.get(rows.field(0)).copied();
         if supplier.is_none() {
-            rows.report(
-                problems,
-                0,
-                "supplier_id",
-                format!("unknown supplier {:?}", rows.field(0)),
-            );
+            match suppliers.refused.get_key_value(rows.field(0)) {
+                Some((id, _)) => {
+                    let (line, column) = (rows.line, rows.column(0));
+                    of_refused.entry(id.as_str()).or_insert((line, column, 0)).2 += 1;
+                }
+                None => rows.report(
+                    problems,
+                    0,
+                    "supplier_id",
+                    format!("unknown supplier {:?}", rows.field(0)),
+                ),
+            }
         }
         let category = lookups.category_ids.get(rows.field(1)).copied();
         if category.is_none() {
@@ -526,6 +569,20 @@ pub(super) fn load_stock_lines(
             crew_per_unit,
         });
         line_numbers.push(rows.line);
+    }
+    let mut refused: Vec<(&str, (u32, u32, u32))> = of_refused.into_iter().collect();
+    refused.sort_unstable_by_key(|(_, (line, _, _))| *line);
+    for (id, (line, column, count)) in refused {
+        let plural = if count == 1 { "" } else { "s" };
+        problems.push(
+            &file.name,
+            line,
+            Some(column),
+            format!(
+                "supplier_id: supplier {id:?} was not loaded (see {}:{}): its {count} stock line{plural} skipped",
+                suppliers.file_name, suppliers.refused[id]
+            ),
+        );
     }
     // Duplicates of (supplier, category): sort a permutation, compare neighbours.
     let mut order: Vec<u32> = (0..lines.len() as u32).collect();

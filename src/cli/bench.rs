@@ -2,11 +2,10 @@
 //!
 //! - `bench load`: a registry's full catalog load (validation, sorting, spatial indexes)
 //!   against only parsing its CSV, side by side in one run.
-//! - `bench grpc`: a load generator (tonic client, N connections × M calls in flight, fixed
-//!   warm-up and duration) that measures the health check (the empty call), Shortlist and Match
-//!   against the same server in one run and prints the ratios; `--holds` adds a PlaceHold
-//!   phase (1 % of calls retry the previous hold id), for a server on a throwaway store: it sets
-//!   the on-hand of the lines it uses to the maximum first, so stock never runs out.
+//! - `bench grpc`: the load generator (`grpc::load`, N connections × M calls in flight, fixed
+//!   warm-up and duration) measures the health check (the empty call), Shortlist and Match
+//!   against the same server in one run; this prints the ratios. `--holds` adds a PlaceHold
+//!   phase, for a server on a throwaway store.
 //! - `bench drill`: a generated N-incident drill against N independent Match calls for the same
 //!   incidents, in process, same catalog, same run.
 //! - `bench overload`: callers with a deadline against a running server (`cli/overload.rs`).
@@ -18,14 +17,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 
 use crate::catalog::{self, CatalogSources, Problems};
-use crate::grpc::client::{self, HoldServiceClient, MatchServiceClient};
-use crate::grpc::pb;
+use crate::grpc::load::{self, LoadOptions, LoadReport, PHASE_SECONDS_MAX};
 
-/// The longest a measured phase may run, whatever the flags say.
-const PHASE_SECONDS_MAX: u64 = 600;
-/// The most connections and calls in flight per connection.
-const CONNECTIONS_MAX: usize = 64;
-const IN_FLIGHT_MAX: usize = 1024;
 /// Repetitions of each side of `bench load`.
 const LOAD_REPEATS: usize = 3;
 
@@ -117,9 +110,6 @@ pub struct GrpcArgs {
     json: bool,
 }
 
-/// One call in this many of the holds phase repeats the previous hold id (an idempotent retry).
-const HOLD_RETRY_EVERY: usize = 100;
-
 pub fn run(command: BenchCommand) -> ExitCode {
     match command {
         BenchCommand::Load { registry, json } => load(&registry, json),
@@ -204,236 +194,25 @@ fn load(registry: &std::path::Path, json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Requests spread over the cluster's places, every scenario and severity, deterministic.
-fn match_requests() -> Vec<pb::MatchRequest> {
-    const PLACES: [(f64, f64); 8] = [
-        (39.6347, 118.1948),
-        (38.0289, 114.4737),
-        (39.0485, 115.9037),
-        (38.8694, 115.4722),
-        (40.8191, 114.8614),
-        (39.9050, 116.4053),
-        (39.1256, 117.1902),
-        (36.6023, 114.5118),
-    ];
-    const SCENARIOS: [&str; 10] = [
-        "earthquake",
-        "flood",
-        "urban-waterlogging",
-        "ice-snow",
-        "forest-fire",
-        "medical-rescue",
-        "urban-safety",
-        "urban-fire",
-        "hazchem",
-        "mine-tunnel",
-    ];
-    let mut requests = Vec::new();
-    for (i, scenario) in SCENARIOS.iter().enumerate() {
-        for (j, (latitude, longitude)) in PLACES.iter().enumerate() {
-            requests.push(pb::MatchRequest {
-                scenario_id: (*scenario).into(),
-                severity: 1 + ((i + j) % 4) as i32,
-                location: Some(pb::LatLng { latitude: *latitude, longitude: *longitude }),
-                affected_population: 50_000 * (1 + (i * 7 + j) as u64 % 20),
-                affected_area_km2: Some(10.0 * (1 + j) as f64),
-                ..Default::default()
-            });
-        }
-    }
-    requests
-}
-
-fn shortlist_requests() -> Vec<pb::ShortlistRequest> {
-    const CATEGORIES: [&str; 8] = [
-        "ambulance",
-        "drainage-truck-large",
-        "life-detector-radar-uwb",
-        "rescuer-ppe-kit",
-        "snow-plough-truck",
-        "forest-fire-engine-4x4",
-        "gas-sensor-manhole",
-        "uav-air-base-station",
-    ];
-    CATEGORIES
-        .iter()
-        .enumerate()
-        .map(|(i, category)| pb::ShortlistRequest {
-            category_ids: vec![(*category).into()],
-            quantity: (2 + i * 3) as f64,
-            location: Some(pb::LatLng {
-                latitude: 39.0 + 0.2 * i as f64,
-                longitude: 116.0 + 0.3 * i as f64,
-            }),
-            count: 20,
-            ..Default::default()
-        })
-        .collect()
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Call {
-    Health,
-    Shortlist,
-    Match,
-    PlaceHold,
-}
-
-/// The stock lines the holds phase uses: those the shortlist requests rank, with their
-/// on-hand set to the maximum so the phase measures holds, not running out.
-async fn hold_lines(channel: &client::AuthChannel) -> Result<Vec<(String, String)>, BoxError> {
-    let mut matching = MatchServiceClient::new(channel.clone());
-    let mut lines: Vec<(String, String)> = Vec::new();
-    for request in shortlist_requests() {
-        for entry in matching.shortlist(request).await?.into_inner().entries {
-            let line = (entry.supplier_id, entry.category_id);
-            if !lines.contains(&line) {
-                lines.push(line);
-            }
-        }
-    }
-    let update = pb::UpdateStockRequest {
-        lines: lines
-            .iter()
-            .map(|(supplier_id, category_id)| pb::StockQuantity {
-                supplier_id: supplier_id.clone(),
-                category_id: category_id.clone(),
-                on_hand_units: crate::holds::ON_HAND_UNITS_MAX,
-            })
-            .collect(),
-    };
-    HoldServiceClient::new(channel.clone()).update_stock(update).await?;
-    Ok(lines)
-}
-
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
-struct PhaseResult {
-    qps: f64,
-    p50_us: f64,
-    p99_us: f64,
-    errors: u64,
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-async fn phase(
-    channels: &[client::AuthChannel],
-    args: &GrpcArgs,
-    call: Call,
-    lines: &[(String, String)],
-) -> Result<PhaseResult, BoxError> {
-    // Hold ids unique to this run, so a second run on the same store places new holds.
-    let run_id = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    let warmup = Duration::from_secs(args.warmup_seconds.min(PHASE_SECONDS_MAX));
-    let measure = Duration::from_secs(args.seconds.clamp(1, PHASE_SECONDS_MAX));
-    let start = Instant::now() + warmup;
-    let end = start + measure;
-    let mut tasks = Vec::new();
-    for (c, channel) in channels.iter().enumerate() {
-        for w in 0..args.in_flight.clamp(1, IN_FLIGHT_MAX) {
-            let channel = channel.clone();
-            let matches = match_requests();
-            let shortlists = shortlist_requests();
-            let lines = lines.to_vec();
-            tasks.push(tokio::spawn(async move {
-                let mut health =
-                    tonic_health::pb::health_client::HealthClient::new(channel.clone());
-                let mut holds = HoldServiceClient::new(channel.clone());
-                let mut matching = MatchServiceClient::new(channel);
-                let mut latencies: Vec<u32> = Vec::new();
-                let mut errors = 0u64;
-                let mut i = c * 131 + w * 17;
-                loop {
-                    let now = Instant::now();
-                    if now >= end {
-                        break;
-                    }
-                    i += 1;
-                    let ok = match call {
-                        Call::Health => health
-                            .check(tonic_health::pb::HealthCheckRequest::default())
-                            .await
-                            .is_ok(),
-                        Call::Shortlist => matching
-                            .shortlist(shortlists[i % shortlists.len()].clone())
-                            .await
-                            .is_ok(),
-                        Call::Match => {
-                            matching.r#match(matches[i % matches.len()].clone()).await.is_ok()
-                        }
-                        Call::PlaceHold => {
-                            let n = if i % HOLD_RETRY_EVERY == 0 { i - 1 } else { i };
-                            let (supplier_id, category_id) = &lines[n % lines.len().max(1)];
-                            let request = pb::PlaceHoldRequest {
-                                hold_id: format!("bench-{run_id}-{c}-{w}-{n}"),
-                                incident_ref: "bench".into(),
-                                lines: vec![pb::HoldLine {
-                                    supplier_id: supplier_id.clone(),
-                                    category_id: category_id.clone(),
-                                    quantity_units: 1,
-                                }],
-                                ttl_seconds: crate::holds::TTL_SECONDS_MAX,
-                            };
-                            holds.place_hold(request).await.is_ok()
-                        }
-                    };
-                    let done = Instant::now();
-                    if now >= start && done <= end {
-                        latencies.push((done - now).as_micros().min(u128::from(u32::MAX)) as u32);
-                        errors += u64::from(!ok);
-                    }
-                }
-                (latencies, errors)
-            }));
-        }
-    }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (mut l, e) = task.await?;
-        latencies.append(&mut l);
-        errors += e;
-    }
-    latencies.sort_unstable();
-    let at = |q: f64| {
-        latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64
-    };
-    Ok(PhaseResult {
-        qps: latencies.len() as f64 / measure.as_secs_f64(),
-        p50_us: at(0.50),
-        p99_us: at(0.99),
-        errors,
-    })
-}
-
 fn grpc(args: &GrpcArgs) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
+    let credentials = match args.connect.credentials() {
+        Ok(credentials) => credentials,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        let mut channels = Vec::new();
-        for _ in 0..args.connections.clamp(1, CONNECTIONS_MAX) {
-            channels.push(client::connect_with(&args.server, &args.connect.credentials()?).await?);
-        }
-        let empty = phase(&channels, args, Call::Health, &[]).await?;
-        let shortlist = phase(&channels, args, Call::Shortlist, &[]).await?;
-        let matched = phase(&channels, args, Call::Match, &[]).await?;
-        let held = if args.holds {
-            let lines = hold_lines(&channels[0]).await?;
-            Some(phase(&channels, args, Call::PlaceHold, &lines).await?)
-        } else {
-            None
-        };
-        Ok::<_, BoxError>((empty, shortlist, matched, held))
-    });
-    let (empty, shortlist, matched, held) = match result {
-        Ok(results) => results,
+    let options = LoadOptions {
+        server: args.server.clone(),
+        credentials,
+        connections: args.connections,
+        in_flight: args.in_flight,
+        warmup_seconds: args.warmup_seconds,
+        seconds: args.seconds,
+        holds: args.holds,
+    };
+    let LoadReport { empty, shortlist, matched, place_hold: held } = match load::run(&options) {
+        Ok(report) => report,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
@@ -562,11 +341,11 @@ fn inproc(
         );
         for requirement in result.stages.iter().flat_map(|stage| stage.requirements.iter()) {
             requirements += 1;
-            examined += requirement.candidates_examined;
+            examined += requirement.lines_examined;
         }
     }
     let shortlist_examined =
-        crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(0)).candidates_examined;
+        crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(0)).lines_examined;
     let counts = catalog.counts();
     if json {
         println!(
@@ -604,7 +383,7 @@ const BENCH_INCIDENTS_MAX: usize = crate::drill::format::INCIDENTS_PER_DRILL_MAX
 /// is a benchmark assumption.
 fn generated_drill(catalog: &catalog::Catalog, incidents: usize, seed: u64) -> String {
     use std::fmt::Write as _;
-    let mut rng = crate::generator::SplitMix64::new(seed);
+    let mut rng = crate::rng::SplitMix64::new(seed);
     let places: Vec<&crate::domain::Place> =
         catalog.places.iter().filter(|p| p.zone != crate::domain::ZoneTier::Outside).collect();
     let mut text = String::from(

@@ -21,6 +21,10 @@ pub struct MatchArgs {
     connect: super::connect::ConnectArgs,
     #[command(flatten)]
     flags: MatchFlags,
+    /// How much to ask for: full, no-score-parts (options without their score parts) or
+    /// plan-only (quantities and plans, no options).
+    #[arg(long, default_value = "full", value_parser = parse_view)]
+    view: pb::MatchView,
     /// Print the response as JSON.
     #[arg(long)]
     json: bool,
@@ -90,6 +94,7 @@ impl MatchFlags {
                 prefer_holder_kinds: kinds_to_pb(&self.prefer_kinds),
             }),
             weights: None,
+            view: pb::MatchView::Unspecified as i32,
         }
     }
 }
@@ -165,6 +170,15 @@ fn kinds_to_pb(kinds: &[crate::domain::HolderKind]) -> Vec<i32> {
     kinds.iter().map(|kind| holder_kind_to_pb(*kind) as i32).collect()
 }
 
+fn parse_view(text: &str) -> Result<pb::MatchView, String> {
+    match text {
+        "full" => Ok(pb::MatchView::Full),
+        "no-score-parts" => Ok(pb::MatchView::NoScoreParts),
+        "plan-only" => Ok(pb::MatchView::PlanOnly),
+        _ => Err(format!("{text:?} is not a view: use full, no-score-parts or plan-only")),
+    }
+}
+
 fn parse_zone(text: &str) -> Result<crate::domain::ZoneTier, String> {
     crate::domain::ZoneTier::parse(text).ok_or_else(|| {
         format!("{text:?} is not a zone tier: use core, key, support, metro or outside")
@@ -212,7 +226,7 @@ pub(super) fn fail(error: &BoxError) -> ExitCode {
 }
 
 pub fn run_match(args: MatchArgs) -> ExitCode {
-    let request = args.flags.request();
+    let request = pb::MatchRequest { view: args.view as i32, ..args.flags.request() };
     let result = block_on(async {
         let channel = client::connect_with(&args.server, &args.connect.credentials()?).await?;
         let response = MatchServiceClient::new(channel).r#match(request).await?.into_inner();

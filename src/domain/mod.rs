@@ -5,6 +5,7 @@
 mod alerting;
 mod entities;
 mod geo;
+mod held;
 mod ids;
 mod quantity;
 
@@ -12,7 +13,8 @@ pub use alerting::{
     normalise, normalise_event, AlertMapping, ColourRule, EventRule, ResourceRule, CAP_SEVERITIES,
 };
 pub use entities::*;
-pub use geo::{great_circle_km, LatLon, EARTH_RADIUS_KM};
+pub use geo::{great_circle_km, great_circle_km_units, LatLon, EARTH_RADIUS_KM};
+pub use held::{HeldStock, NoHolds};
 pub use ids::{Id, IdError};
 pub use quantity::{
     ellipse_perimeter_km, rule_number, FireShape, Impact, LevelTable, Pumping, Quantity,
@@ -258,6 +260,25 @@ impl HolderKind {
     /// Whether the holder is a standing resource (anything but a manufacturer).
     pub fn is_standing(self) -> bool {
         self != HolderKind::Manufacturer
+    }
+}
+
+/// The cluster plan's zone policy as a score value: core 1.0, key 0.85, support 0.7, metro 0.7,
+/// outside 0.4, and +0.15 (up to 1) inside a national demonstration base.
+pub fn zone_value(zone: ZoneTier, in_demonstration_base: bool) -> f64 {
+    let base = match zone {
+        ZoneTier::Core => 1.0,
+        ZoneTier::Key => 0.85,
+        ZoneTier::Support => 0.7,
+        // Inside the jointly built cluster but not a designated zone: ranked with the support
+        // tier, the plan's lowest designated one (see scenarios/README.md).
+        ZoneTier::Metro => 0.7,
+        ZoneTier::Outside => 0.4,
+    };
+    if in_demonstration_base {
+        (base + 0.15_f64).min(1.0)
+    } else {
+        base
     }
 }
 

@@ -52,7 +52,10 @@ fn nearest_lines(
     at: LatLon,
 ) -> (impl Iterator<Item = (u32, f64)> + '_, f64) {
     let index = catalog.category_index(category);
-    (index.nearest(at), index.bounds.min_lead_time_hours)
+    // The engine's index yields each line's exact great-circle distance, nearest first: a
+    // lower bound of itself, and of every line after it.
+    let lines = catalog.nearest_lines(category, at).map(|(line, km)| (line.0, km));
+    (lines, index.bounds.min_lead_time_hours)
 }
 
 /// What a solve starts from besides the category's stock lines as the catalog has them.

@@ -739,7 +739,7 @@ mod reference;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generator::SplitMix64;
+    use crate::rng::SplitMix64;
 
     #[test]
     fn it_takes_only_profitable_paths() {

@@ -38,8 +38,8 @@ use crate::domain::{
     Severity, StockLineIdx, SupplierIdx, Transport, ZoneTier,
 };
 use crate::error::Error;
-use crate::generator::SplitMix64;
 use crate::matching::eta::travel_hours;
+use crate::rng::SplitMix64;
 
 /// A validated drill.
 #[derive(Debug, Clone, PartialEq)]

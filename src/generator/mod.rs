@@ -8,9 +8,8 @@
 //! depots, fire and rescue detachments and professional teams, real names where public, stock
 //! always synthetic.
 
-mod rng;
 pub mod standing;
-pub use rng::SplitMix64;
+use crate::rng::SplitMix64;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};

@@ -33,21 +33,38 @@ pub const SHORTLIST_QUANTITY_MAX: f64 = 1e7;
 pub const PAGE_SIZE_DEFAULT: usize = 100;
 pub const PAGE_SIZE_MAX: usize = 1000;
 
+/// The most field violations one INVALID_ARGUMENT carries; past it one more says how many
+/// were left out (the details travel in a header, and a request must not choose their size).
+pub const VIOLATIONS_MAX: usize = 32;
+
 /// Collects field violations; `finish` turns any into one INVALID_ARGUMENT.
 #[derive(Default)]
-struct Violations(Vec<FieldViolation>);
+struct Violations {
+    list: Vec<FieldViolation>,
+    /// Violations found past `VIOLATIONS_MAX`, counted only.
+    left_out: usize,
+}
 
 impl Violations {
     fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
+        if self.list.len() < VIOLATIONS_MAX {
+            self.list.push(FieldViolation::new(field, description));
+        } else {
+            self.left_out += 1;
+        }
     }
 
-    fn finish(self) -> Result<(), Error> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::InvalidArgument(self.0))
+    fn finish(mut self) -> Result<(), Error> {
+        if self.list.is_empty() {
+            return Ok(());
         }
+        if self.left_out > 0 {
+            self.list.push(FieldViolation::new(
+                "request",
+                format!("{} more violation(s) left out", self.left_out),
+            ));
+        }
+        Err(Error::InvalidArgument(self.list))
     }
 
     /// A finite number in [min, max] (or (min, max] when `open_min`).
@@ -326,6 +343,17 @@ pub fn match_query<'a>(
     let prefer_kinds =
         v.holder_kinds("constraints.prefer_holder_kinds", &constraints.prefer_holder_kinds);
     let weights = v.weights(request.weights.as_ref());
+    if pb::MatchView::try_from(request.view).is_err() {
+        v.add(
+            "view",
+            format!(
+                "{} is not a view (1 full, 2 no score parts, 3 plan only; 0 = full)",
+                request.view
+            ),
+        );
+    }
+    // A plan-only answer has no options: the engine need not rank any.
+    let options = if request.view() == pb::MatchView::PlanOnly { 0 } else { options };
     v.finish()?;
     let scenario = catalog.scenario_by_id(&request.scenario_id).ok_or_else(|| Error::NotFound {
         kind: "scenario",
@@ -366,8 +394,10 @@ pub fn shortlist_query(
     if request.category_ids.len() > SHORTLIST_CATEGORIES_MAX {
         v.add("category_ids", format!("at most {SHORTLIST_CATEGORIES_MAX} categories"));
     }
+    // One pass (a set, not a scan of the earlier ids per id): the list is not bounded yet.
+    let mut seen = std::collections::HashSet::with_capacity(request.category_ids.len());
     for (i, id) in request.category_ids.iter().enumerate() {
-        if request.category_ids[..i].contains(id) {
+        if !seen.insert(id.as_str()) {
             v.add(format!("category_ids[{i}]"), format!("{id:?} is listed twice"));
         }
     }
@@ -502,7 +532,25 @@ fn plan_entry_to_pb(catalog: &Catalog, entry: &PlanEntry) -> pb::PlanEntry {
     }
 }
 
+/// The full response to a Match.
 pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchResponse {
+    match_response_as(catalog, result, pb::MatchView::Full)
+}
+
+/// The response to a Match, with as much as `view` asks for (`MatchView::PlanOnly` queries
+/// ask the engine for no options, so there are none to leave out).
+pub fn match_response_as(
+    catalog: &Catalog,
+    result: &MatchResult,
+    view: pb::MatchView,
+) -> pb::MatchResponse {
+    let option = |c: &Candidate| {
+        let mut option = option_to_pb(catalog, &result.weights, c);
+        if view == pb::MatchView::NoScoreParts {
+            option.score_parts = Vec::new();
+        }
+        option
+    };
     pb::MatchResponse {
         scenario_id: result.scenario_id.clone(),
         severity: severity_to_pb(result.severity) as i32,
@@ -526,11 +574,7 @@ pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchRespo
                             quantity_required: requirement.quantity_required,
                             priority: priority_to_pb(requirement.priority) as i32,
                             needed_within_hours: requirement.needed_within_hours,
-                            options: requirement
-                                .options
-                                .iter()
-                                .map(|c| option_to_pb(catalog, &result.weights, c))
-                                .collect(),
+                            options: requirement.options.iter().map(option).collect(),
                             plan: requirement
                                 .plan
                                 .iter()
@@ -542,6 +586,9 @@ pub fn match_response(catalog: &Catalog, result: &MatchResult) -> pb::MatchRespo
                             quantity_rule: requirement.rule.clone(),
                             source: requirement.provenance.source.clone(),
                             grade: requirement.provenance.grade.key().to_owned(),
+                            lines_examined: u32::try_from(requirement.lines_examined)
+                                .unwrap_or(u32::MAX),
+                            search_cut: requirement.search_cut,
                             quantity_uncapped: requirement.quantity_uncapped,
                         }
                     })
@@ -555,6 +602,8 @@ pub fn shortlist_response(catalog: &Catalog, result: &ShortlistResult) -> pb::Sh
     pb::ShortlistResponse {
         catalog_version: result.catalog_version.clone(),
         entries: result.entries.iter().map(|c| option_to_pb(catalog, &result.weights, c)).collect(),
+        lines_examined: u32::try_from(result.lines_examined).unwrap_or(u32::MAX),
+        search_cut: result.search_cut,
     }
 }
 

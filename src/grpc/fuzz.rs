@@ -213,6 +213,8 @@ pub fn seeds() -> Vec<Vec<u8>> {
         options_per_requirement: 3,
         constraints: None,
         weights: None,
+        // Unset (the full answer): the seeds' bytes stay as they were.
+        view: pb::MatchView::Unspecified as i32,
     };
     let cap = include_bytes!("../../tests/data/cap-team-written/tangshan-earthquake.xml");
     let export = pb::ExportRequestResourceRequest {
@@ -251,6 +253,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
                 prefer_holder_kinds: Vec::new(),
             }),
             weights: None,
+            view: pb::MatchView::Unspecified as i32,
         }
         .encode_to_vec(),
         pb::ShortlistRequest {

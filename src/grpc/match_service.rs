@@ -11,7 +11,7 @@ use super::{admission, convert, pb};
 use crate::catalog::Catalog;
 use crate::exec::{Engine, Work};
 use crate::holds::HoldStore;
-use crate::matching;
+use crate::{matching, metrics};
 
 #[derive(Debug, Clone)]
 pub struct MatchApi {
@@ -39,7 +39,8 @@ impl MatchService for MatchApi {
                     let query = convert::match_query(&catalog, &request)?;
                     let held = holds.held();
                     let result = matching::match_incident(&catalog, &*held, &query);
-                    Ok(convert::match_response(&catalog, &result))
+                    metrics::searches_cut("Match", result.searches_cut());
+                    Ok(convert::match_response_as(&catalog, &result, request.view()))
                 })
                 .await
                 .and_then(|answer| answer)
@@ -60,6 +61,7 @@ impl MatchService for MatchApi {
                 call.run(&self.engine, Work::Shortlist, move || {
                     let held = holds.held();
                     let result = matching::shortlist(&catalog, &*held, &query);
+                    metrics::searches_cut("Shortlist", usize::from(result.search_cut));
                     convert::shortlist_response(&catalog, &result)
                 })
                 .await

@@ -15,6 +15,7 @@ mod drill_service;
 #[doc(hidden)]
 pub mod fuzz;
 mod hold_service;
+pub mod load;
 mod match_service;
 pub mod overload_bench;
 mod server;

@@ -264,7 +264,8 @@ async fn call_loop(
 ) -> Tally {
     let mut client = MatchServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
     let mut tally = Tally::default();
-    let mut rng = SplitMix(0x9e37_79b9 ^ caller as u64);
+    // The jitter's generator: deterministic per caller.
+    let mut rng = crate::rng::SplitMix64::new(0x9e37_79b9 ^ caller as u64);
     let mut i = caller * 7;
     loop {
         let sent = Instant::now();
@@ -311,7 +312,7 @@ async fn call_loop(
                 }
                 if config.honour_retry_info {
                     if let Some(delay) = retry {
-                        pause = delay.mul_f64(0.5 + rng.unit());
+                        pause = delay.mul_f64(0.5 + rng.next_f64());
                     }
                 }
             }
@@ -495,19 +496,4 @@ fn shortlist_requests() -> Vec<pb::ShortlistRequest> {
             ..Default::default()
         })
         .collect()
-}
-
-/// The jitter's generator (SplitMix64): no dependency, deterministic per caller.
-struct SplitMix(u64);
-
-impl SplitMix {
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
-    }
 }

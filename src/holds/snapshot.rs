@@ -15,8 +15,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::LineLevel;
+use crate::domain::HeldStock;
 use crate::domain::StockLineIdx;
-use crate::matching::HeldStock;
 
 /// Lines per leaf (2^LEAF_BITS): a leaf is 16 × 24 bytes, small enough that a sparse set of
 /// held lines does not cost a large leaf each.
@@ -192,6 +192,10 @@ impl HeldSnapshot {
 impl HeldStock for HeldSnapshot {
     fn held(&self, line: StockLineIdx) -> f64 {
         self.entry(line).map_or(0.0, |entry| entry.held)
+    }
+
+    fn raised(&self) -> &[StockLineIdx] {
+        HeldSnapshot::raised(self)
     }
 }
 

@@ -118,11 +118,31 @@ pub fn hold_id(alert_ref: &Id, incident: usize, chunk: usize) -> Id {
 struct Excluding<'a> {
     base: &'a dyn HeldStock,
     own: HashMap<StockLineIdx, f64>,
+    /// The lines with a negative `held` here, ascending: the base's, and any its own holds
+    /// take below zero (the trait's contract).
+    raised: Vec<StockLineIdx>,
+}
+
+impl<'a> Excluding<'a> {
+    fn new(base: &'a dyn HeldStock, own: HashMap<StockLineIdx, f64>) -> Excluding<'a> {
+        let mut excluding = Excluding { base, own, raised: Vec::new() };
+        let mut raised: Vec<StockLineIdx> = base.raised().to_vec();
+        raised.extend(excluding.own.keys().filter(|line| excluding.held(**line) < 0.0));
+        raised.sort_unstable();
+        raised.dedup();
+        raised.retain(|line| excluding.held(*line) < 0.0);
+        excluding.raised = raised;
+        excluding
+    }
 }
 
 impl HeldStock for Excluding<'_> {
     fn held(&self, line: StockLineIdx) -> f64 {
         self.base.held(line) - self.own.get(&line).copied().unwrap_or(0.0)
+    }
+
+    fn raised(&self) -> &[StockLineIdx] {
+        &self.raised
     }
 }
 
@@ -211,7 +231,7 @@ impl ActiveAlerts {
             }
         }
         let snapshot = self.store.held();
-        let held = Excluding { base: &*snapshot, own };
+        let held = Excluding::new(&*snapshot, own);
         let answered = answer_alert(&self.catalog, &held, alert);
         let mut hold_ids: Vec<Vec<String>> = vec![Vec::new(); answered.incidents.len()];
         for hold in &own_holds {

@@ -5,19 +5,22 @@
 //! layer or the CLI); on a valid query it never fails. Same catalog and query, same answer.
 
 pub mod eta;
-mod held;
 mod plan;
+mod plan_search;
 mod score;
 mod search;
 
-pub use held::{HeldStock, NoHolds};
+pub use crate::domain::{HeldStock, NoHolds};
 pub use plan::PlanEntry;
 pub use score::{arrival_value, zone_value, Criterion, ScorePart, Weights, WEIGHT_MAX};
-pub use search::{Candidate, Filters, CANDIDATES_EXAMINED_MAX};
+pub use search::{Candidate, Filters, LINES_EXAMINED_MAX};
+
+use search::{Source, Spec};
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    CategoryIdx, ChainStage, HolderKind, Impact, LatLon, Priority, Provenance, Scenario, Severity,
+    CategoryIdx, ChainStage, HolderKind, Impact, LatLon, Priority, Provenance, Requirement,
+    Scenario, Severity,
 };
 
 /// The most options one requirement may ask for, and the default.
@@ -65,6 +68,17 @@ pub struct MatchResult {
     pub weights: Weights,
 }
 
+impl MatchResult {
+    /// Requirements whose search stopped at `LINES_EXAMINED_MAX`.
+    pub fn searches_cut(&self) -> usize {
+        self.stages
+            .iter()
+            .flat_map(|stage| stage.requirements.iter())
+            .filter(|requirement| requirement.search_cut)
+            .count()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StageResult {
     pub stage: ChainStage,
@@ -93,12 +107,11 @@ pub struct RequirementResult {
     /// quantity_planned ÷ quantity_required, at most 1.
     pub coverage: f64,
     pub shortfall: f64,
-    /// Stock lines looked at for this requirement (bounded by `CANDIDATES_EXAMINED_MAX` per
-    /// category searched).
-    pub candidates_examined: usize,
-    /// Some search stopped at `CANDIDATES_EXAMINED_MAX`: the options are the best among the
-    /// lines examined, not necessarily among all.
-    pub bound_reached: bool,
+    /// Stock lines evaluated for this requirement (options and plan; a line can count twice).
+    pub lines_examined: usize,
+    /// A search stopped at `LINES_EXAMINED_MAX`: the options and plan are the best among the
+    /// lines evaluated, not necessarily among all. Never the case on a national registry.
+    pub search_cut: bool,
     /// Where the rule's numbers come from.
     pub provenance: Provenance,
 }
@@ -109,26 +122,32 @@ pub fn match_incident(
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
 ) -> MatchResult {
-    match_with(catalog, held, query, search::search)
+    match_with(catalog, held, query, Method::Indexed)
 }
 
-/// `match_incident` by evaluating every stock line of every category involved: the
-/// brute-force reference for benchmarks. Its ranked options are the same; its plans may use
-/// fewer suppliers, since they choose among every on-time line rather than among those the
-/// settled search looked at.
+/// `match_incident` by evaluating every stock line of every category involved, ranking them
+/// all and planning over all of them: the brute-force reference for tests and benchmarks.
+/// Its options and plans are the same as `match_incident`'s (a unit test compares them).
 pub fn match_incident_scan(
     catalog: &Catalog,
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
 ) -> MatchResult {
-    match_with(catalog, held, query, search::scan)
+    match_with(catalog, held, query, Method::Scan)
+}
+
+/// How candidates are found: through the indexes, or by evaluating every line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Indexed,
+    Scan,
 }
 
 fn match_with(
     catalog: &Catalog,
     held: &dyn HeldStock,
     query: &MatchQuery<'_>,
-    search_fn: SearchFn,
+    method: Method,
 ) -> MatchResult {
     let scenario = query.scenario;
     let impact = Impact {
@@ -141,71 +160,7 @@ fn match_with(
         let requirements: Vec<RequirementResult> = scenario
             .stage_requirements(stage)
             .map(|requirement| {
-                let quantity = scenario.quantity(requirement, &impact);
-                let quantity_required = quantity.units;
-                let spec = search::Spec {
-                    location: Some(query.location),
-                    window_hours: requirement.needed_within_hours,
-                    quantity_required,
-                    options: query.options_per_requirement,
-                    max_eta_hours: query.max_eta_hours,
-                    filters: &query.filters,
-                    weights: &query.weights,
-                    held,
-                };
-                let primary = search_fn(catalog, requirement.category, None, &spec);
-                let mut candidates_examined = primary.examined;
-                let mut bound_reached = primary.bound_reached;
-                let mut pool = primary.candidates;
-                for substitute in &catalog.category(requirement.category).substitutes {
-                    let found =
-                        search_fn(catalog, substitute.category, Some(substitute.efficiency), &spec);
-                    candidates_examined += found.examined;
-                    bound_reached |= found.bound_reached;
-                    pool.extend(found.candidates);
-                }
-                let plan = if query.prefer_kinds.is_empty() {
-                    plan::plan(&pool, quantity_required)
-                } else {
-                    let (plan, examined, bound) = preferred_plan(
-                        catalog,
-                        requirement.category,
-                        &spec,
-                        search_fn,
-                        &query.prefer_kinds,
-                    );
-                    candidates_examined += examined;
-                    bound_reached |= bound;
-                    plan
-                };
-                let quantity_planned: f64 = plan
-                    .iter()
-                    .map(|entry| entry.quantity_equivalent)
-                    .sum::<f64>()
-                    // The quantities are ≥ 0, but an empty sum is -0.0, which prints as "-0".
-                    .abs()
-                    .min(quantity_required);
-                search::rank(&mut pool, query.options_per_requirement);
-                RequirementResult {
-                    category: requirement.category,
-                    quantity_required,
-                    priority: requirement.priority,
-                    needed_within_hours: requirement.needed_within_hours,
-                    quantity_uncapped: quantity.uncapped,
-                    rule: quantity.rule,
-                    options: pool,
-                    plan,
-                    quantity_planned,
-                    coverage: if quantity_required > 0.0 {
-                        quantity_planned / quantity_required
-                    } else {
-                        1.0
-                    },
-                    shortfall: (quantity_required - quantity_planned).max(0.0),
-                    candidates_examined,
-                    bound_reached,
-                    provenance: requirement.provenance.clone(),
-                }
+                requirement_result(catalog, held, query, requirement, &impact, method)
             })
             .collect();
         let coverage = weighted_coverage(requirements.iter());
@@ -234,48 +189,144 @@ fn narrowed(filters: &Filters, kinds: &[HolderKind], keep: bool) -> Filters {
     Filters { holder_kinds, ..filters.clone() }
 }
 
-/// The plan with preferred holders first: a plan over the preferred holders' on-time lines
-/// (the category and its substitutes, searched with the kind filter), then a plan over the
-/// other holders' lines for what it leaves. An empty kind list searches nothing. Returns the
-/// plan and what the two searches examined.
+/// The plan with preferred holders first: a plan over the preferred holders' lines (the
+/// category and its substitutes, searched with the kind filter), then a plan over the other
+/// holders' lines for what it leaves — each found as `method` finds a plan. An empty kind list
+/// searches nothing. Returns the plan, the lines the searches evaluated and whether one was
+/// cut.
 fn preferred_plan(
     catalog: &Catalog,
-    category: CategoryIdx,
-    spec: &search::Spec<'_>,
-    search_fn: SearchFn,
+    spec: &Spec<'_>,
+    sources: &[Source],
     prefer: &[HolderKind],
+    method: Method,
 ) -> (Vec<PlanEntry>, usize, bool) {
-    let mut examined = 0;
-    let mut bound_reached = false;
-    let mut plan = Vec::new();
-    let mut left = spec.quantity_required;
+    let (mut plan, mut examined, mut cut) = (Vec::new(), 0, false);
+    let required = spec.quantity_required;
+    let mut left = required;
     for keep in [true, false] {
         let filters = narrowed(spec.filters, prefer, keep);
-        if filters.holder_kinds.is_empty() || left <= 0.0 {
+        if filters.holder_kinds.is_empty()
+            || left <= 0.0
+            || plan::is_covered(required - left, required)
+        {
             continue;
         }
-        let narrowed_spec = search::Spec { filters: &filters, quantity_required: left, ..*spec };
-        let mut pool = Vec::new();
-        let found = search_fn(catalog, category, None, &narrowed_spec);
-        examined += found.examined;
-        bound_reached |= found.bound_reached;
-        pool.extend(found.candidates);
-        for substitute in &catalog.category(category).substitutes {
-            let found = search_fn(
-                catalog,
-                substitute.category,
-                Some(substitute.efficiency),
-                &narrowed_spec,
-            );
-            examined += found.examined;
-            bound_reached |= found.bound_reached;
-            pool.extend(found.candidates);
-        }
-        let part = plan::plan(&pool, left);
+        let narrowed_spec = Spec { filters: &filters, quantity_required: left, ..*spec };
+        let part = match method {
+            Method::Indexed => {
+                let mut work = plan_search::Work::default();
+                let part = plan_search::plan(
+                    catalog,
+                    &narrowed_spec,
+                    sources[0],
+                    &sources[1..],
+                    left,
+                    &mut work,
+                );
+                examined += work.examined;
+                cut |= work.cut;
+                part
+            }
+            Method::Scan => {
+                let mut pool = Vec::new();
+                for source in sources {
+                    let found = search::scan(catalog, *source, &narrowed_spec);
+                    examined += found.examined;
+                    pool.extend(found.candidates);
+                }
+                plan::plan(catalog, &pool, left)
+            }
+        };
         left -= part.iter().map(|entry| entry.quantity_equivalent).sum::<f64>();
         plan.extend(part);
     }
-    (plan, examined, bound_reached)
+    (plan, examined, cut)
+}
+
+fn requirement_result(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    query: &MatchQuery<'_>,
+    requirement: &Requirement,
+    impact: &Impact,
+    method: Method,
+) -> RequirementResult {
+    let quantity = query.scenario.quantity(requirement, impact);
+    let quantity_required = quantity.units;
+    let spec = Spec {
+        at: Some(query.location.unit_vector()),
+        window_hours: requirement.needed_within_hours,
+        quantity_required,
+        max_eta_hours: query.max_eta_hours,
+        filters: &query.filters,
+        weights: &query.weights,
+        held,
+        lines_examined_max: LINES_EXAMINED_MAX,
+    };
+    let primary = Source::primary(requirement.category);
+    let sources: Vec<Source> = std::iter::once(primary)
+        .chain(catalog.category(requirement.category).substitutes.iter().map(|substitute| Source {
+            category: substitute.category,
+            efficiency: Some(substitute.efficiency),
+        }))
+        .collect();
+    let keep = query.options_per_requirement;
+    let (options, mut plan, mut lines_examined, mut search_cut) = match method {
+        Method::Indexed => {
+            let mut found = search::options(catalog, &sources, &spec, keep);
+            let mut work = plan_search::Work::default();
+            let plan = plan_search::plan(
+                catalog,
+                &spec,
+                primary,
+                &sources[1..],
+                quantity_required,
+                &mut work,
+            );
+            found.add_work(&work);
+            (found.candidates, plan, found.examined, found.cut)
+        }
+        Method::Scan => {
+            let (mut pool, mut examined) = (Vec::new(), 0);
+            for source in &sources {
+                let found = search::scan(catalog, *source, &spec);
+                examined += found.examined;
+                pool.extend(found.candidates);
+            }
+            let plan = plan::plan(catalog, &pool, quantity_required);
+            search::rank(catalog, &mut pool, keep);
+            (pool, plan, examined, false)
+        }
+    };
+    if !query.prefer_kinds.is_empty() {
+        let (preferred, examined, cut) =
+            preferred_plan(catalog, &spec, &sources, &query.prefer_kinds, method);
+        plan = preferred;
+        lines_examined += examined;
+        search_cut |= cut;
+    }
+    // The quantities are ≥ 0, but an empty sum is -0.0, which prints as "-0".
+    let planned: f64 = plan.iter().map(|entry| entry.quantity_equivalent).sum::<f64>().abs();
+    // Efficiencies are not exact in binary: 30 × 0.7 covers 21 in full.
+    let quantity_planned =
+        if plan::is_covered(planned, quantity_required) { quantity_required } else { planned };
+    RequirementResult {
+        category: requirement.category,
+        quantity_required,
+        priority: requirement.priority,
+        needed_within_hours: requirement.needed_within_hours,
+        quantity_uncapped: quantity.uncapped,
+        rule: quantity.rule,
+        options,
+        plan,
+        quantity_planned,
+        coverage: if quantity_required > 0.0 { quantity_planned / quantity_required } else { 1.0 },
+        shortfall: (quantity_required - quantity_planned).max(0.0),
+        lines_examined,
+        search_cut,
+        provenance: requirement.provenance.clone(),
+    }
 }
 
 fn priority_weight(priority: Priority) -> f64 {
@@ -320,9 +371,10 @@ pub struct ShortlistQuery {
 pub struct ShortlistResult {
     pub catalog_version: String,
     pub entries: Vec<Candidate>,
-    pub candidates_examined: usize,
-    /// Some search stopped at `CANDIDATES_EXAMINED_MAX` (see `RequirementResult`).
-    pub bound_reached: bool,
+    /// Stock lines evaluated.
+    pub lines_examined: usize,
+    /// The search stopped at `LINES_EXAMINED_MAX` (see `RequirementResult::search_cut`).
+    pub search_cut: bool,
     /// The weights every score was computed with (for the score parts).
     pub weights: Weights,
 }
@@ -333,7 +385,7 @@ pub fn shortlist(
     held: &dyn HeldStock,
     query: &ShortlistQuery,
 ) -> ShortlistResult {
-    shortlist_with(catalog, held, query, search::search)
+    shortlist_with(catalog, held, query, Method::Indexed)
 }
 
 /// The same answer as `shortlist`, by evaluating every stock line of the categories: the
@@ -343,19 +395,17 @@ pub fn shortlist_scan(
     held: &dyn HeldStock,
     query: &ShortlistQuery,
 ) -> ShortlistResult {
-    shortlist_with(catalog, held, query, search::scan)
+    shortlist_with(catalog, held, query, Method::Scan)
 }
-
-type SearchFn = fn(&Catalog, CategoryIdx, Option<f64>, &search::Spec<'_>) -> search::Found;
 
 fn shortlist_with(
     catalog: &Catalog,
     held: &dyn HeldStock,
     query: &ShortlistQuery,
-    search_fn: SearchFn,
+    method: Method,
 ) -> ShortlistResult {
     // Without a preference one group: the query's own filters. With one, the preferred
-    // holders' group, then the others'.
+    // holders' group, then the others', each ranked as usual.
     let groups: Vec<Filters> = if query.prefer_kinds.is_empty() {
         vec![query.filters.clone()]
     } else {
@@ -365,39 +415,48 @@ fn shortlist_with(
             .filter(|filters| !filters.holder_kinds.is_empty())
             .collect()
     };
-    let mut entries = Vec::new();
-    let mut candidates_examined = 0;
-    let mut bound_reached = false;
+    let sources: Vec<Source> = query.categories.iter().map(|c| Source::primary(*c)).collect();
+    let (mut entries, mut lines_examined, mut search_cut) = (Vec::new(), 0, false);
     for filters in &groups {
         let count = query.count - entries.len();
         if count == 0 {
             break;
         }
-        let spec = search::Spec {
-            location: query.location,
+        let spec = Spec {
+            at: query.location.map(LatLon::unit_vector),
             window_hours: query.window_hours,
             quantity_required: query.quantity,
-            options: count,
             max_eta_hours: None,
             filters,
             weights: &query.weights,
             held,
+            lines_examined_max: LINES_EXAMINED_MAX,
         };
-        let mut group = Vec::new();
-        for category in &query.categories {
-            let found = search_fn(catalog, *category, None, &spec);
-            candidates_examined += found.examined;
-            bound_reached |= found.bound_reached;
-            group.extend(found.candidates);
-        }
-        search::rank(&mut group, count);
+        let mut group = match method {
+            Method::Indexed => {
+                let found = search::options(catalog, &sources, &spec, count);
+                lines_examined += found.examined;
+                search_cut |= found.cut;
+                found.candidates
+            }
+            Method::Scan => {
+                let mut group = Vec::new();
+                for source in &sources {
+                    let found = search::scan(catalog, *source, &spec);
+                    lines_examined += found.examined;
+                    group.extend(found.candidates);
+                }
+                group
+            }
+        };
+        search::rank(catalog, &mut group, count);
         entries.extend(group);
     }
     ShortlistResult {
         catalog_version: catalog.version.clone(),
         entries,
-        candidates_examined,
-        bound_reached,
+        lines_examined,
+        search_cut,
         weights: query.weights,
     }
 }

@@ -1,8 +1,6 @@
 //! The score: an ordered, documented list of criteria, each a value in [0, 1] times a weight.
 //! Every ranked option carries its parts, and the parts add up to its score.
 
-use crate::domain::ZoneTier;
-
 /// The criteria, in the order their parts are reported and summed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Criterion {
@@ -105,22 +103,8 @@ pub fn arrival_value(eta_hours: f64, window_hours: f64) -> f64 {
     1.0 / (1.0 + eta_hours / window_hours)
 }
 
-pub fn zone_value(zone: ZoneTier, in_demonstration_base: bool) -> f64 {
-    let base = match zone {
-        ZoneTier::Core => 1.0,
-        ZoneTier::Key => 0.85,
-        ZoneTier::Support => 0.7,
-        // Inside the jointly built cluster but not a designated zone: ranked with the support
-        // tier, the plan's lowest designated one (see scenarios/README.md).
-        ZoneTier::Metro => 0.7,
-        ZoneTier::Outside => 0.4,
-    };
-    if in_demonstration_base {
-        (base + 0.15_f64).min(1.0)
-    } else {
-        base
-    }
-}
+/// The zone policy criterion; it lives in `domain` so the catalog's index can bound it.
+pub use crate::domain::zone_value;
 
 #[cfg(test)]
 mod tests {
@@ -135,6 +119,16 @@ mod tests {
         assert!((weights.as_array().iter().sum::<f64>() - 1.0).abs() < 1e-12);
         assert!(Weights::normalised([0.0; 5]).is_none());
         assert!(Weights::normalised([f64::NAN, 1.0, 1.0, 1.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn the_index_groups_lines_by_the_default_weights() {
+        // catalog::index groups lines by static score under these weights (a grouping choice,
+        // not a bound): it must follow the defaults.
+        let w = Weights::default();
+        let expected = [Criterion::Reliability, Criterion::Certification, Criterion::ZonePolicy]
+            .map(|criterion| w.get(criterion));
+        assert_eq!(crate::catalog::STATIC_SCORE_WEIGHTS, expected);
     }
 
     #[test]

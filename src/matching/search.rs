@@ -1,22 +1,36 @@
-//! Candidate search for one category: nearest stock lines first through the category's
-//! spatial index, scored as they come, stopping as soon as nothing further away can change the
-//! answer (or at a hard bound on lines examined).
+//! Candidate search: best-first branch and bound over the category indexes (`catalog::index`).
+//!
+//! A walk keeps the index nodes it has not opened in a heap, keyed by the best a line under
+//! the node could do (a bound computed from the node's cap and bounds), and opens the best
+//! first; a leaf's lines are evaluated exactly (`evaluate`, the same function the brute-force
+//! `scan` uses). A node's key is never above its parent's, so keys come out of the heap in
+//! non-increasing order and a caller can stop as soon as the next key cannot change its
+//! answer. The options walk (`options`) is here; the plan's walks are in `plan_search.rs`.
+//!
+//! Lines an override raised above the catalog's on-hand (`HeldStock::raised`) are the one
+//! thing the node bounds do not cover: every walk evaluates them first, on their own, and
+//! skips them in the leaves.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 use ordered_float::OrderedFloat;
 
 use super::eta::{travel_hours, travel_km};
-use super::held::HeldStock;
-use super::score::{arrival_value, score, zone_value, Criterion, ScorePart, Weights};
-use crate::catalog::Catalog;
+use super::score::{arrival_value, score, ScorePart, Weights};
+use crate::catalog::{Catalog, Children, Node, NodeBounds, SupplierPoint};
 use crate::domain::{
-    great_circle_km, CategoryIdx, CertSet, HolderKind, LatLon, PlaceIdx, StockLineIdx, SupplierIdx,
-    ZoneTier,
+    great_circle_km_units, CategoryIdx, CertSet, HeldStock, HolderKind, PlaceIdx, StockLineIdx,
+    SupplierIdx, Transport, ZoneTier,
 };
 
-/// The most stock lines one search looks at, per category: a bound on work per request
-/// whatever the registry's size. Lines beyond the nearest this many that pass the index are
-/// never options.
-pub const CANDIDATES_EXAMINED_MAX: usize = 1024;
+/// The most stock lines one search evaluates (the options of a requirement or a shortlist;
+/// the plan of a requirement): a bound on work per request whatever the registry's size. Far
+/// above what any query needs on a national registry (a category there has ~6,000 lines, and
+/// a search evaluates at worst every line of its categories), so it only guards against
+/// registries beyond national scale. A search that reaches it stops, answers with what it has,
+/// and says so (`Found::cut`, the responses' `search_cut`, the `grpc::metrics` counter).
+pub const LINES_EXAMINED_MAX: usize = 1 << 18;
 
 /// Hard filters: a line that fails one is never an option.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -35,14 +49,18 @@ pub struct Filters {
 }
 
 impl Filters {
-    fn admits(&self, catalog: &Catalog, supplier_idx: SupplierIdx, lead_time_hours: f64) -> bool {
-        let supplier = catalog.supplier(supplier_idx);
-        if self.excluded_suppliers.binary_search(&supplier_idx).is_ok() {
+    fn admits(
+        &self,
+        supplier_idx: SupplierIdx,
+        supplier: &SupplierPoint,
+        lead_time_hours: f64,
+    ) -> bool {
+        if !self.excluded_suppliers.is_empty()
+            && self.excluded_suppliers.binary_search(&supplier_idx).is_ok()
+        {
             return false;
         }
-        if !self.zone_tiers.is_empty()
-            && !self.zone_tiers.contains(&catalog.place(supplier.place).zone)
-        {
+        if !self.zone_tiers.is_empty() && !self.zone_tiers.contains(&supplier.zone) {
             return false;
         }
         if !self.places.is_empty()
@@ -63,52 +81,57 @@ impl Filters {
         }
         supplier.reliability >= self.min_reliability
     }
+
+    /// False when no line under bounds `b` can pass: the filters that bounds can decide.
+    fn may_admit(&self, b: &NodeBounds) -> bool {
+        if b.max_reliability() < self.min_reliability {
+            return false;
+        }
+        if self.max_lead_time_hours.is_some_and(|max| b.min_lead_time_hours() > max) {
+            return false;
+        }
+        if !self.zone_tiers.is_empty()
+            && !self.zone_tiers.iter().any(|tier| b.zone_tiers & (1 << *tier as u8) != 0)
+        {
+            return false;
+        }
+        b.certifications().contains_all(self.required_certifications)
+    }
 }
 
 /// What a search needs to know about the request.
 pub(super) struct Spec<'a> {
-    pub location: Option<LatLon>,
+    /// The delivery point on the unit sphere (`LatLon::unit_vector`); none: arrival is the
+    /// lead time alone.
+    pub at: Option<[f64; 3]>,
     pub window_hours: f64,
     /// In the requested category's units.
     pub quantity_required: f64,
-    /// How many ranked options the caller will keep.
-    pub options: usize,
     pub max_eta_hours: Option<f64>,
     pub filters: &'a Filters,
     pub weights: &'a Weights,
     /// Stock promised elsewhere; what a line offers is its on-hand stock net of this.
     pub held: &'a dyn HeldStock,
+    /// The work bound of each walk (`LINES_EXAMINED_MAX`; smaller in tests).
+    pub lines_examined_max: usize,
 }
 
-/// Categories with at most this many lines are scanned whole instead of searched through the
-/// index.
-pub const SCAN_LINES_MAX: usize = 512;
-
-/// The most on-time lines a search gathers for the sourcing plan when they do not yet cover
-/// the quantity: the plan is the best among the nearest this many on-time lines.
-pub const PLAN_POOL_LINES_MAX: usize = 64;
-
-/// Ranking keys: on time before late, then higher score. `a` ranks strictly below `b`.
-fn key_less(a: (bool, f64), b: (bool, f64)) -> bool {
-    (a.0, a.1) < (b.0, b.1)
+/// One category searched, and what one of its units counts as (`None`: the category asked
+/// for; `Some(efficiency)`: a substitute).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Source {
+    pub category: CategoryIdx,
+    pub efficiency: Option<f64>,
 }
 
-/// The largest sum of the non-arrival score parts any line of the category can reach: each
-/// criterion at the best value a line of the category has (coverage from the largest stock and
-/// surge). Holds only lower availability, so this stays an upper bound with them.
-fn others_bound(bounds: &crate::catalog::CategoryBounds, efficiency: f64, spec: &Spec<'_>) -> f64 {
-    let available_max =
-        bounds.max_quantity_on_hand + bounds.max_surge_per_day * spec.window_hours / 24.0;
-    let coverage_max = if spec.quantity_required > 0.0 {
-        (available_max * efficiency / spec.quantity_required).min(1.0)
-    } else {
-        1.0
-    };
-    let w = spec.weights;
-    w.get(Criterion::Coverage) * coverage_max
-        + w.get(Criterion::Reliability) * bounds.max_reliability
-        + w.get(Criterion::Certification) * bounds.max_certification_fit
-        + w.get(Criterion::ZonePolicy) * zone_value(bounds.best_zone, bounds.any_demonstration_base)
+impl Source {
+    pub fn primary(category: CategoryIdx) -> Source {
+        Source { category, efficiency: None }
+    }
+
+    fn efficiency_value(&self) -> f64 {
+        self.efficiency.unwrap_or(1.0)
+    }
 }
 
 /// One stock line that could serve a requirement, with its numbers and score.
@@ -141,159 +164,58 @@ impl Candidate {
         self.quantity_from_stock + self.quantity_from_production
     }
 
+    /// Available units in the requested category's units.
+    pub fn equivalent(&self) -> f64 {
+        self.quantity_available() * self.efficiency
+    }
+
     /// The score's parts under the weights that produced the score; they add up to it.
     pub fn parts(&self, weights: &Weights) -> [ScorePart; 5] {
         score(weights, self.values).1
     }
 }
 
+/// What a search found, and what it cost.
+#[derive(Debug, Default)]
 pub(super) struct Found {
     pub candidates: Vec<Candidate>,
+    /// Stock lines evaluated.
     pub examined: usize,
-    /// The search stopped at `CANDIDATES_EXAMINED_MAX` with lines left unseen.
-    pub bound_reached: bool,
+    /// A walk stopped at `LINES_EXAMINED_MAX` with lines left that could have changed the
+    /// answer: the answer is the best among the lines evaluated.
+    pub cut: bool,
 }
 
 /// Every line of one category, evaluated with no index and no pruning: the reference the
 /// indexed search is tested and benchmarked against.
-pub(super) fn scan(
-    catalog: &Catalog,
-    category: CategoryIdx,
-    efficiency: Option<f64>,
-    spec: &Spec<'_>,
-) -> Found {
-    let mut found = Found { candidates: Vec::new(), examined: 0, bound_reached: false };
-    for line_idx in catalog.category_lines(category) {
+pub(super) fn scan(catalog: &Catalog, source: Source, spec: &Spec<'_>) -> Found {
+    let mut found = Found::default();
+    for line_idx in catalog.category_lines(source.category) {
         found.examined += 1;
-        if let Some(candidate) =
-            evaluate(catalog, StockLineIdx(line_idx as u32), spec.location, efficiency, spec)
-        {
+        if let Some(candidate) = evaluate(catalog, StockLineIdx(line_idx as u32), source, spec) {
             found.candidates.push(candidate);
         }
     }
     found
 }
 
-/// Candidates of one category (`efficiency` is `Some` for a substitute).
-pub(super) fn search(
-    catalog: &Catalog,
-    category: CategoryIdx,
-    efficiency: Option<f64>,
-    spec: &Spec<'_>,
-) -> Found {
-    let mut found = Found { candidates: Vec::new(), examined: 0, bound_reached: false };
-    let Some(location) = spec.location else {
-        // Without a location arrival depends on lead time only: every line is a candidate.
-        for line_idx in catalog.category_lines(category).take(CANDIDATES_EXAMINED_MAX) {
-            found.examined += 1;
-            if let Some(candidate) =
-                evaluate(catalog, StockLineIdx(line_idx as u32), None, efficiency, spec)
-            {
-                found.candidates.push(candidate);
-            }
-        }
-        return found;
-    };
-    let index = catalog.category_index(category);
-    if index.len() <= SCAN_LINES_MAX {
-        // A small category costs less to evaluate whole than to walk through the R-tree's
-        // heap (the profile in BENCHMARKS.md); the answer is the same.
-        return scan(catalog, category, efficiency, spec);
-    }
-    let transport = catalog.category(category).transport;
-    let window = spec.window_hours;
-    let arrival_weight = spec.weights.get(Criterion::Arrival);
-    let efficiency_value = efficiency.unwrap_or(1.0);
-    // One nearest-first walk per lead-time bucket, each with its own bounds; at every step the
-    // bucket whose next line could rank best goes next (best-first across buckets).
-    let mut walks: Vec<_> = index
-        .buckets()
-        .iter()
-        .map(|bucket| {
-            (
-                bucket.nearest(location).peekable(),
-                bucket.bounds.min_lead_time_hours,
-                others_bound(&bucket.bounds, efficiency_value, spec),
-            )
-        })
-        .collect();
-    // The best (on time, score) keys so far, best first, at most `spec.options` of them.
-    let mut top: Vec<(bool, f64)> = Vec::with_capacity(spec.options + 1);
-    let mut on_time_quantity = 0.0;
-    let mut on_time_lines = 0usize;
-    loop {
-        if found.examined >= CANDIDATES_EXAMINED_MAX {
-            found.bound_reached = true;
-            break;
-        }
-        // The best key any unseen line could have, per bucket: on time only if it could still
-        // arrive in the window, and a score at most its arrival bound plus the bucket's best
-        // other parts. Buckets that can no longer meet max_eta_hours are done.
-        let mut best: Option<(usize, (bool, f64))> = None;
-        for (i, (walk, min_lead, others_max)) in walks.iter_mut().enumerate() {
-            let Some(&(_, great_circle_lower_bound)) = walk.peek() else { continue };
-            let eta_lower_bound = *min_lead + travel_hours(transport, great_circle_lower_bound);
-            if spec.max_eta_hours.is_some_and(|max| eta_lower_bound > max) {
-                continue;
-            }
-            let key = (
-                eta_lower_bound <= window,
-                arrival_weight * arrival_value(eta_lower_bound, window) + *others_max,
-            );
-            if best.is_none_or(|(_, kept)| key_less(kept, key)) {
-                best = Some((i, key));
-            }
-        }
-        let Some((bucket, unseen_best)) = best else { break };
-        // The plan's pool is complete when it covers the quantity, when it holds
-        // PLAN_POOL_LINES_MAX on-time lines, or when no unseen line can arrive in time.
-        let plan_pool_complete = on_time_quantity >= spec.quantity_required
-            || on_time_lines >= PLAN_POOL_LINES_MAX
-            || !unseen_best.0;
-        if plan_pool_complete
-            && top.len() >= spec.options
-            && top.last().is_some_and(|kth| key_less(unseen_best, *kth))
-        {
-            break;
-        }
-        let Some((line_idx, _)) = walks[bucket].0.next() else { break };
-        found.examined += 1;
-        let Some(candidate) =
-            evaluate(catalog, StockLineIdx(line_idx), Some(location), efficiency, spec)
-        else {
-            continue;
-        };
-        if candidate.on_time {
-            on_time_quantity += candidate.quantity_available() * candidate.efficiency;
-            on_time_lines += 1;
-        }
-        let key = (candidate.on_time, candidate.score);
-        let at = top.partition_point(|kept| !key_less(*kept, key));
-        if at < spec.options {
-            top.insert(at, key);
-            top.truncate(spec.options);
-        }
-        found.candidates.push(candidate);
-    }
-    found
-}
-
-fn evaluate(
+/// One line, exactly: `None` when a filter or `max_eta_hours` excludes it or it has nothing
+/// to offer in the window.
+pub(super) fn evaluate(
     catalog: &Catalog,
     line_idx: StockLineIdx,
-    location: Option<LatLon>,
-    efficiency: Option<f64>,
+    source: Source,
     spec: &Spec<'_>,
 ) -> Option<Candidate> {
     let line = catalog.stock_line(line_idx);
-    if !spec.filters.admits(catalog, line.supplier, line.lead_time_hours) {
+    let supplier = catalog.supplier_point(line.supplier);
+    if !spec.filters.admits(line.supplier, supplier, line.lead_time_hours) {
         return None;
     }
-    let supplier = catalog.supplier(line.supplier);
     let category = catalog.category(line.category);
-    let (distance_km, travel) = match location {
-        Some(location) => {
-            let great_circle = great_circle_km(location, supplier.location);
+    let (distance_km, travel) = match spec.at {
+        Some(at) => {
+            let great_circle = great_circle_km_units(at, supplier.unit);
             (
                 Some(travel_km(category.transport, great_circle)),
                 travel_hours(category.transport, great_circle),
@@ -318,22 +240,26 @@ fn evaluate(
     if available <= 0.0 {
         return None;
     }
-    let efficiency_value = efficiency.unwrap_or(1.0);
+    let efficiency_value = source.efficiency_value();
     let coverage = if spec.quantity_required > 0.0 {
         (available * efficiency_value / spec.quantity_required).min(1.0)
     } else {
         1.0
     };
     let certification = category.certification_fit(supplier.certifications);
-    let zone = zone_value(catalog.place(supplier.place).zone, supplier.base.is_some());
-    let values =
-        [arrival_value(eta_hours, window), coverage, supplier.reliability, certification, zone];
+    let values = [
+        arrival_value(eta_hours, window),
+        coverage,
+        supplier.reliability,
+        certification,
+        supplier.zone_value,
+    ];
     let (total, _) = score(spec.weights, values);
     Some(Candidate {
         line: line_idx,
         supplier: line.supplier,
         category: line.category,
-        substitute: efficiency.is_some(),
+        substitute: source.efficiency.is_some(),
         efficiency: efficiency_value,
         quantity_from_stock,
         quantity_from_production,
@@ -345,16 +271,280 @@ fn evaluate(
     })
 }
 
-/// The ranking rules, in order: on time before late; higher score; supplier id; category id.
-/// Supplier indexes follow supplier id order, so the order is total and stable. Only the
-/// first `keep` are ordered and kept.
-pub(super) fn rank(candidates: &mut Vec<Candidate>, keep: usize) {
-    let key = |c: &Candidate| {
-        (!c.on_time, std::cmp::Reverse(OrderedFloat(c.score)), c.supplier, c.category)
-    };
+/// The ranking key: on time before late; higher score; supplier id; category id. Supplier
+/// indexes follow supplier id order and categories are compared by id, so the order is total
+/// and stable and never depends on file order. Smaller ranks first.
+type RankKey = (bool, Reverse<OrderedFloat<f64>>, SupplierIdx, u32);
+
+fn rank_key(catalog: &Catalog, c: &Candidate) -> RankKey {
+    (!c.on_time, Reverse(OrderedFloat(c.score)), c.supplier, catalog.category_id_rank(c.category))
+}
+
+/// The ranking rules (`rank_key`). Only the first `keep` are ordered and kept.
+pub(super) fn rank(catalog: &Catalog, candidates: &mut Vec<Candidate>, keep: usize) {
     if candidates.len() > keep && keep > 0 {
-        candidates.select_nth_unstable_by(keep - 1, |a, b| key(a).cmp(&key(b)));
+        candidates.select_nth_unstable_by(keep - 1, |a, b| {
+            rank_key(catalog, a).cmp(&rank_key(catalog, b))
+        });
     }
     candidates.truncate(keep);
-    candidates.sort_unstable_by_key(key);
+    candidates.sort_unstable_by_key(|c| rank_key(catalog, c));
+}
+
+/// The part of a search every walk shares: the catalog, the request, and the bounds that
+/// turn a node into what its lines could at best do.
+pub(super) struct Bounds<'a> {
+    pub catalog: &'a Catalog,
+    pub spec: &'a Spec<'a>,
+    pub sources: &'a [Source],
+}
+
+impl Bounds<'_> {
+    fn transport(&self, source: usize) -> Transport {
+        self.catalog.category(self.sources[source].category).transport
+    }
+
+    /// The earliest any line of `node` that passes the filters could arrive, or `None` when
+    /// none can pass them or meet `max_eta_hours`.
+    pub fn eta_lower_bound(&self, source: usize, node: &Node) -> Option<f64> {
+        if !self.spec.filters.may_admit(&node.bounds) {
+            return None;
+        }
+        let travel = match self.spec.at {
+            Some(at) => travel_hours(self.transport(source), node.distance_lower_bound_km(at)),
+            None => 0.0,
+        };
+        let eta = node.bounds.min_lead_time_hours() + travel;
+        if self.spec.max_eta_hours.is_some_and(|max| eta > max) {
+            return None;
+        }
+        Some(eta)
+    }
+
+    /// The most any line of the node can offer in the window, in the requested category's
+    /// units, given the earliest arrival `eta` (catalog stock: holds only lower it, and the
+    /// lines an override raised are evaluated apart).
+    pub fn available_upper_bound(&self, source: usize, node: &Node, eta: f64) -> f64 {
+        let window = self.spec.window_hours;
+        let b = &node.bounds;
+        let available = if eta <= window {
+            // A line offers stock + ⌊surge × days left⌋: bounded by the node's envelope of
+            // stock + surge × days, and by its largest stock plus whole units of its largest
+            // surge (whole units: a small surge adds nothing in a short window).
+            // The same operations in the same order as `evaluate`, so rounding is monotone.
+            let whole_units = (b.max_surge_per_day() * (window - eta) / 24.0).floor();
+            let days = (window - eta) / 24.0;
+            b.size_upper_bound(days).min(b.max_quantity_on_hand() + whole_units)
+        } else {
+            b.max_quantity_on_hand()
+        };
+        available * self.sources[source].efficiency_value()
+    }
+
+    /// The best ranking key any line of the node can have: on time only if it could arrive
+    /// in the window, and a score built from the best value of every criterion (`score` is
+    /// monotone in each value, so this bounds every line's score).
+    fn rank_upper_bound(&self, source: usize, node: &Node) -> Option<ScoreKey> {
+        let eta = self.eta_lower_bound(source, node)?;
+        let spec = self.spec;
+        let available = self.available_upper_bound(source, node, eta);
+        let coverage = if spec.quantity_required > 0.0 {
+            (available / spec.quantity_required).min(1.0)
+        } else {
+            1.0
+        };
+        let b = &node.bounds;
+        let values = [
+            arrival_value(eta, spec.window_hours),
+            coverage,
+            b.max_reliability(),
+            b.max_certification_fit(),
+            b.max_zone_value(),
+        ];
+        Some((eta <= spec.window_hours, OrderedFloat(score(spec.weights, values).0)))
+    }
+
+    /// The lines of `source` an override raised above the catalog, ascending.
+    pub fn raised(&self, source: usize) -> &[StockLineIdx] {
+        let lines = self.catalog.category_lines(self.sources[source].category);
+        let raised = self.spec.held.raised();
+        let start = raised.partition_point(|line| (line.0 as usize) < lines.start);
+        let end = raised.partition_point(|line| (line.0 as usize) < lines.end);
+        &raised[start..end]
+    }
+}
+
+/// (on time, score): the part of the ranking key a bound can speak for.
+type ScoreKey = (bool, OrderedFloat<f64>);
+
+/// A node waiting in a walk's heap: the best key its lines could have, then a fixed order
+/// (source, node) so that walks, and the work they report, are deterministic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry<K> {
+    key: K,
+    source: u32,
+    node: u32,
+}
+
+impl<K: Ord> Ord for Entry<K> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key
+            .cmp(&other.key)
+            .then(other.source.cmp(&self.source))
+            .then(other.node.cmp(&self.node))
+    }
+}
+
+impl<K: Ord> PartialOrd for Entry<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// A best-first walk over the indexes of several sources. `bound(source, node)` is the best
+/// key any line under the node could have (`None`: no line there can count).
+pub(super) struct Walk<K> {
+    heap: BinaryHeap<Entry<K>>,
+}
+
+impl<K: Ord + Copy> Walk<K> {
+    pub fn new(bounds: &Bounds<'_>, bound: &impl Fn(usize, &Node) -> Option<K>) -> Walk<K> {
+        let mut heap = BinaryHeap::new();
+        for (source, s) in bounds.sources.iter().enumerate() {
+            let index = bounds.catalog.category_index(s.category);
+            if let Some(root) = index.root() {
+                if let Some(key) = bound(source, index.node(root)) {
+                    heap.push(Entry { key, source: source as u32, node: root });
+                }
+            }
+        }
+        Walk { heap }
+    }
+
+    /// The best key left: no line not yet returned can do better.
+    pub fn peek(&self) -> Option<K> {
+        self.heap.peek().map(|entry| entry.key)
+    }
+
+    /// The next leaf, best first: its source, its lines (catalog indexes) and its node. A
+    /// child's key is capped at its parent's (both bound the child's lines), so keys never
+    /// rise along the walk.
+    pub fn next_leaf(
+        &mut self,
+        bounds: &Bounds<'_>,
+        bound: &impl Fn(usize, &Node) -> Option<K>,
+    ) -> Option<(usize, std::ops::Range<u32>, u32)> {
+        while let Some(entry) = self.heap.pop() {
+            let source = entry.source as usize;
+            let category = bounds.sources[source].category;
+            let index = bounds.catalog.category_index(category);
+            match index.node(entry.node).children() {
+                Children::Lines(lines) => {
+                    let first = bounds.catalog.category_lines(category).start as u32;
+                    return Some((source, first + lines.start..first + lines.end, entry.node));
+                }
+                Children::Nodes(children) => {
+                    for child in children {
+                        if let Some(key) = bound(source, index.node(child)) {
+                            let key = key.min(entry.key);
+                            self.heap.push(Entry { key, source: entry.source, node: child });
+                        }
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Touches the supplier of every line of a leaf before any is evaluated: the loads are
+/// independent, so the memory system serves them together instead of one cache miss after
+/// another (evaluating a line waits on its supplier's data, scattered across the catalog).
+pub(super) fn warm(catalog: &Catalog, lines: std::ops::Range<u32>) {
+    let mut touched = 0u64;
+    for line in lines {
+        let supplier = catalog.stock_line(StockLineIdx(line)).supplier;
+        touched ^= catalog.supplier_point(supplier).certifications.0;
+    }
+    std::hint::black_box(touched);
+}
+
+/// The best `keep` candidates by the ranking rules, kept in rank order.
+struct TopK<'a> {
+    catalog: &'a Catalog,
+    keep: usize,
+    kept: Vec<Candidate>,
+}
+
+impl TopK<'_> {
+    fn offer(&mut self, candidate: Candidate) {
+        // Most offers lose to the last kept on (on time, score) alone.
+        if self.last().is_some_and(|last| (candidate.on_time, OrderedFloat(candidate.score)) < last)
+        {
+            return;
+        }
+        let key = rank_key(self.catalog, &candidate);
+        let at = self.kept.partition_point(|kept| rank_key(self.catalog, kept) < key);
+        if at < self.keep {
+            self.kept.insert(at, candidate);
+            self.kept.truncate(self.keep);
+        }
+    }
+
+    /// The key the next line must beat, once `keep` are kept.
+    fn last(&self) -> Option<ScoreKey> {
+        (self.kept.len() >= self.keep)
+            .then(|| self.kept.last().map(|c| (c.on_time, OrderedFloat(c.score))))
+            .flatten()
+    }
+}
+
+/// The best `keep` candidates of the sources by the ranking rules: exactly what ranking every
+/// line of them would keep. Stops when the best key any unseen line could have ranks strictly
+/// below the `keep`-th kept (a tie could still win on supplier id, so ties are looked at).
+pub(super) fn options(
+    catalog: &Catalog,
+    sources: &[Source],
+    spec: &Spec<'_>,
+    keep: usize,
+) -> Found {
+    let bounds = Bounds { catalog, spec, sources };
+    let mut top = TopK { catalog, keep, kept: Vec::with_capacity(keep + 1) };
+    let mut found = Found::default();
+    if keep == 0 {
+        return found;
+    }
+    for (source, s) in sources.iter().enumerate() {
+        for line in bounds.raised(source) {
+            found.examined += 1;
+            if let Some(candidate) = evaluate(catalog, *line, *s, spec) {
+                top.offer(candidate);
+            }
+        }
+    }
+    let bound = |source: usize, node: &Node| bounds.rank_upper_bound(source, node);
+    let mut walk = Walk::new(&bounds, &bound);
+    while let Some(best) = walk.peek() {
+        if top.last().is_some_and(|last| best < last) {
+            break;
+        }
+        if found.examined >= spec.lines_examined_max {
+            found.cut = true;
+            break;
+        }
+        let Some((source, lines, _)) = walk.next_leaf(&bounds, &bound) else { break };
+        let raised = bounds.raised(source);
+        warm(catalog, lines.clone());
+        for line in lines.map(StockLineIdx) {
+            if !raised.is_empty() && raised.binary_search(&line).is_ok() {
+                continue;
+            }
+            found.examined += 1;
+            if let Some(candidate) = evaluate(catalog, line, sources[source], spec) {
+                top.offer(candidate);
+            }
+        }
+    }
+    found.candidates = top.kept;
+    found
 }

@@ -426,6 +426,7 @@ async fn call(
                 options_per_requirement: 1,
                 constraints: None,
                 weights: None,
+                view: pb::MatchView::Unspecified as i32,
             }))
             .await
             .map(drop),
@@ -533,6 +534,7 @@ fn export_request() -> pb::ExportRequestResourceRequest {
             options_per_requirement: 1,
             constraints: None,
             weights: None,
+            view: pb::MatchView::Unspecified as i32,
         }),
         ..Default::default()
     }

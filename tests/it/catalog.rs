@@ -14,6 +14,10 @@
 //!   cycle, malformed TOML and CSV, unknown certifications, unknown TOML fields, a scenario id
 //!   that differs from its file name;
 //! - a bad CSV header is reported on line 1;
+//! - a registry saved with CRLF line ends (as spreadsheets do) gets every problem at the same
+//!   line and column as with LF;
+//! - a supplier row that did not load is reported once on its stock lines (pointing at the
+//!   row), not as an unknown supplier on each of them;
 //! - `equipmatch check --json` exits 1 on the broken fixture with counts and every error
 //!   located, and exits 0 with no errors on the shipped data;
 //! - `equipmatch registry generate` is deterministic per seed, depends on the seed, produces a
@@ -1056,4 +1060,69 @@ fn check_json_counts_requirements_per_grade_and_lists_unused_categories() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["unused_categories"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["stock_only_categories"], 1, "{report:#}");
+}
+
+// -------------------------------------------------------------------------------------------
+// 6. What spreadsheets and national-scale registries produce
+// -------------------------------------------------------------------------------------------
+
+/// (line, column, message) of every problem in `file`, in order.
+fn located(problems: &[Problem], file: &str) -> Vec<(u32, Option<u32>, String)> {
+    problems
+        .iter()
+        .filter(|p| p.file == file)
+        .map(|p| (p.line, p.column, p.message.clone()))
+        .collect()
+}
+
+#[test]
+fn a_crlf_registry_reports_every_problem_where_the_lf_one_does() {
+    // Spreadsheets save CSV with CRLF line ends: the same bad rows must be located at the same
+    // line and column either way.
+    let lf = broken_fixture();
+    let crlf = lf
+        .clone()
+        .with(SUPPLIERS, lf.text(SUPPLIERS).replace('\n', "\r\n"))
+        .with(STOCK_LINES, lf.text(STOCK_LINES).replace('\n', "\r\n"));
+    let (lf_problems, crlf_problems) = (lf.load().list, crlf.load().list);
+    for file in [SUPPLIERS, STOCK_LINES] {
+        let expected = located(&lf_problems, file);
+        assert!(!expected.is_empty());
+        assert_eq!(located(&crlf_problems, file), expected, "{file} with CRLF line ends");
+    }
+    // And the columns point at the bad field, not at column 1.
+    let text = lf.text(SUPPLIERS);
+    let off_the_map = line_of(text, "Supplier off the map");
+    assert!(
+        crlf_problems.iter().any(|p| p.file == SUPPLIERS
+            && p.line == off_the_map
+            && p.column == Some(43)
+            && p.message.contains("longitude")),
+        "{}",
+        listing(&crlf_problems)
+    );
+}
+
+#[test]
+fn a_supplier_row_that_did_not_load_is_reported_once_not_on_each_of_its_stock_lines() {
+    // At national scale one bad supplier row would otherwise bury its cause under one
+    // "unknown supplier" per stock line.
+    let fixture = Fixture::clean()
+        .append(SUPPLIERS, "sup-9,Supplier in no known place,atlantis,,39.6,118.2,ccc,0.9\n")
+        .append(STOCK_LINES, "sup-9,pump,3,0,4\nsup-9,helmet,2,0,4\nsup-9,drainage-truck,1,0,4\n");
+    let problems = fixture.load().list;
+    let supplier_row = line_of(fixture.text(SUPPLIERS), "sup-9");
+    let first_stock_row = line_of(fixture.text(STOCK_LINES), "sup-9,pump");
+    let in_stock_lines = located(&problems, STOCK_LINES);
+    assert_eq!(in_stock_lines.len(), 1, "{}", listing(&problems));
+    let (line, _, message) = &in_stock_lines[0];
+    assert_eq!(*line, first_stock_row);
+    assert!(
+        message.contains(&format!("\"sup-9\" was not loaded (see {SUPPLIERS}:{supplier_row})"))
+            && message.contains("3 stock lines"),
+        "{message}"
+    );
+    // A supplier id that is nowhere in suppliers.csv is still an unknown supplier, per row.
+    let typo = Fixture::clean().append(STOCK_LINES, "sup-x,pump,3,0,4\n");
+    assert_reported(&typo.load().list, STOCK_LINES, 4, "unknown supplier \"sup-x\"");
 }

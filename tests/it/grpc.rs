@@ -3,7 +3,12 @@
 //! Properties checked:
 //! - every RPC of CatalogService and MatchService answers, and paging walks every item once;
 //! - every error code with its field details: INVALID_ARGUMENT carries a BadRequest violation
-//!   per bad field, NOT_FOUND names the field and the resource;
+//!   per bad field (at most `VIOLATIONS_MAX`, whatever the request repeats), NOT_FOUND names
+//!   the field and the resource;
+//! - a Match view trims the answer (no score parts; no options) and never changes the plan;
+//!   an unknown view is INVALID_ARGUMENT;
+//! - a Match view trims the answer (no score parts; no options) and never changes the plan;
+//!   an unknown view is INVALID_ARGUMENT;
 //! - the health service says SERVING; reflection v1 and v1alpha list and describe the services;
 //! - determinism: the same request twice gives identical bytes;
 //! - ranking: all else equal nearer ranks higher; a supplier that cannot deliver within the
@@ -32,6 +37,7 @@ fn earthquake_request() -> pb::MatchRequest {
         options_per_requirement: 10,
         constraints: None,
         weights: None,
+        view: pb::MatchView::Unspecified as i32,
     }
 }
 
@@ -276,6 +282,28 @@ async fn invalid_shortlist_and_paging_requests_get_invalid_argument() {
 }
 
 #[tokio::test]
+async fn a_shortlist_naming_one_category_thousands_of_times_gets_a_bounded_answer() {
+    // Duplicates are found in one pass and reported within a bound: a request cannot make the
+    // server build (and send back) one violation per repeated id.
+    let server = TestServer::start().await;
+    let status = server
+        .matching()
+        .shortlist(pb::ShortlistRequest {
+            category_ids: vec!["ambulance".into(); 5000],
+            quantity: 1.0,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let fields = violations(&status);
+    assert!(fields.contains(&"category_ids".to_string()), "{fields:?}");
+    assert!(fields.contains(&"category_ids[1]".to_string()), "{fields:?}");
+    assert!(fields.len() <= equipmatch::grpc::convert::VIOLATIONS_MAX + 1, "{}", fields.len());
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn health_says_serving_and_reflection_describes_the_services() {
     use tonic_health::pb::health_client::HealthClient;
     use tonic_health::pb::HealthCheckRequest;
@@ -377,6 +405,56 @@ async fn the_same_request_twice_gives_identical_bytes() {
     let first = client.shortlist(shortlist()).await.unwrap().into_inner().encode_to_vec();
     let second = client.shortlist(shortlist()).await.unwrap().into_inner().encode_to_vec();
     assert_eq!(first, second);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_match_view_trims_the_answer_but_never_changes_the_plan() {
+    let server = TestServer::start().await;
+    let mut client = server.matching();
+    let ask = |view: pb::MatchView| pb::MatchRequest { view: view as i32, ..earthquake_request() };
+    let full = client.r#match(ask(pb::MatchView::Full)).await.unwrap().into_inner();
+    let unset = client.r#match(ask(pb::MatchView::Unspecified)).await.unwrap().into_inner();
+    let no_parts = client.r#match(ask(pb::MatchView::NoScoreParts)).await.unwrap().into_inner();
+    let plan_only = client.r#match(ask(pb::MatchView::PlanOnly)).await.unwrap().into_inner();
+    assert_eq!(unset, full, "unset is the full view");
+    let requirements = |r: &pb::MatchResponse| -> Vec<pb::RequirementResult> {
+        r.stages.iter().flat_map(|s| s.requirements.clone()).collect()
+    };
+    let (full_rs, no_parts_rs, plan_rs) =
+        (requirements(&full), requirements(&no_parts), requirements(&plan_only));
+    for ((f, n), p) in full_rs.iter().zip(&no_parts_rs).zip(&plan_rs) {
+        assert!(!f.options.is_empty() && f.options.iter().all(|o| o.score_parts.len() == 5));
+        assert!(f.lines_examined > 0 && !f.search_cut);
+        // Without parts: the same options, scores kept.
+        let stripped: Vec<pb::SupplierOption> = f
+            .options
+            .iter()
+            .map(|o| pb::SupplierOption { score_parts: Vec::new(), ..o.clone() })
+            .collect();
+        assert_eq!(n.options, stripped);
+        // Plan only: no options, the same plan and numbers.
+        assert!(p.options.is_empty());
+        for other in [n, p] {
+            assert_eq!(other.plan, f.plan);
+            assert_eq!(
+                (other.quantity_required, other.quantity_planned, other.coverage, other.shortfall),
+                (f.quantity_required, f.quantity_planned, f.coverage, f.shortfall)
+            );
+        }
+    }
+    assert_eq!(plan_only.coverage, full.coverage);
+    assert!(
+        plan_only.encoded_len() * 4 < full.encoded_len(),
+        "plan only {} bytes, full {} bytes",
+        plan_only.encoded_len(),
+        full.encoded_len()
+    );
+    assert!(no_parts.encoded_len() < full.encoded_len());
+    let status =
+        client.r#match(pb::MatchRequest { view: 9, ..earthquake_request() }).await.unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violations(&status), vec!["view".to_string()]);
     server.stop().await;
 }
 

@@ -241,6 +241,7 @@ fn fire_request(
         options_per_requirement: 10,
         constraints: Some(constraints),
         weights: None,
+        view: pb::MatchView::Unspecified as i32,
     }
 }
 

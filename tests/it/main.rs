@@ -7,6 +7,7 @@ mod catalog;
 mod console;
 mod crash;
 mod drill;
+mod engine;
 mod fuzz;
 mod grounded;
 mod grpc;

@@ -227,6 +227,7 @@ async fn a_binding_cap_is_said_in_the_quantity_rule_over_grpc() {
         options_per_requirement: 1,
         constraints: None,
         weights: None,
+        view: pb::MatchView::Unspecified as i32,
     };
     let response = server.matching().r#match(request).await.expect("Match").into_inner();
     let requirements: Vec<&pb::RequirementResult> =

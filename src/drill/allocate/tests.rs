@@ -6,7 +6,7 @@
 //! exhaustive search that includes redeployment from incident sites (both policies).
 
 use super::*;
-use crate::generator::SplitMix64;
+use crate::rng::SplitMix64;
 
 fn random_problem(
     rng: &mut SplitMix64,

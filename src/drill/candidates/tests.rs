@@ -12,7 +12,7 @@ use super::*;
 use crate::catalog::{CatalogSources, SourceFile, STOCK_LINES_FILE, SUPPLIERS_FILE};
 use crate::domain::ZoneTier;
 use crate::drill::CategoryOutcome;
-use crate::generator::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// The embedded scenarios over a generated (SYNTHETIC) registry of `suppliers` suppliers.
 fn generated_catalog(suppliers: usize, seed: u64) -> Catalog {

@@ -27,7 +27,7 @@ use super::*;
 use crate::catalog::Catalog;
 use crate::drill::allocate::{Allocation, Shipment};
 use crate::drill::{Origin, Source};
-use crate::generator::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// The drainage categories of the chain, in the taxonomy's ids.
 const CHAIN: [&str; 4] = [

@@ -15,7 +15,7 @@ use super::*;
 use crate::domain::HolderKind;
 use crate::drill::allocate::{Demand, Line};
 use crate::drill::Origin;
-use crate::generator::SplitMix64;
+use crate::rng::SplitMix64;
 
 fn batch(ready_hours: f64, units: i64) -> Batch {
     Batch { ready_hours, units }

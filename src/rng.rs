@@ -1,5 +1,7 @@
 //! SplitMix64: a tiny, well-known generator whose output is fixed by its seed on every
 //! platform and version (an external RNG crate may change its streams between releases).
+//! Shared by the registry generator and the drills (their only randomness), so neither
+//! borrows it from the other.
 
 pub struct SplitMix64(u64);
 
