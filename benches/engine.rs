@@ -55,6 +55,7 @@ fn bench_engine(c: &mut Criterion) {
             max_eta_hours: None,
             filters: Filters::default(),
             weights: Weights::default(),
+            prefer_kinds: Vec::new(),
         };
         let shortlist_query = ShortlistQuery {
             categories: vec![catalog.category_by_id("ambulance").unwrap()],
@@ -64,6 +65,7 @@ fn bench_engine(c: &mut Criterion) {
             count: 20,
             filters: Filters::default(),
             weights: Weights::default(),
+            prefer_kinds: Vec::new(),
         };
         let mut group = c.benchmark_group("match");
         group.bench_function(BenchmarkId::new("indexed", label), |b| {

@@ -91,6 +91,7 @@ fn exercise(catalog: &Catalog) {
                 options_per_requirement: 3,
                 max_eta_hours: None,
                 filters: Filters::default(),
+                prefer_kinds: Vec::new(),
                 weights: Weights::default(),
             };
             let _ = matching::match_incident(catalog, &NoHolds, &query);
@@ -104,6 +105,7 @@ fn exercise(catalog: &Catalog) {
             window_hours: 24.0,
             count: 5,
             filters: Filters::default(),
+            prefer_kinds: Vec::new(),
             weights: Weights::default(),
         };
         let _ = matching::shortlist(catalog, &NoHolds, &query);

@@ -25,14 +25,15 @@ pub use index::{
 };
 pub use problems::{Problem, Problems, SourceText, PROBLEMS_MAX};
 pub use registry::{
-    LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE, SUPPLIERS_HEADER,
+    CREW_PER_UNIT_MAX, LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE,
+    SUPPLIERS_HEADER,
 };
 pub use scenarios::{NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
 
 use crate::domain::{
     great_circle_km_units, zone_value, AlertMapping, Category, CategoryIdx, CertSet, Certification,
-    Id, LatLon, Place, PlaceIdx, Scenario, StockLine, StockLineIdx, Supplier, SupplierIdx,
-    ZoneTier,
+    HolderKind, Id, LatLon, Place, PlaceIdx, Scenario, StockLine, StockLineIdx, Supplier,
+    SupplierIdx, ZoneTier,
 };
 
 /// One input file: a display name (a path, or `embedded:scenarios/…`) and its text.
@@ -174,6 +175,8 @@ pub struct SupplierPoint {
     pub zone_value: f64,
     pub place: PlaceIdx,
     pub base: Option<PlaceIdx>,
+    /// Who holds the stock (the `holder_kinds` filter and `prefer_kinds` read it).
+    pub kind: HolderKind,
 }
 
 /// The immutable, validated and indexed catalog every answer is computed from.
@@ -193,6 +196,10 @@ pub struct Catalog {
     /// Grouped by category; within a category in the order of its index's leaves (which
     /// depends on the data only, never on file order), so a leaf is a contiguous run.
     pub stock_lines: Vec<StockLine>,
+    /// Defaults the load applied to older files, one sentence each (a registry written before
+    /// the `kind` column reads as manufacturers): `check` prints them and `serve` logs them, so
+    /// no default is silent.
+    pub notes: Vec<String>,
     category_ranges: Vec<(u32, u32)>,
     /// Per category, its position in id order: the ranking's last tie-break, so that no output
     /// depends on the taxonomy's file order.
@@ -345,8 +352,9 @@ impl Catalog {
 pub fn load(sources: &CatalogSources) -> Loaded {
     let mut problems = Problems::default();
     let data = scenarios::load(&sources.scenario_files, &mut problems);
+    let mut notes = Vec::new();
     if data.taxonomy_failed {
-        let catalog = assemble(sources, data, Vec::new(), Vec::new());
+        let catalog = assemble(sources, data, Vec::new(), Vec::new(), notes);
         return Loaded { catalog, problems };
     }
 
@@ -368,14 +376,16 @@ pub fn load(sources: &CatalogSources) -> Loaded {
     };
     let find = |name: &str| sources.registry_files.iter().find(|file| file.base_name() == name);
     let loaded_suppliers = match find(SUPPLIERS_FILE) {
-        Some(file) => registry::load_suppliers(file, &lookups, &mut problems),
+        Some(file) => registry::load_suppliers(file, &lookups, &mut problems, &mut notes),
         None => {
             problems.push(SUPPLIERS_FILE, 0, None, "suppliers.csv is missing from the registry");
             Default::default()
         }
     };
     let stock_lines = match find(STOCK_LINES_FILE) {
-        Some(file) => registry::load_stock_lines(file, &lookups, &loaded_suppliers, &mut problems),
+        Some(file) => {
+            registry::load_stock_lines(file, &lookups, &loaded_suppliers, &mut problems, &mut notes)
+        }
         None => {
             problems.push(
                 STOCK_LINES_FILE,
@@ -386,7 +396,7 @@ pub fn load(sources: &CatalogSources) -> Loaded {
             Vec::new()
         }
     };
-    let catalog = assemble(sources, data, loaded_suppliers.suppliers, stock_lines);
+    let catalog = assemble(sources, data, loaded_suppliers.suppliers, stock_lines, notes);
     Loaded { catalog, problems }
 }
 
@@ -396,6 +406,7 @@ fn assemble(
     data: scenarios::ScenarioData,
     mut suppliers: Vec<Supplier>,
     mut stock_lines: Vec<StockLine>,
+    notes: Vec<String>,
 ) -> Catalog {
     // Suppliers sorted by id, stock lines renumbered to match: output order never depends on
     // file order.
@@ -433,6 +444,7 @@ fn assemble(
                 zone_value: zone_value(zone, supplier.base.is_some()),
                 place: supplier.place,
                 base: supplier.base,
+                kind: supplier.kind,
             }
         })
         .collect();
@@ -524,6 +536,7 @@ fn assemble(
         suppliers,
         supplier_points,
         stock_lines,
+        notes,
         category_ranges,
         category_id_rank,
         supplier_line_offsets,

@@ -7,12 +7,13 @@ use std::collections::HashMap;
 use super::problems::Problems;
 use super::SourceFile;
 use crate::domain::{
-    CategoryIdx, CertSet, Id, LatLon, Place, PlaceIdx, PlaceKind, StockLine, Supplier, SupplierIdx,
+    CategoryIdx, CertSet, HolderKind, Id, LatLon, Place, PlaceIdx, PlaceKind, StockLine, Supplier,
+    SupplierIdx,
 };
 
 pub const SUPPLIERS_FILE: &str = "suppliers.csv";
 pub const STOCK_LINES_FILE: &str = "stock_lines.csv";
-pub const SUPPLIERS_HEADER: [&str; 8] = [
+pub const SUPPLIERS_HEADER: [&str; 9] = [
     "supplier_id",
     "name",
     "place_id",
@@ -21,9 +22,26 @@ pub const SUPPLIERS_HEADER: [&str; 8] = [
     "longitude",
     "certifications",
     "reliability",
+    "kind",
 ];
-pub const STOCK_LINES_HEADER: [&str; 5] =
-    ["supplier_id", "category_id", "quantity_on_hand", "surge_per_day", "lead_time_hours"];
+pub const STOCK_LINES_HEADER: [&str; 6] = [
+    "supplier_id",
+    "category_id",
+    "quantity_on_hand",
+    "surge_per_day",
+    "lead_time_hours",
+    "crew_per_unit",
+];
+/// The last column of each file came later than the rest (`kind`, `crew_per_unit`): a file
+/// written before it may leave it out, header and rows alike, and then every row takes the
+/// documented default — `manufacturer` (what the registry listed before standing resources
+/// existed) and a crew of 0 (equipment without operators). The catalog's `notes` say so; a
+/// file that has the column must fill it on every row.
+const COLUMNS_ADDED_LATER: usize = 1;
+
+/// The most crew one unit may carry (a heavy USAR team is 59 people; a field hospital's team
+/// some 120).
+pub const CREW_PER_UNIT_MAX: u32 = 500;
 
 /// The largest registry file accepted (bytes).
 pub const REGISTRY_FILE_BYTES_MAX: usize = 1 << 30;
@@ -55,10 +73,20 @@ struct Rows<'a> {
     record: csv::ByteRecord,
     line: u32,
     line_start: usize,
+    /// Columns of this file: the full header, or the header without the columns added later.
+    width: usize,
 }
 
 impl<'a> Rows<'a> {
-    fn open(file: &'a SourceFile, header: &[&str], problems: &mut Problems) -> Option<Rows<'a>> {
+    /// Opens a file whose header is `header`, or `header` without its last
+    /// `COLUMNS_ADDED_LATER` columns (an older file: `notes` gets a line saying which defaults
+    /// its rows take).
+    fn open(
+        file: &'a SourceFile,
+        header: &[&str],
+        problems: &mut Problems,
+        notes: &mut Vec<String>,
+    ) -> Option<Rows<'a>> {
         if file.text.len() > REGISTRY_FILE_BYTES_MAX {
             problems.push(
                 &file.name,
@@ -72,8 +100,14 @@ impl<'a> Rows<'a> {
             .has_headers(false)
             .flexible(true)
             .from_reader(file.text.as_bytes());
-        let mut rows =
-            Rows { file, reader, record: csv::ByteRecord::new(), line: 0, line_start: 0 };
+        let mut rows = Rows {
+            file,
+            reader,
+            record: csv::ByteRecord::new(),
+            line: 0,
+            line_start: 0,
+            width: header.len(),
+        };
         if !rows.next(problems) {
             problems.push(
                 &file.name,
@@ -88,17 +122,35 @@ impl<'a> Rows<'a> {
         // A spreadsheet may save a UTF-8 byte-order mark before the header.
         let bom_free =
             found.first().map(|first| first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first));
-        if found.len() != expected.len()
+        let older = expected.len() - COLUMNS_ADDED_LATER;
+        if !(found.len() == expected.len() || found.len() == older)
             || bom_free != expected.first().copied()
-            || found[1..] != expected[1..]
+            || found[1..] != expected[1..found.len()]
         {
             problems.push(
                 &file.name,
                 1,
                 Some(1),
-                format!("header must be exactly {}", header.join(",")),
+                format!(
+                    "header must be exactly {} (or, in a file written before the column {:?}, {})",
+                    header.join(","),
+                    header[older..].join(","),
+                    header[..older].join(",")
+                ),
             );
             return None;
+        }
+        if found.len() == older {
+            rows.width = older;
+            notes.push(format!(
+                "{}: no {} column (a file written before it existed): {}",
+                file.name,
+                header[older..].join(","),
+                match header[older] {
+                    "kind" => "every holder is read as a manufacturer",
+                    _ => "every stock line is read as leaving without crew (0 per unit)",
+                }
+            ));
         }
         Some(rows)
     }
@@ -200,6 +252,23 @@ impl<'a> Rows<'a> {
             }
         }
     }
+
+    /// A whole number in [0, max].
+    fn whole(&self, problems: &mut Problems, idx: usize, name: &str, max: u32) -> Option<u32> {
+        let text = self.field(idx).trim();
+        match text.parse::<u32>() {
+            Ok(n) if n <= max => Some(n),
+            _ => {
+                self.report(
+                    problems,
+                    idx,
+                    name,
+                    format!("{text:?} is not a whole number in [0, {max}]"),
+                );
+                None
+            }
+        }
+    }
 }
 
 /// What `load_suppliers` read: the suppliers it kept, their ids, and the rows it refused.
@@ -219,19 +288,20 @@ pub(super) fn load_suppliers(
     file: &SourceFile,
     lookups: &Lookups<'_>,
     problems: &mut Problems,
+    notes: &mut Vec<String>,
 ) -> LoadedSuppliers {
     let mut loaded = LoadedSuppliers { file_name: file.name.clone(), ..LoadedSuppliers::default() };
-    let Some(mut rows) = Rows::open(file, &SUPPLIERS_HEADER, problems) else {
+    let Some(mut rows) = Rows::open(file, &SUPPLIERS_HEADER, problems, notes) else {
         return loaded;
     };
     let LoadedSuppliers { suppliers, ids, refused, .. } = &mut loaded;
     while rows.next(problems) {
-        if rows.record.len() != SUPPLIERS_HEADER.len() {
+        if rows.record.len() != rows.width {
             problems.push(
                 &file.name,
                 rows.line,
                 None,
-                format!("expected {} fields, found {}", SUPPLIERS_HEADER.len(), rows.record.len()),
+                format!("expected {} fields, found {}", rows.width, rows.record.len()),
             );
             continue;
         }
@@ -361,8 +431,31 @@ pub(super) fn load_suppliers(
             }
         }
         let reliability = rows.number(problems, 7, "reliability", 1.0);
-        let (Some(id), Some(place), Some(base), Some(location), Some(reliability), true) =
-            (id, place, base, location, reliability, ok)
+        let kind = if rows.width > 8 {
+            let text = rows.field(8).trim();
+            let kind = HolderKind::parse(text);
+            if kind.is_none() {
+                let kinds: Vec<&str> = HolderKind::ALL.iter().map(|k| k.key()).collect();
+                rows.report(
+                    problems,
+                    8,
+                    "kind",
+                    format!("{text:?} is not a holder kind: use one of {}", kinds.join(", ")),
+                );
+            }
+            kind
+        } else {
+            Some(HolderKind::Manufacturer)
+        };
+        let (
+            Some(id),
+            Some(place),
+            Some(base),
+            Some(location),
+            Some(reliability),
+            Some(kind),
+            true,
+        ) = (id, place, base, location, reliability, kind, ok)
         else {
             if let Ok(id) = Id::parse(rows.field(0)) {
                 if !ids.contains_key(&id) && refused.len() < REFUSED_SUPPLIERS_TRACKED_MAX {
@@ -380,6 +473,7 @@ pub(super) fn load_suppliers(
             location,
             certifications,
             reliability,
+            kind,
         });
     }
     loaded
@@ -390,6 +484,7 @@ pub(super) fn load_stock_lines(
     lookups: &Lookups<'_>,
     suppliers: &LoadedSuppliers,
     problems: &mut Problems,
+    notes: &mut Vec<String>,
 ) -> Vec<StockLine> {
     let supplier_ids = &suppliers.ids;
     // Per refused supplier row met here: the first stock line that names it, and how many do.
@@ -397,21 +492,19 @@ pub(super) fn load_stock_lines(
     let mut lines = Vec::new();
     // Line numbers of accepted rows, to locate duplicates found after sorting.
     let mut line_numbers: Vec<u32> = Vec::new();
-    let Some(mut rows) = Rows::open(file, &STOCK_LINES_HEADER, problems) else { return lines };
+    let Some(mut rows) = Rows::open(file, &STOCK_LINES_HEADER, problems, notes) else {
+        return lines;
+    };
     // Parsing ids through `Id` would allocate per row; look suppliers up by &str instead.
     let supplier_by_str: HashMap<&str, SupplierIdx> =
         supplier_ids.iter().map(|(id, idx)| (id.as_str(), *idx)).collect();
     while rows.next(problems) {
-        if rows.record.len() != STOCK_LINES_HEADER.len() {
+        if rows.record.len() != rows.width {
             problems.push(
                 &file.name,
                 rows.line,
                 None,
-                format!(
-                    "expected {} fields, found {}",
-                    STOCK_LINES_HEADER.len(),
-                    rows.record.len()
-                ),
+                format!("expected {} fields, found {}", rows.width, rows.record.len()),
             );
             continue;
         }
@@ -451,13 +544,19 @@ pub(super) fn load_stock_lines(
         let on_hand = rows.number(problems, 2, "quantity_on_hand", STOCK_QUANTITY_MAX);
         let surge = rows.number(problems, 3, "surge_per_day", STOCK_QUANTITY_MAX);
         let lead = rows.number(problems, 4, "lead_time_hours", LEAD_TIME_HOURS_MAX);
+        let crew = if rows.width > 5 {
+            rows.whole(problems, 5, "crew_per_unit", CREW_PER_UNIT_MAX)
+        } else {
+            Some(0)
+        };
         let (
             Some(supplier),
             Some(category),
             Some(quantity_on_hand),
             Some(surge_per_day),
             Some(lead_time_hours),
-        ) = (supplier, category, on_hand, surge, lead)
+            Some(crew_per_unit),
+        ) = (supplier, category, on_hand, surge, lead, crew)
         else {
             continue;
         };
@@ -467,6 +566,7 @@ pub(super) fn load_stock_lines(
             quantity_on_hand,
             surge_per_day,
             lead_time_hours,
+            crew_per_unit,
         });
         line_numbers.push(rows.line);
     }

@@ -306,6 +306,7 @@ fn inproc(
         count: 20,
         filters: Filters::default(),
         weights: Weights::default(),
+        prefer_kinds: Vec::new(),
     };
     let scenario = catalog.scenario_by_id("earthquake");
     let match_query = |scenario, severity, n: u64| MatchQuery {
@@ -318,6 +319,7 @@ fn inproc(
         max_eta_hours: None,
         filters: Filters::default(),
         weights: Weights::default(),
+        prefer_kinds: Vec::new(),
     };
     let shortlist_qps = calls_per_second(seconds, |n| {
         std::hint::black_box(crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(n)));
@@ -443,8 +445,15 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
     };
 
     let drill_started = Instant::now();
-    let outcome = crate::drill::run(&catalog, &drill, policy, &mut |_| {});
-    let report = crate::drill::build_report(&catalog, &drill, &outcome);
+    let run = crate::drill::run_report_outcome(&catalog, &drill, policy, &mut |_| {}, &|| false);
+    let (report, outcome) = match run {
+        Some(Ok(run)) => run,
+        Some(Err(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+        None => unreachable!("a run that is never stopped completes"),
+    };
     let drill_seconds = drill_started.elapsed().as_secs_f64();
 
     let match_started = Instant::now();
@@ -461,6 +470,7 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
             max_eta_hours: None,
             filters: Default::default(),
             weights: Default::default(),
+            prefer_kinds: Vec::new(),
         };
         let result = crate::matching::match_incident(&catalog, &crate::matching::NoHolds, &query);
         match_requirements += result.stages.iter().map(|s| s.requirements.len()).sum::<usize>();
@@ -485,7 +495,7 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
     );
     let rounds: Vec<usize> = outcome.categories.iter().map(|c| c.rounds).collect();
     println!(
-        "pricing: {} solve-and-price rounds over {} categories (at most {} in one), {} categories cut at a limit",
+        "pricing: {} solve-and-price rounds over {} passes (at most {} in one), {} passes cut at a limit",
         rounds.iter().sum::<usize>(),
         rounds.len(),
         rounds.iter().max().unwrap_or(&0),

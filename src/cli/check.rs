@@ -20,7 +20,10 @@ pub fn run(data: &DataArgs, json: bool) -> ExitCode {
     let requirements: usize = grades.iter().map(|(_, n)| n).sum();
     let unused = audit::unused_categories(&loaded.catalog);
     let stock_only = audit::stock_only_categories(&loaded.catalog);
+    let holders = audit::holders_by_kind(&loaded.catalog);
     if json {
+        let holders_json: serde_json::Map<String, serde_json::Value> =
+            holders.iter().map(|(kind, n)| (kind.key().to_owned(), (*n).into())).collect();
         let grades_json: serde_json::Map<String, serde_json::Value> =
             grades.iter().map(|(grade, n)| (grade.key().to_owned(), (*n).into())).collect();
         let errors: Vec<serde_json::Value> = problems
@@ -38,6 +41,8 @@ pub fn run(data: &DataArgs, json: bool) -> ExitCode {
             "grades": grades_json,
             "unused_categories": unused,
             "stock_only_categories": stock_only,
+            "holders_by_kind": holders_json,
+            "notes": loaded.catalog.notes,
             "catalog_version": loaded.catalog.version,
             "errors": errors,
             "errors_not_listed": problems.dropped,
@@ -50,6 +55,9 @@ pub fn run(data: &DataArgs, json: bool) -> ExitCode {
         if problems.dropped > 0 {
             println!("… and {} more problem(s) not listed", problems.dropped);
         }
+        for note in &loaded.catalog.notes {
+            println!("note: {note}");
+        }
         let by_grade: Vec<String> =
             grades.iter().map(|(grade, n)| format!("{} {n}", grade.key())).collect();
         println!("{requirements} requirements by grade: {}", by_grade.join(", "));
@@ -59,6 +67,9 @@ pub fn run(data: &DataArgs, json: bool) -> ExitCode {
             unused.len(),
             if unused.is_empty() { String::new() } else { format!(": {}", unused.join(", ")) }
         );
+        let by_kind: Vec<String> =
+            holders.iter().map(|(kind, n)| format!("{} {n}", kind.key())).collect();
+        println!("holders by kind: {}", by_kind.join(", "));
         println!(
             "{} scenarios, {} categories, {} places, {} suppliers, {} stock lines; {} problem(s)",
             counts.scenarios,

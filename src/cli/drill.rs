@@ -6,17 +6,35 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use super::DataArgs;
 use crate::catalog::{Catalog, Problems};
 use crate::drill::geo::MapPlace;
 use crate::drill::{self, DrillReport, Policy};
 
+/// `drill FILE …` runs a drill; `drill sweep FILE …` runs it over a range.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct DrillCommand {
+    #[command(subcommand)]
+    sub: Option<DrillSub>,
+    #[command(flatten)]
+    run: DrillArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum DrillSub {
+    /// Run the drill over a range of severity, population, area or stock: where each chain
+    /// stage's on-time coverage falls below a threshold, and which model assumption moves the
+    /// shortfall most (in process).
+    Sweep(super::sweep::SweepArgs),
+}
+
 #[derive(Debug, Args)]
 pub struct DrillArgs {
     /// Drill file (TOML; see scenarios/drills/README.md).
-    file: PathBuf,
+    file: Option<PathBuf>,
     /// Run on this server (e.g. http://127.0.0.1:50051) instead of in process.
     #[arg(long)]
     server: Option<String>,
@@ -38,15 +56,26 @@ pub struct DrillArgs {
     data: DataArgs,
 }
 
-fn parse_policy(text: &str) -> Result<Policy, String> {
+pub(super) fn parse_policy(text: &str) -> Result<Policy, String> {
     Policy::parse(text).ok_or_else(|| format!("{text:?} is not a policy: use efficiency or equity"))
 }
 
-pub fn run(args: DrillArgs) -> ExitCode {
-    let text = match std::fs::read_to_string(&args.file) {
+pub fn run(command: DrillCommand) -> ExitCode {
+    match command.sub {
+        Some(DrillSub::Sweep(args)) => super::sweep::run(args),
+        None => run_drill(command.run),
+    }
+}
+
+fn run_drill(args: DrillArgs) -> ExitCode {
+    let Some(file) = args.file.clone() else {
+        eprintln!("error: give a drill file: equipmatch drill FILE (or drill sweep FILE)");
+        return ExitCode::FAILURE;
+    };
+    let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("error: cannot read {}: {error}", args.file.display());
+            eprintln!("error: cannot read {}: {error}", file.display());
             return ExitCode::FAILURE;
         }
     };
@@ -55,12 +84,12 @@ pub fn run(args: DrillArgs) -> ExitCode {
         Some(server) => super::remote::run_drill_remote(
             server,
             &args.connect,
-            &args.file,
+            &file,
             &text,
             args.policy,
             args.quiet,
         ),
-        None => run_local(&args, &text),
+        None => run_local(&args, &file, &text),
     };
     let Some((report, places)) = report else { return ExitCode::FAILURE };
     if !args.quiet {
@@ -86,10 +115,14 @@ pub fn run(args: DrillArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs the drill in process: its report, and the catalog's places for the report's map.
-fn run_local(args: &DrillArgs, text: &str) -> Option<(DrillReport, Vec<MapPlace>)> {
+/// The catalog and the parsed drill, or the problems printed on stderr.
+pub(super) fn load_drill(
+    data: &DataArgs,
+    file: &std::path::Path,
+    text: &str,
+) -> Option<(Catalog, drill::Drill)> {
     let mut problems = Problems::default();
-    let sources = args.data.sources(&mut problems);
+    let sources = data.sources(&mut problems);
     let catalog = match Catalog::load(&sources) {
         Ok(catalog) if problems.is_empty() => catalog,
         Ok(_) => {
@@ -101,17 +134,26 @@ fn run_local(args: &DrillArgs, text: &str) -> Option<(DrillReport, Vec<MapPlace>
             return None;
         }
     };
-    let drill = match drill::parse(&catalog, &args.file.display().to_string(), text) {
-        Ok(drill) => drill,
+    match drill::parse(&catalog, &file.display().to_string(), text) {
+        Ok(drill) => Some((catalog, drill)),
         Err(problems) => {
             print_problems(&problems);
-            return None;
+            None
         }
-    };
+    }
+}
+
+/// Runs the drill in process: its report, and the catalog's places for the report's map.
+fn run_local(
+    args: &DrillArgs,
+    file: &std::path::Path,
+    text: &str,
+) -> Option<(DrillReport, Vec<MapPlace>)> {
+    let (catalog, drill) = load_drill(&args.data, file, text)?;
     let policy = args.policy.unwrap_or(drill.policy);
     // A progress bar only where someone watches it: `\r` lines would clutter a log file.
     let quiet = args.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let outcome = drill::run_until(
+    let report = drill::run_report(
         &catalog,
         &drill,
         policy,
@@ -126,15 +168,14 @@ fn run_local(args: &DrillArgs, text: &str) -> Option<(DrillReport, Vec<MapPlace>
     if !quiet {
         eprintln!();
     }
-    let outcome = match outcome {
-        Some(Ok(outcome)) => outcome,
+    match report {
+        Some(Ok(report)) => Some((report, MapPlace::from_catalog(&catalog))),
         Some(Err(error)) => {
             eprintln!("error: {error}");
-            return None;
+            None
         }
         None => unreachable!("a run that is never stopped completes"),
-    };
-    Some((drill::build_report(&catalog, &drill, &outcome), MapPlace::from_catalog(&catalog)))
+    }
 }
 
 fn print_problems(problems: &Problems) {
@@ -178,8 +219,8 @@ pub fn summary(report: &DrillReport) -> String {
     );
     let _ = writeln!(
         out,
-        "{} incidents, {} requirements in {} categories: {} units required, {} on time, {} late, {} unmet; {} suppliers offline",
-        t.incidents, t.requirements, t.categories, t.units_required, t.units_on_time, t.units_late, t.units_unmet, report.what_if.suppliers_offline_total
+        "{} incidents, {} requirements in {} categories: {} units required, {} on time, {} late, {:.0} by substitutes, {} unmet; {} suppliers offline",
+        t.incidents, t.requirements, t.categories, t.units_required, t.units_on_time, t.units_late, t.units_substituted, t.units_unmet, report.what_if.suppliers_offline_total
     );
     let _ = writeln!(out, "\n== incidents (coverage on time / final; hours to full coverage)");
     for incident in &report.incidents {
@@ -221,17 +262,46 @@ pub fn summary(report: &DrillReport) -> String {
             stage.categories_short
         );
     }
-    let _ = writeln!(out, "\n== worst shortfalls (unmet, late of required)");
+    if let Some(standing) = &report.standing {
+        let _ = writeln!(
+            out,
+            "\n== standing resources before manufacturers (on time: standing alone / every holder)"
+        );
+        for stage in &standing.stages {
+            let _ = writeln!(
+                out,
+                "  {:<20} {} / {}   final {} / {}",
+                stage.stage,
+                pct(stage.on_time_coverage_standing),
+                pct(stage.on_time_coverage_all),
+                pct(stage.final_coverage_standing),
+                pct(stage.final_coverage_all)
+            );
+        }
+    }
+    let kinds: Vec<String> = report
+        .holder_kinds
+        .iter()
+        .map(|k| format!("{} {} ({} crewed)", k.kind, k.units_total, k.units_crewed))
+        .collect();
+    let _ = writeln!(out, "  units by holder kind: {}", kinds.join(", "));
+    let _ =
+        writeln!(out, "\n== worst shortfalls (unmet, late of required; covered by substitutes)");
     for row in report.shortfalls.iter().take(10) {
         let _ = writeln!(
             out,
-            "  {:<40} {:<18} unmet {:>5} late {:>5} of {:>5} ({} incidents)",
+            "  {:<40} {:<18} unmet {:>5} late {:>5} of {:>5} ({} incidents){}",
             row.category_id,
             row.stage,
             row.units_unmet,
             row.units_late,
             row.units_required,
-            row.incidents
+            row.incidents,
+            if row.units_substituted > 0.0 {
+                format!("; substitutes {:.0}", row.units_substituted)
+            } else {
+                String::new()
+            }
         );
     }
     let count =

@@ -28,6 +28,8 @@ pub struct EdxlArgs {
     command: EdxlCommand,
 }
 
+// The Request variant holds the Match flags (parsed once per process): its size is no cost.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum EdxlCommand {
     /// Print a RequestResource for a Match: every requirement (or, with --shortfalls, what the

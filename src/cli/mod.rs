@@ -1,6 +1,6 @@
-//! Subcommands: `serve`, `check`, `registry generate`, `drill`, `cap`, `edxl-rm`, `token` run
-//! in process; `match`, `shortlist` and `hold …` are clients of a running server (`drill
-//! --server` too).
+//! Subcommands: `serve`, `check`, `registry generate`, `drill` (and `drill sweep`), `cap`,
+//! `edxl-rm`, `token` run in process; `match`, `shortlist` and `hold …` are clients of a
+//! running server (`drill --server` too).
 
 mod auth_bench;
 mod bench;
@@ -14,6 +14,7 @@ mod hold;
 mod overload;
 mod remote;
 pub mod security;
+mod sweep;
 pub mod token;
 
 use std::net::SocketAddr;
@@ -86,7 +87,7 @@ pub enum Command {
     Hold(hold::HoldArgs),
     /// Run a drill: several incidents competing for the same stock, allocated optimally, with
     /// a gap report (in process).
-    Drill(drill::DrillArgs),
+    Drill(drill::DrillCommand),
     /// Read CAP alerts: what each becomes (scenario, level, place) and its Match (in process).
     Cap(cap::CapArgs),
     /// EDXL-RM 1.0: write a RequestResource for a Match or a CommitResource for a confirmed
@@ -230,6 +231,9 @@ fn serve(
             return report_problems(&problems);
         }
     };
+    for note in &catalog.notes {
+        tracing::warn!(note = note.as_str(), "catalog default applied");
+    }
     // The files' text is not needed once the catalog is built; at national scale it is as
     // large as the catalog itself.
     drop(sources);
@@ -343,8 +347,10 @@ fn generate(
     match result {
         Ok(generated) => {
             println!(
-                "wrote {} suppliers and {} stock lines (SYNTHETIC) to {}",
+                "wrote {} suppliers ({} synthetic manufacturers, {} standing holders) and {} stock lines (SYNTHETIC) to {}",
                 generated.suppliers,
+                generated.suppliers - generated.standing,
+                generated.standing,
                 generated.stock_lines,
                 out.display()
             );

@@ -9,7 +9,7 @@ use clap::Args;
 
 use crate::domain::Severity;
 use crate::grpc::client::{self, MatchServiceClient};
-use crate::grpc::convert::{severity_to_pb, zone_tier_to_pb};
+use crate::grpc::convert::{holder_kind_to_pb, severity_to_pb, zone_tier_to_pb};
 use crate::grpc::pb;
 
 #[derive(Debug, Args)]
@@ -66,6 +66,13 @@ pub struct MatchFlags {
     /// Only this zone tier: core, key, support, metro, outside (repeatable).
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<crate::domain::ZoneTier>,
+    /// Only holders of this kind: manufacturer, reserve-depot, fire-rescue, professional-team
+    /// (repeatable).
+    #[arg(long = "holder-kind", value_parser = parse_holder_kind)]
+    holder_kinds: Vec<crate::domain::HolderKind>,
+    /// The sourcing plan draws on holders of this kind first (repeatable).
+    #[arg(long = "prefer-kind", value_parser = parse_holder_kind)]
+    prefer_kinds: Vec<crate::domain::HolderKind>,
 }
 
 impl MatchFlags {
@@ -83,6 +90,8 @@ impl MatchFlags {
                 required_certifications: self.required_certifications.clone(),
                 excluded_supplier_ids: self.excluded_supplier_ids.clone(),
                 zone_tiers: self.zones.iter().map(|z| zone_tier_to_pb(*z) as i32).collect(),
+                holder_kinds: kinds_to_pb(&self.holder_kinds),
+                prefer_holder_kinds: kinds_to_pb(&self.prefer_kinds),
             }),
             weights: None,
             view: pb::MatchView::Unspecified as i32,
@@ -118,6 +127,13 @@ pub struct ShortlistArgs {
     /// Only this zone tier (repeatable).
     #[arg(long = "zone", value_parser = parse_zone)]
     zones: Vec<crate::domain::ZoneTier>,
+    /// Only holders of this kind: manufacturer, reserve-depot, fire-rescue, professional-team
+    /// (repeatable).
+    #[arg(long = "holder-kind", value_parser = parse_holder_kind)]
+    holder_kinds: Vec<crate::domain::HolderKind>,
+    /// List holders of this kind first, each group ranked as usual (repeatable).
+    #[arg(long = "prefer-kind", value_parser = parse_holder_kind)]
+    prefer_kinds: Vec<crate::domain::HolderKind>,
     /// Only suppliers at this place or base (repeatable).
     #[arg(long = "place")]
     places: Vec<String>,
@@ -140,6 +156,18 @@ pub struct ShortlistArgs {
 
 pub(super) fn parse_severity(text: &str) -> Result<Severity, String> {
     Severity::parse(text).ok_or_else(|| format!("{text:?} is not a severity: use I, II, III or IV"))
+}
+
+fn parse_holder_kind(text: &str) -> Result<crate::domain::HolderKind, String> {
+    crate::domain::HolderKind::parse(text).ok_or_else(|| {
+        format!(
+            "{text:?} is not a holder kind: use manufacturer, reserve-depot, fire-rescue or professional-team"
+        )
+    })
+}
+
+fn kinds_to_pb(kinds: &[crate::domain::HolderKind]) -> Vec<i32> {
+    kinds.iter().map(|kind| holder_kind_to_pb(*kind) as i32).collect()
 }
 
 fn parse_view(text: &str) -> Result<pb::MatchView, String> {
@@ -366,10 +394,12 @@ pub fn run_shortlist(args: ShortlistArgs) -> ExitCode {
             required_certifications: args.required_certifications.clone(),
             max_lead_time_hours: args.max_lead_time_hours,
             min_reliability: args.min_reliability,
+            holder_kinds: kinds_to_pb(&args.holder_kinds),
         }),
         count: args.count,
         weights: None,
         needed_within_hours: args.within_hours,
+        prefer_holder_kinds: kinds_to_pb(&args.prefer_kinds),
     };
     let result = block_on(async {
         let channel = client::connect_with(&args.server, &args.connect.credentials()?).await?;

@@ -3,7 +3,7 @@
 //! vectors, resolved once at load.
 
 use super::{ChainStage, Grade, Id, LatLon, MiitClass, PlaceKind, Priority, Provenance, Severity};
-use super::{FireShape, LevelTable, Pumping, Transport, ZoneTier};
+use super::{FireShape, HolderKind, LevelTable, Pumping, Transport, ZoneTier};
 
 /// Index of a category in `Catalog::categories`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -144,6 +144,8 @@ pub struct Supplier {
     pub certifications: CertSet,
     /// Share of past orders delivered as promised, in [0, 1].
     pub reliability: f64,
+    /// Who the holder is: a manufacturer or a standing resource.
+    pub kind: HolderKind,
 }
 
 /// What one supplier holds of one category.
@@ -156,6 +158,9 @@ pub struct StockLine {
     pub surge_per_day: f64,
     /// Hours from the order until the stock is loaded and leaves.
     pub lead_time_hours: f64,
+    /// Trained people who come with each unit (a fire engine's crew, a team kit's team); 0
+    /// when the equipment leaves without operators.
+    pub crew_per_unit: u32,
 }
 
 /// "+ `quantity` per `per` units of impact" (people or km²).

@@ -218,6 +218,51 @@ impl ZoneTier {
     }
 }
 
+/// What kind of resource holder a registry row is: who keeps the stock and how it answers a
+/// call. Manufacturers sell from stock and make more; the others are **standing resources**
+/// held for emergencies (government reserve depots, the fire and rescue corps, professional
+/// rescue teams), which usually come with their own crews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HolderKind {
+    /// A manufacturer or dealer (生产企业): stock on hand plus surge production.
+    Manufacturer,
+    /// A government reserve depot (应急物资储备库 / 救灾物资储备库): national, provincial or
+    /// municipal relief and flood-control stock.
+    ReserveDepot,
+    /// The fire and rescue corps (消防救援队伍): stations' vehicles and kit, with crews.
+    FireRescue,
+    /// A professional rescue team (专业救援队伍): mine, hazchem, earthquake, engineering,
+    /// medical or power teams, with crews.
+    ProfessionalTeam,
+}
+
+impl HolderKind {
+    pub const ALL: [HolderKind; 4] = [
+        HolderKind::Manufacturer,
+        HolderKind::ReserveDepot,
+        HolderKind::FireRescue,
+        HolderKind::ProfessionalTeam,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            HolderKind::Manufacturer => "manufacturer",
+            HolderKind::ReserveDepot => "reserve-depot",
+            HolderKind::FireRescue => "fire-rescue",
+            HolderKind::ProfessionalTeam => "professional-team",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<HolderKind> {
+        HolderKind::ALL.into_iter().find(|kind| kind.key() == text)
+    }
+
+    /// Whether the holder is a standing resource (anything but a manufacturer).
+    pub fn is_standing(self) -> bool {
+        self != HolderKind::Manufacturer
+    }
+}
+
 /// The cluster plan's zone policy as a score value: core 1.0, key 0.85, support 0.7, metro 0.7,
 /// outside 0.4, and +0.15 (up to 1) inside a national demonstration base.
 pub fn zone_value(zone: ZoneTier, in_demonstration_base: bool) -> f64 {

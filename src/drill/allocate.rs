@@ -818,13 +818,7 @@ fn extract(
             })
         })
         .collect();
-    shipments.sort_by(|a, b| {
-        a.demand
-            .cmp(&b.demand)
-            .then(a.arrive_hours.total_cmp(&b.arrive_hours))
-            .then(a.origin.cmp(&b.origin))
-            .then(a.depart_hours.total_cmp(&b.depart_hours))
-    });
+    sort_shipments(&mut shipments);
     let served: Vec<i64> = served_arcs
         .iter()
         .zip(floor_arcs)
@@ -922,6 +916,17 @@ pub fn verify(problem: &Problem, allocation: &Allocation) -> Result<(), String> 
 fn sort_dedup(times: &mut Vec<f64>) {
     times.sort_by(f64::total_cmp);
     times.dedup();
+}
+
+/// The order of an allocation's shipments: by demand, arrival, origin, departure.
+pub(super) fn sort_shipments(shipments: &mut [Shipment]) {
+    shipments.sort_by(|a, b| {
+        a.demand
+            .cmp(&b.demand)
+            .then(a.arrive_hours.total_cmp(&b.arrive_hours))
+            .then(a.origin.cmp(&b.origin))
+            .then(a.depart_hours.total_cmp(&b.depart_hours))
+    });
 }
 
 #[cfg(test)]

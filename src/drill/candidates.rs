@@ -6,6 +6,15 @@
 //! stays as small as the demand allows. The argument is written out in
 //! `scenarios/drills/README.md`; the tests hold it to a solve with every line present.
 //!
+//! A later pass of a category (`passes`) starts from what earlier passes left (`Start`): the
+//! stock lines they held offer only their leftover batches, and the units they released at
+//! incident sites are pools (lines with no lead time, paired with every demand from the
+//! start). Pricing runs over the rest exactly as for a first pass, so every pass is optimal
+//! over every stock line of the category and every pool. A start may also hand over the walks
+//! of an earlier solve of the same demands (`Walks`; the sweep's steps, where only units
+//! change), so that the index is not searched again: the walks do not depend on units, so the
+//! answer is the one a fresh solve gives.
+//!
 //! The only use of the catalog's spatial index is `nearest_lines`, so a change of index meets
 //! the drill in one function.
 
@@ -49,12 +58,40 @@ fn nearest_lines(
     (lines, index.bounds.min_lead_time_hours)
 }
 
+/// What a solve starts from besides the category's stock lines as the catalog has them.
+#[derive(Debug, Clone, Default)]
+pub struct Start<'p> {
+    /// Per stock line an earlier pass held: what it left of the line's batches. They replace
+    /// the line's own batches (an empty list takes the line out).
+    pub leftover: BTreeMap<StockLineIdx, Vec<allocate::Batch>>,
+    /// Units earlier passes released at incident sites, per incident (in incident order): each
+    /// a problem line with no lead time, every batch held and every demand paired at the
+    /// site's travel times (`Problem::site_travel`).
+    pub pools: Vec<(usize, Vec<allocate::Batch>)>,
+    /// The walks of an earlier solve of the same demands (units aside) with no leftover: read
+    /// before searching the index again. Ignored with a leftover, or for other demands.
+    pub walks: Option<&'p Walks>,
+}
+
+/// Per demand, the lines its walk over the category read, nearest first (`Start::walks`).
+/// They depend on the demand's place, start and category, the offline suppliers and the
+/// what-ifs — not on units.
+#[derive(Debug, Clone, Default)]
+pub struct Walks(Vec<Vec<Step>>);
+
 /// A category's solved allocation and how it was reached.
 #[derive(Debug, Clone)]
 pub struct Solved {
+    /// Stock lines first (`lines`), then the pools (`site_lines`).
     pub problem: Problem,
-    /// The stock line of each problem line.
+    /// The stock line of each problem line, in order; the problem lines past them are pools.
     pub lines: Vec<StockLineIdx>,
+    /// The incident of each pool, in order.
+    pub site_lines: Vec<usize>,
+    /// Per stock line: every batch it was offered (the problem holds those pricing included).
+    pub offered: Vec<Vec<allocate::Batch>>,
+    /// What the demands' walks read (`Start::walks`).
+    pub walks: Walks,
     pub allocation: allocate::Allocation,
     /// Solve-and-price rounds.
     pub rounds: usize,
@@ -63,10 +100,12 @@ pub struct Solved {
     pub cut: bool,
 }
 
-/// A stock line admitted to the category's candidate set.
+/// A stock line admitted to the category's candidate set, or a pool of released units.
 #[derive(Debug, Clone)]
 struct Admitted {
     line_idx: u32,
+    /// The incident of a pool (`Start::pools`); `line_idx` is then meaningless.
+    pool: Option<usize>,
     /// All its batches in ready order (on-hand stock, then surge production), and which of
     /// them the problem holds.
     batches: Vec<allocate::Batch>,
@@ -100,11 +139,13 @@ struct Category<'a> {
     walks: Vec<Walk<'a>>,
     /// The shortest lead time of any line of the category.
     min_lead_hours: f64,
+    /// `Start::leftover`, by line index.
+    leftover: BTreeMap<u32, Vec<allocate::Batch>>,
 }
 
 /// One line on a demand's walk over the category, nearest first.
 #[derive(Debug, Clone, Copy)]
-struct Step {
+pub struct Step {
     line_idx: u32,
     /// No line from here on can arrive earlier (the category's shortest lead time and the
     /// index's distance bound).
@@ -159,9 +200,13 @@ impl Category<'_> {
         (line.quantity_on_hand * self.drill.what_if.stock_factor).floor() as i64
     }
 
-    /// A line takes part when its supplier is not offline and it has stock or surge.
+    /// A line takes part when its supplier is not offline and it has stock or surge (or, held
+    /// by an earlier pass, something left).
     fn eligible(&self, line_idx: u32) -> bool {
         let line = self.catalog.stock_line(StockLineIdx(line_idx));
+        if let Some(left) = self.leftover.get(&line_idx) {
+            return !self.offline[line.supplier.0 as usize] && !left.is_empty();
+        }
         !self.offline[line.supplier.0 as usize]
             && (self.stock(line_idx) >= 1
                 || (self.drill.surge_production && line.surge_per_day > 0.0))
@@ -191,6 +236,30 @@ impl Category<'_> {
         if let Some(&l) = self.line_of.get(&line_idx) {
             return l;
         }
+        let line = self.catalog.stock_line(StockLineIdx(line_idx));
+        let batches = match self.leftover.get(&line_idx) {
+            Some(left) => left.clone(),
+            None => self.fresh_batches(line_idx),
+        };
+        let l = self.admitted.len();
+        let problem_line = allocate::Line { batches: Vec::new(), lead_hours: line.lead_time_hours };
+        self.problem.lines.push(problem_line.clone());
+        self.problem.line_travel.push(vec![None; self.demands.len()]);
+        if let Some(solver) = &mut self.solver {
+            solver.add_line(problem_line);
+        }
+        let included = vec![false; batches.len()];
+        self.admitted.push(Admitted { line_idx, pool: None, batches, included, units_held: 0 });
+        self.line_of.insert(line_idx, l);
+        if !self.admitted[l].batches.is_empty() {
+            self.include(l, 0);
+        }
+        l
+    }
+
+    /// A line's batches when no earlier pass held it: on-hand stock, then surge production
+    /// from when the first incident it can usefully serve orders it.
+    fn fresh_batches(&self, line_idx: u32) -> Vec<allocate::Batch> {
         let line = self.catalog.stock_line(StockLineIdx(line_idx));
         // Demands in order of their incident's start: the first the line can usefully serve.
         let first_start = self
@@ -222,20 +291,63 @@ impl Category<'_> {
                 k += 1.0;
             }
         }
-        let l = self.admitted.len();
-        let problem_line = allocate::Line { batches: Vec::new(), lead_hours: line.lead_time_hours };
-        self.problem.lines.push(problem_line.clone());
-        self.problem.line_travel.push(vec![None; self.demands.len()]);
-        if let Some(solver) = &mut self.solver {
-            solver.add_line(problem_line);
+        batches
+    }
+
+    /// Adds the pools of released units (before any stock line, so before any solve): every
+    /// batch held, every demand paired, outside the pair limits (they are not columns).
+    fn add_pools(&mut self, pools: &[(usize, Vec<allocate::Batch>)]) {
+        debug_assert!(self.admitted.is_empty() && self.solver.is_none());
+        for (incident, batches) in pools {
+            if batches.is_empty() {
+                continue;
+            }
+            let travel = self.problem.site_travel[*incident].iter().map(|h| Some(*h)).collect();
+            self.problem.lines.push(allocate::Line { batches: batches.clone(), lead_hours: 0.0 });
+            self.problem.line_travel.push(travel);
+            self.admitted.push(Admitted {
+                line_idx: u32::MAX,
+                pool: Some(*incident),
+                batches: batches.clone(),
+                included: vec![true; batches.len()],
+                units_held: batches.iter().map(|b| b.units).sum(),
+            });
         }
-        let included = vec![false; batches.len()];
-        self.admitted.push(Admitted { line_idx, batches, included, units_held: 0 });
-        self.line_of.insert(line_idx, l);
-        if !self.admitted[l].batches.is_empty() {
-            self.include(l, 0);
+    }
+
+    /// The answer with the stock lines first and the pools after them (`Solved`'s order).
+    fn finish(
+        &mut self,
+        mut problem: Problem,
+        mut allocation: allocate::Allocation,
+        rounds: usize,
+        cut: bool,
+    ) -> Solved {
+        let stock = self.admitted.iter().enumerate().filter(|(_, a)| a.pool.is_none());
+        let pools = self.admitted.iter().enumerate().filter(|(_, a)| a.pool.is_some());
+        let order: Vec<usize> = stock.chain(pools).map(|(l, _)| l).collect();
+        let lines = self.admitted.iter().filter(|a| a.pool.is_none());
+        let solved_lines: Vec<StockLineIdx> =
+            lines.clone().map(|a| StockLineIdx(a.line_idx)).collect();
+        let offered = lines.map(|a| a.batches.clone()).collect();
+        let site_lines = self.admitted.iter().filter_map(|a| a.pool).collect();
+        if order.iter().enumerate().any(|(new, old)| new != *old) {
+            let mut new_of = vec![0; order.len()];
+            for (new, old) in order.iter().enumerate() {
+                new_of[*old] = new;
+            }
+            problem.lines = order.iter().map(|old| problem.lines[*old].clone()).collect();
+            problem.line_travel =
+                order.iter().map(|old| problem.line_travel[*old].clone()).collect();
+            for shipment in &mut allocation.shipments {
+                if let allocate::Origin::Line(l) = shipment.origin {
+                    shipment.origin = allocate::Origin::Line(new_of[l]);
+                }
+            }
+            allocate::sort_shipments(&mut allocation.shipments);
         }
-        l
+        let walks = Walks(self.walks.iter_mut().map(|w| std::mem::take(&mut w.seen)).collect());
+        Solved { problem, lines: solved_lines, site_lines, offered, walks, allocation, rounds, cut }
     }
 
     /// Adds batch `k` of problem line `l` to the problem.
@@ -268,11 +380,6 @@ impl Category<'_> {
             self.pairs_of[demand] += 1;
         }
         true
-    }
-
-    /// The stock line of each problem line.
-    fn lines(&self) -> Vec<StockLineIdx> {
-        self.admitted.iter().map(|a| StockLineIdx(a.line_idx)).collect()
     }
 
     /// The starting candidates, and each demand's on-time suppliers (single points of
@@ -439,10 +546,44 @@ pub fn solve_category(
     demand_ids: &[usize],
     policy: Policy,
 ) -> Result<Solved, LimitExceeded> {
+    let start = Start::default();
+    solve_category_from(catalog, drill, offline, category, infos, demand_ids, policy, &start)
+}
+
+/// `solve_category` from what earlier passes left, or with an earlier solve's walks (`Start`).
+/// Sets the demands' on-time suppliers in `infos` (over every line not offline, whatever
+/// earlier passes took).
+#[allow(clippy::too_many_arguments)]
+pub fn solve_category_from(
+    catalog: &Catalog,
+    drill: &Drill,
+    offline: &[bool],
+    category: CategoryIdx,
+    infos: &mut [DemandInfo],
+    demand_ids: &[usize],
+    policy: Policy,
+    start: &Start,
+) -> Result<Solved, LimitExceeded> {
+    let mut state =
+        Category::new(catalog, drill, offline, category, infos, demand_ids, PAIR_LIMITS);
+    state.start(start);
+    state.seed(infos, demand_ids);
+    state.solve(policy)
+}
+
+/// Only the demands' on-time suppliers (`DemandInfo::on_time_suppliers`) over every line not
+/// offline: what `solve_category` sets, without solving.
+pub fn set_on_time_suppliers(
+    catalog: &Catalog,
+    drill: &Drill,
+    offline: &[bool],
+    category: CategoryIdx,
+    infos: &mut [DemandInfo],
+    demand_ids: &[usize],
+) {
     let mut state =
         Category::new(catalog, drill, offline, category, infos, demand_ids, PAIR_LIMITS);
     state.seed(infos, demand_ids);
-    state.solve(policy)
 }
 
 impl<'a> Category<'a> {
@@ -521,6 +662,24 @@ impl<'a> Category<'a> {
             by_start,
             walks,
             min_lead_hours,
+            leftover: BTreeMap::new(),
+        }
+    }
+
+    /// Takes in what earlier passes left (`Start::leftover`, `Start::pools`), or the walks of
+    /// an earlier solve (`Start::walks`): each demand's walk reads them first, and searches the
+    /// index past them only when it needs more.
+    fn start(&mut self, start: &Start) {
+        self.leftover = start.leftover.iter().map(|(line, left)| (line.0, left.clone())).collect();
+        self.add_pools(&start.pools);
+        let Some(Walks(walked)) = start.walks else { return };
+        if !self.leftover.is_empty() || walked.len() != self.walks.len() {
+            return;
+        }
+        for (walk, seen) in self.walks.iter_mut().zip(walked) {
+            let lines = std::mem::replace(&mut walk.lines, Box::new(std::iter::empty()));
+            walk.lines = Box::new(lines.skip(seen.len()));
+            walk.seen = seen.clone();
         }
     }
 
@@ -585,7 +744,7 @@ impl<'a> Category<'a> {
                     Some(solver) => solver.into_problem(),
                     None => state.problem.clone(),
                 };
-                return Ok(Solved { problem, lines: state.lines(), allocation, rounds, cut });
+                return Ok(state.finish(problem, allocation, rounds, cut));
             }
         }
     }

@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::{Drill, Incident, Policy, WhatIf};
 use crate::catalog::fields::{catalog_id, keyword, number, provenance};
 use crate::catalog::{Catalog, Problems, SourceText};
-use crate::domain::{LatLon, Severity, ZoneTier};
+use crate::domain::{HolderKind, LatLon, Severity, ZoneTier};
 use crate::matching::{AFFECTED_AREA_KM2_MAX, AFFECTED_POPULATION_MAX};
 
 /// The largest drill file accepted (bytes).
@@ -55,6 +55,9 @@ struct DrillFile {
     #[serde(default)]
     seed: u64,
     deployment_hours_default: Option<Spanned<f64>>,
+    /// Holder kinds whose stock each category uses first (see `passes`).
+    #[serde(default)]
+    prefer_kinds: Vec<Spanned<String>>,
     source: Spanned<String>,
     grade: Spanned<String>,
     #[serde(default)]
@@ -104,6 +107,8 @@ struct WhatIfEntry {
     places_offline: Vec<Spanned<String>>,
     #[serde(default)]
     zones_offline: Vec<Spanned<String>>,
+    #[serde(default)]
+    kinds_offline: Vec<Spanned<String>>,
     stock_factor: Option<Spanned<f64>>,
     road_factor_scale: Option<Spanned<f64>>,
     random_suppliers_offline_share: Option<Spanned<f64>>,
@@ -160,6 +165,7 @@ fn parse_into(
             keyword(source, problems, "policy", text, Policy::parse, &Policy::ALL, Policy::key)
         }
     };
+    let prefer_kinds = holder_kinds(source, problems, &file.prefer_kinds);
     let time_step_hours = optional_number(
         source,
         problems,
@@ -268,8 +274,34 @@ fn parse_into(
         deployment_hours,
         incidents,
         what_if: what_if?,
+        prefer_kinds,
         provenance: drill_provenance?,
     })
+}
+
+/// A list of holder kinds, sorted and without duplicates; unknown ones are located problems.
+fn holder_kinds(
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    list: &[Spanned<String>],
+) -> Vec<HolderKind> {
+    let mut kinds: Vec<HolderKind> = list
+        .iter()
+        .filter_map(|text| {
+            keyword(
+                source,
+                problems,
+                "holder kind",
+                text,
+                HolderKind::parse,
+                &HolderKind::ALL,
+                HolderKind::key,
+            )
+        })
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
 }
 
 fn incident(
@@ -377,6 +409,7 @@ fn what_if(
         ("suppliers_offline", &entry.suppliers_offline),
         ("places_offline", &entry.places_offline),
         ("zones_offline", &entry.zones_offline),
+        ("kinds_offline", &entry.kinds_offline),
     ] {
         if list.len() > OFFLINE_IDS_MAX {
             problems.push(
@@ -412,6 +445,7 @@ fn what_if(
             zones_offline.push(tier);
         }
     }
+    let kinds_offline = holder_kinds(source, problems, &entry.kinds_offline);
     let stock_factor = match &entry.stock_factor {
         Some(value) => number(source, problems, "stock_factor", value, 0.0..STOCK_FACTOR_MAX, true),
         None => Some(1.0),
@@ -441,6 +475,7 @@ fn what_if(
         suppliers_offline,
         places_offline,
         zones_offline,
+        kinds_offline,
         stock_factor: stock_factor?,
         road_factor_scale: road_factor_scale?,
         random_suppliers_offline_share: random_share?,

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{allocate, Drill, Origin, Outcome};
+use super::{allocate, CategoryOutcome, DemandInfo, Drill, Outcome, Pass, Source};
 use crate::catalog::Catalog;
-use crate::domain::{ChainStage, MiitClass, ZoneTier};
+use crate::domain::{ChainStage, HolderKind, MiitClass, ZoneTier};
 
 /// The most points of a coverage time series.
 pub const SERIES_POINTS_MAX: usize = 200;
@@ -41,6 +41,14 @@ pub struct DrillReport {
     /// Per supplying place or demonstration base, sorted by units supplied descending, then id.
     pub supply_map: Vec<SupplyRow>,
     pub zones: Vec<ZoneRow>,
+    /// Units supplied per holder kind (manufacturers and the standing resources), in
+    /// `HolderKind::ALL` order, with the crews that came with them.
+    pub holder_kinds: Vec<HolderKindRow>,
+    /// What the standing resources alone cover before any manufacturer is called: the same
+    /// drill with every manufacturer offline. `None` when it was not run.
+    pub standing: Option<StandingCover>,
+    /// Holder kinds the drill used first (`prefer_kinds`), in order.
+    pub prefer_kinds: Vec<String>,
     /// Sorted by category, incident, arrival.
     pub shipments: Vec<ShipmentRow>,
     pub shipments_truncated: bool,
@@ -51,6 +59,7 @@ pub struct WhatIfReport {
     pub suppliers_offline_listed: Vec<String>,
     pub places_offline: Vec<String>,
     pub zones_offline: Vec<String>,
+    pub kinds_offline: Vec<String>,
     pub stock_factor: f64,
     pub road_factor_scale: f64,
     pub random_suppliers_offline_share: f64,
@@ -69,12 +78,21 @@ pub struct Totals {
     /// allocation optimal over every line of the category (see `Shortfall::candidates_cut`).
     pub categories_cut: usize,
     pub units_required: i64,
+    /// Units of the required category itself, on time.
     pub units_on_time: i64,
     pub units_late: i64,
+    /// Units neither the category nor its substitutes delivered (rounded up per requirement).
     pub units_unmet: i64,
-    /// Σ over categories of the efficiency objective (see the drill README).
+    /// Required units covered by substitutes before release, at their efficiency.
+    pub units_substituted: f64,
+    /// Of those, covered by the deadline.
+    pub units_substituted_on_time: f64,
+    /// Σ over passes of the efficiency objective (see the drill README; a substitute pass
+    /// counts in the substitute's units).
     pub objective: i64,
-    /// The worst served ÷ required over all requirements.
+    /// The allocation passes solved (`own`, `after_preferred`, `substitute`).
+    pub passes: usize,
+    /// The worst (served + substituted) ÷ required over all requirements.
     pub min_served_fraction: f64,
 }
 
@@ -122,6 +140,8 @@ pub struct StageGap {
     pub units_on_time: i64,
     pub units_late: i64,
     pub units_unmet: i64,
+    pub units_substituted: f64,
+    pub units_substituted_on_time: f64,
     /// Categories of this stage with any unit late or unmet.
     pub categories_short: usize,
 }
@@ -137,9 +157,12 @@ pub struct Shortfall {
     pub units_on_time: i64,
     pub units_late: i64,
     pub units_unmet: i64,
-    /// The category's candidate lines were cut at a limit (`CANDIDATE_PAIRS_PER_CATEGORY_MAX`,
-    /// `PRICING_ROUNDS_MAX`) while more might have improved its answer: the shortfall is the
-    /// best over the lines considered, and may be smaller with every line of the region.
+    pub units_substituted: f64,
+    pub units_substituted_on_time: f64,
+    /// A pass serving the category's demands (its own, or a substitute's) had its candidate
+    /// lines cut at a limit (`CANDIDATE_PAIRS_PER_CATEGORY_MAX`, `PRICING_ROUNDS_MAX`) while
+    /// more might have improved its answer: the shortfall is the best over the lines
+    /// considered, and may be smaller with every line of the region.
     pub candidates_cut: bool,
 }
 
@@ -181,9 +204,57 @@ pub struct ZoneRow {
     pub share: f64,
 }
 
+/// Units one holder kind supplied (leaving its stock; redeployments excluded).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HolderKindRow {
+    pub kind: String,
+    pub units_by_stage: Vec<i64>,
+    pub units_total: i64,
+    pub share: f64,
+    /// Units that came with a crew (`crew_per_unit` above 0), and the people in those crews.
+    pub units_crewed: i64,
+    pub crew_people: i64,
+    pub suppliers_used: usize,
+}
+
+/// What the standing resources (reserve depots, fire and rescue, professional teams) cover
+/// alone, before any manufacturer, next to what every holder covers.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StandingCover {
+    /// Per chain stage, in chain order.
+    pub stages: Vec<StandingStage>,
+    /// Per incident, in drill order.
+    pub incidents: Vec<StandingIncident>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StandingStage {
+    pub stage: String,
+    pub units_required: i64,
+    /// Priority-weighted coverage by the deadline with standing resources alone …
+    pub on_time_coverage_standing: f64,
+    /// … and by the horizon.
+    pub final_coverage_standing: f64,
+    /// The same with every holder (this report's allocation).
+    pub on_time_coverage_all: f64,
+    pub final_coverage_all: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StandingIncident {
+    pub incident_id: String,
+    pub on_time_coverage_standing: f64,
+    pub on_time_coverage_all: f64,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ShipmentRow {
+    /// The category shipped (a substitute's own category when `for_category_id` is set).
     pub category_id: String,
+    /// The required category a substitute stood in for; empty for the category's own units.
+    pub for_category_id: String,
+    /// The allocation pass: `own`, `after_preferred` or `substitute`.
+    pub pass: String,
     pub incident_id: String,
     pub stage: String,
     /// A supplier id, or `site:<incident id>` for equipment redeployed from an incident site.
@@ -194,19 +265,43 @@ pub struct ShipmentRow {
     pub lateness_steps: i64,
 }
 
-/// Per demand: arrivals (hours, units), sorted by time.
-fn arrivals(outcome: &Outcome) -> Vec<Vec<(f64, i64)>> {
+/// One arrival at a demand: when, how many units of the required category it counts for
+/// (a substitute's units × its efficiency), and whether they are the category's own units.
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    at: f64,
+    units: f64,
+    own: bool,
+}
+
+/// Per demand: arrivals, sorted by time.
+fn arrivals(outcome: &Outcome) -> Vec<Vec<Arrival>> {
     let mut arrivals = vec![Vec::new(); outcome.demands.len()];
     for category in &outcome.categories {
+        let efficiency = category.efficiency();
+        let own = !matches!(category.pass, Pass::Substitute { .. });
         for shipment in &category.allocation.shipments {
-            arrivals[category.demands[shipment.demand]]
-                .push((shipment.arrive_hours, shipment.units));
+            arrivals[category.demands[shipment.demand]].push(Arrival {
+                at: shipment.arrive_hours,
+                units: shipment.units as f64 * efficiency,
+                own,
+            });
         }
     }
     for list in &mut arrivals {
-        list.sort_by(|a, b| a.0.total_cmp(&b.0));
+        list.sort_by(|a, b| a.at.total_cmp(&b.at));
     }
     arrivals
+}
+
+/// Units (of the required category) arrived for demand `d` by `limit` (`None`: ever).
+fn arrived(arrivals: &[Vec<Arrival>], d: usize, limit: Option<f64>, own: Option<bool>) -> f64 {
+    arrivals[d]
+        .iter()
+        .filter(|a| limit.is_none_or(|limit| a.at <= limit + 1e-9))
+        .filter(|a| own.is_none_or(|own| a.own == own))
+        .map(|a| a.units)
+        .sum()
 }
 
 fn ratio(part: f64, total: f64) -> f64 {
@@ -220,7 +315,7 @@ fn ratio(part: f64, total: f64) -> f64 {
 /// Weighted coverage of a set of demands at time `t` (`None`: at the end, however late).
 fn coverage_at(
     outcome: &Outcome,
-    arrivals: &[Vec<(f64, i64)>],
+    arrivals: &[Vec<Arrival>],
     demands: &[usize],
     t: Option<f64>,
     on_time: bool,
@@ -230,28 +325,83 @@ fn coverage_at(
         let demand = &outcome.demands[d];
         let weight = super::priority_weight(demand.priority) as f64;
         let limit = if on_time { Some(demand.deadline_hours) } else { t };
-        let arrived: i64 = arrivals[d]
-            .iter()
-            .filter(|(at, _)| limit.is_none_or(|limit| *at <= limit + 1e-9))
-            .map(|(_, units)| units)
-            .sum();
-        covered += weight * (arrived.min(demand.units) as f64 / demand.units as f64);
+        let got = arrived(arrivals, d, limit, None);
+        covered += weight * (got.min(demand.units as f64) / demand.units as f64);
         total += weight;
     }
     ratio(covered, total)
 }
 
 /// The time the last unit of a set of demands arrives, if all of them arrive.
-fn full_at(outcome: &Outcome, arrivals: &[Vec<(f64, i64)>], demands: &[usize]) -> Option<f64> {
+fn full_at(outcome: &Outcome, arrivals: &[Vec<Arrival>], demands: &[usize]) -> Option<f64> {
     let mut last: f64 = 0.0;
     for &d in demands {
-        let got: i64 = arrivals[d].iter().map(|(_, u)| u).sum();
-        if got < outcome.demands[d].units {
-            return None;
+        let units = outcome.demands[d].units as f64;
+        let mut got = 0.0;
+        let mut full = None;
+        for arrival in &arrivals[d] {
+            got += arrival.units;
+            if got >= units - 1e-9 {
+                full = Some(arrival.at);
+                break;
+            }
         }
-        last = last.max(arrivals[d].last().map_or(0.0, |(at, _)| *at));
+        last = last.max(full?);
     }
     Some(last)
+}
+
+/// Priority-weighted coverage of the demands of one stage (all stages: `None`), by the
+/// deadline and by the horizon. The sweep reads it too.
+pub(crate) fn stage_coverage(outcome: &Outcome, stage: Option<ChainStage>) -> (f64, f64) {
+    let arrivals = arrivals(outcome);
+    let ds: Vec<usize> = (0..outcome.demands.len())
+        .filter(|d| stage.is_none_or(|stage| outcome.demands[*d].stage == stage))
+        .collect();
+    (
+        coverage_at(outcome, &arrivals, &ds, None, true),
+        coverage_at(outcome, &arrivals, &ds, None, false),
+    )
+}
+
+/// Adds, per demand, the units of its category that `passes` delivered by its deadline
+/// (substitutes at their efficiency) — what `coverage_due_within` reads.
+pub fn add_on_time_units(passes: &[CategoryOutcome], demands: &[DemandInfo], on_time: &mut [f64]) {
+    for pass in passes {
+        let efficiency = pass.efficiency();
+        for shipment in &pass.allocation.shipments {
+            let d = pass.demands[shipment.demand];
+            if shipment.arrive_hours <= demands[d].deadline_hours + 1e-9 {
+                on_time[d] += shipment.units as f64 * efficiency;
+            }
+        }
+    }
+}
+
+/// Per chain stage (chain order), then over all stages: the priority-weighted share of the
+/// units due within `hours` of their incident's start (window ≤ `hours`) that arrived by
+/// their deadline, from `on_time` (`add_on_time_units`); `None` where nothing is due that
+/// early. What the sweep calls "on-time coverage at 24 h" (with `hours` = 24).
+pub fn coverage_due_within(
+    demands: &[DemandInfo],
+    on_time: &[f64],
+    hours: f64,
+) -> (Vec<Option<f64>>, Option<f64>) {
+    let mut sums = [(0.0, 0.0); 4];
+    for (demand, arrived) in demands.iter().zip(on_time) {
+        if demand.window_hours > hours + 1e-9 {
+            continue;
+        }
+        let weight = super::priority_weight(demand.priority) as f64;
+        let covered = weight * arrived.min(demand.units as f64) / demand.units as f64;
+        let stage = ChainStage::ALL.iter().position(|s| *s == demand.stage).unwrap_or(0);
+        for at in [stage, 3] {
+            sums[at].0 += covered;
+            sums[at].1 += weight;
+        }
+    }
+    let share = |(covered, total): (f64, f64)| (total > 0.0).then(|| covered / total);
+    (sums[..3].iter().map(|sum| share(*sum)).collect(), share(sums[3]))
 }
 
 pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> DrillReport {
@@ -265,11 +415,27 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
         t += series_step;
     }
 
+    // The category's own units (whole), and what substitutes covered (in its units, capped at
+    // what its own units left).
     let on_time_units = |d: usize| -> i64 {
-        let deadline = outcome.demands[d].deadline_hours;
-        arrivals[d].iter().filter(|(at, _)| *at <= deadline + 1e-9).map(|(_, u)| u).sum()
+        arrived(&arrivals, d, Some(outcome.demands[d].deadline_hours), Some(true)).round() as i64
     };
-    let served_units = |d: usize| -> i64 { arrivals[d].iter().map(|(_, u)| u).sum() };
+    let served_units = |d: usize| -> i64 { arrived(&arrivals, d, None, Some(true)).round() as i64 };
+    let substituted = |d: usize, on_time: bool| -> f64 {
+        let demand = &outcome.demands[d];
+        let limit = on_time.then_some(demand.deadline_hours);
+        let own = arrived(&arrivals, d, limit, Some(true));
+        // `+ 0.0`: an empty float sum is −0.0, which would print as "-0".
+        arrived(&arrivals, d, limit, Some(false)).min((demand.units as f64 - own).max(0.0)) + 0.0
+    };
+    let unmet_units = |d: usize| -> i64 {
+        let left = outcome.demands[d].units as f64 - served_units(d) as f64 - substituted(d, false);
+        if left <= 1e-9 {
+            0
+        } else {
+            (left - 1e-9).ceil() as i64
+        }
+    };
 
     let mut incidents = Vec::with_capacity(drill.incidents.len());
     for (i, incident) in drill.incidents.iter().enumerate() {
@@ -321,8 +487,18 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
     }
 
     // Shortfalls by category and stage.
-    let cut_categories: Vec<u32> =
-        outcome.categories.iter().filter(|c| c.cut).map(|c| c.category.0).collect();
+    // Counted by the category demanded: a cut substitute pass counts for the one it stood in for.
+    let mut cut_categories: Vec<u32> = outcome
+        .categories
+        .iter()
+        .filter(|c| c.cut)
+        .map(|c| match c.pass {
+            Pass::Substitute { for_category, .. } => for_category.0,
+            Pass::Own | Pass::AfterPreferred => c.category.0,
+        })
+        .collect();
+    cut_categories.sort_unstable();
+    cut_categories.dedup();
     let mut shortfalls: BTreeMap<(u32, ChainStage), Shortfall> = BTreeMap::new();
     let mut incidents_per: BTreeMap<(u32, ChainStage), Vec<usize>> = BTreeMap::new();
     for (d, demand) in outcome.demands.iter().enumerate() {
@@ -338,13 +514,17 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             units_on_time: 0,
             units_late: 0,
             units_unmet: 0,
+            units_substituted: 0.0,
+            units_substituted_on_time: 0.0,
             candidates_cut: cut_categories.binary_search(&demand.category.0).is_ok(),
         });
         let (on_time, served) = (on_time_units(d), served_units(d));
         entry.units_required += demand.units;
         entry.units_on_time += on_time;
         entry.units_late += served - on_time;
-        entry.units_unmet += demand.units - served;
+        entry.units_unmet += unmet_units(d);
+        entry.units_substituted += substituted(d, false);
+        entry.units_substituted_on_time += substituted(d, true);
         incidents_per.entry(key).or_default().push(demand.incident);
     }
     for (key, list) in &mut incidents_per {
@@ -365,12 +545,16 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
                 units_on_time: rows.iter().map(|r| r.units_on_time).sum(),
                 units_late: rows.iter().map(|r| r.units_late).sum(),
                 units_unmet: rows.iter().map(|r| r.units_unmet).sum(),
+                units_substituted: rows.iter().map(|r| r.units_substituted).sum(),
+                units_substituted_on_time: rows.iter().map(|r| r.units_substituted_on_time).sum(),
                 categories_short: rows.iter().filter(|r| r.units_late + r.units_unmet > 0).count(),
             }
         })
         .collect();
-    let mut shortfalls: Vec<Shortfall> =
-        shortfalls.into_values().filter(|row| row.units_late + row.units_unmet > 0).collect();
+    let mut shortfalls: Vec<Shortfall> = shortfalls
+        .into_values()
+        .filter(|row| row.units_late + row.units_unmet > 0 || row.units_substituted > 0.0)
+        .collect();
     shortfalls.sort_by(|a, b| {
         (b.units_unmet, b.units_late)
             .cmp(&(a.units_unmet, a.units_late))
@@ -422,12 +606,16 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
     let mut n_shipments = 0usize;
     for category_outcome in &outcome.categories {
         let category = catalog.category(category_outcome.category);
+        let for_category_id = match category_outcome.pass {
+            Pass::Substitute { for_category, .. } => catalog.category(for_category).id.to_string(),
+            Pass::Own | Pass::AfterPreferred => String::new(),
+        };
         for shipment in &category_outcome.allocation.shipments {
             let demand = &outcome.demands[category_outcome.demands[shipment.demand]];
             let stage_at = ChainStage::ALL.iter().position(|s| *s == demand.stage).unwrap_or(0);
-            let from = match shipment.origin {
-                Origin::Line(l) => {
-                    let line = catalog.stock_line(category_outcome.lines[l]);
+            let from = match category_outcome.source(shipment.origin) {
+                Source::Line(line_idx) => {
+                    let line = catalog.stock_line(line_idx);
                     let supplier = catalog.supplier(line.supplier);
                     let home = supplier.base.unwrap_or(supplier.place);
                     let place = catalog.place(home);
@@ -459,12 +647,14 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
                         [stage_at] += shipment.units;
                     supplier.id.to_string()
                 }
-                Origin::Site(i) => format!("site:{}", drill.incidents[i].id),
+                Source::Site(i) => format!("site:{}", drill.incidents[i].id),
             };
             n_shipments += 1;
             if shipments.len() < SHIPMENTS_IN_REPORT_MAX {
                 shipments.push(ShipmentRow {
                     category_id: category.id.to_string(),
+                    for_category_id: for_category_id.clone(),
+                    pass: category_outcome.pass.key().to_owned(),
                     incident_id: drill.incidents[demand.incident].id.to_string(),
                     stage: demand.stage.key().to_owned(),
                     from,
@@ -505,21 +695,36 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
     let units_required: i64 = outcome.demands.iter().map(|d| d.units).sum();
     let units_on_time: i64 = (0..outcome.demands.len()).map(on_time_units).sum();
     let units_served: i64 = (0..outcome.demands.len()).map(served_units).sum();
+    let mut categories: Vec<u32> = outcome.demands.iter().map(|d| d.category.0).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    let mut candidate_lines: Vec<(u32, u32)> = outcome
+        .categories
+        .iter()
+        .flat_map(|c| c.lines.iter().map(move |line| (c.category.0, line.0)))
+        .collect();
+    candidate_lines.sort_unstable();
+    candidate_lines.dedup();
     let totals = Totals {
         incidents: drill.incidents.len(),
         requirements: outcome.demands.len(),
-        categories: outcome.categories.len(),
-        candidate_lines: outcome.categories.iter().map(|c| c.lines.len()).sum(),
+        categories: categories.len(),
+        candidate_lines: candidate_lines.len(),
         categories_cut: cut_categories.len(),
         units_required,
         units_on_time,
         units_late: units_served - units_on_time,
-        units_unmet: units_required - units_served,
+        units_unmet: (0..outcome.demands.len()).map(unmet_units).sum(),
+        units_substituted: (0..outcome.demands.len()).map(|d| substituted(d, false)).sum(),
+        units_substituted_on_time: (0..outcome.demands.len()).map(|d| substituted(d, true)).sum(),
         objective: outcome.categories.iter().map(|c| c.allocation.objective).sum(),
-        min_served_fraction: outcome
-            .categories
-            .iter()
-            .map(|c| c.allocation.min_served_fraction)
+        passes: outcome.categories.len(),
+        min_served_fraction: (0..outcome.demands.len())
+            .map(|d| {
+                let demand = &outcome.demands[d];
+                let got = served_units(d) as f64 + substituted(d, false);
+                ratio(got.min(demand.units as f64), demand.units as f64)
+            })
             .fold(1.0, f64::min),
     };
     let what_if = &drill.what_if;
@@ -545,6 +750,7 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
                 .map(|p| catalog.place(*p).id.to_string())
                 .collect(),
             zones_offline: what_if.zones_offline.iter().map(|z| z.key().to_owned()).collect(),
+            kinds_offline: what_if.kinds_offline.iter().map(|k| k.key().to_owned()).collect(),
             stock_factor: what_if.stock_factor,
             road_factor_scale: what_if.road_factor_scale,
             random_suppliers_offline_share: what_if.random_suppliers_offline_share,
@@ -559,16 +765,109 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
         single_points_of_failure,
         supply_map,
         zones,
+        holder_kinds: holder_kinds(catalog, outcome),
+        standing: None,
+        prefer_kinds: drill.prefer_kinds.iter().map(|k| k.key().to_owned()).collect(),
         shipments_truncated: n_shipments > shipments.len(),
         shipments,
     }
 }
 
-/// Checks every category's allocation with the independent replay (`allocate::verify`).
+/// Units leaving each holder kind's stock (redeployments excluded), by the stage of the
+/// demand they serve, with their crews.
+fn holder_kinds(catalog: &Catalog, outcome: &Outcome) -> Vec<HolderKindRow> {
+    let n_stages = ChainStage::ALL.len();
+    let mut rows: Vec<HolderKindRow> = HolderKind::ALL
+        .iter()
+        .map(|kind| HolderKindRow {
+            kind: kind.key().to_owned(),
+            units_by_stage: vec![0; n_stages],
+            units_total: 0,
+            share: 0.0,
+            units_crewed: 0,
+            crew_people: 0,
+            suppliers_used: 0,
+        })
+        .collect();
+    let mut used: Vec<Vec<u32>> = vec![Vec::new(); HolderKind::ALL.len()];
+    for category_outcome in &outcome.categories {
+        for shipment in &category_outcome.allocation.shipments {
+            let Source::Line(line_idx) = category_outcome.source(shipment.origin) else {
+                continue;
+            };
+            let line = catalog.stock_line(line_idx);
+            let kind = catalog.supplier(line.supplier).kind as usize;
+            let demand = &outcome.demands[category_outcome.demands[shipment.demand]];
+            let stage_at = ChainStage::ALL.iter().position(|s| *s == demand.stage).unwrap_or(0);
+            let row = &mut rows[kind];
+            row.units_by_stage[stage_at] += shipment.units;
+            row.units_total += shipment.units;
+            if line.crew_per_unit > 0 {
+                row.units_crewed += shipment.units;
+                row.crew_people += shipment.units * i64::from(line.crew_per_unit);
+            }
+            used[kind].push(line.supplier.0);
+        }
+    }
+    let total: i64 = rows.iter().map(|row| row.units_total).sum();
+    for (row, mut used) in rows.iter_mut().zip(used) {
+        used.sort_unstable();
+        used.dedup();
+        row.suppliers_used = used.len();
+        row.share = ratio(row.units_total as f64, total as f64);
+    }
+    rows
+}
+
+/// The standing-resources section: `standing_only` is the same drill with every manufacturer
+/// offline (`drill::run_report` runs it), `all` this report's own run.
+pub fn standing_cover(drill: &Drill, all: &Outcome, standing_only: &Outcome) -> StandingCover {
+    let stages = ChainStage::ALL
+        .iter()
+        .map(|stage| {
+            let (on_time_all, final_all) = stage_coverage(all, Some(*stage));
+            let (on_time_standing, final_standing) = stage_coverage(standing_only, Some(*stage));
+            StandingStage {
+                stage: stage.key().to_owned(),
+                units_required: all
+                    .demands
+                    .iter()
+                    .filter(|d| d.stage == *stage)
+                    .map(|d| d.units)
+                    .sum(),
+                on_time_coverage_standing: on_time_standing,
+                final_coverage_standing: final_standing,
+                on_time_coverage_all: on_time_all,
+                final_coverage_all: final_all,
+            }
+        })
+        .collect();
+    let incident_cover = |outcome: &Outcome, i: usize| -> f64 {
+        let arrivals = arrivals(outcome);
+        let ds: Vec<usize> =
+            (0..outcome.demands.len()).filter(|d| outcome.demands[*d].incident == i).collect();
+        coverage_at(outcome, &arrivals, &ds, None, true)
+    };
+    let incidents = drill
+        .incidents
+        .iter()
+        .enumerate()
+        .map(|(i, incident)| StandingIncident {
+            incident_id: incident.id.to_string(),
+            on_time_coverage_standing: incident_cover(standing_only, i),
+            on_time_coverage_all: incident_cover(all, i),
+        })
+        .collect();
+    StandingCover { stages, incidents }
+}
+
+/// Checks every pass's allocation with the independent replay (`allocate::verify`), then all
+/// passes of each category together against the stock and site pools they share.
 pub fn verify(outcome: &Outcome) -> Result<(), String> {
     for category in &outcome.categories {
         allocate::verify(&category.problem, &category.allocation)
             .map_err(|message| format!("category {}: {message}", category.category.0))?;
     }
-    Ok(())
+    let n_incidents = outcome.demands.iter().map(|d| d.incident + 1).max().unwrap_or(0);
+    super::passes::verify_shared(&outcome.categories, n_incidents)
 }

@@ -4,14 +4,18 @@
 //! on every platform (its own SplitMix64, fixed float formatting, no hash-map iteration).
 //! Every supplier it makes is fictional and named so; the data follows the cluster plan's
 //! specialisations through the `specialities` of `places.toml` (a model, not a survey).
+//! After the manufacturers it writes the region's standing resources (`standing.rs`): reserve
+//! depots, fire and rescue detachments and professional teams, real names where public, stock
+//! always synthetic.
 
+pub mod standing;
 use crate::rng::SplitMix64;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::catalog::{Catalog, STOCK_LINES_HEADER, SUPPLIERS_HEADER};
-use crate::domain::{Category, PlaceKind, Transport, ZoneTier};
+use crate::domain::{Category, HolderKind, PlaceKind, Transport, ZoneTier};
 
 /// The most suppliers one run may generate.
 pub const GENERATED_SUPPLIERS_MAX: usize = 2_000_000;
@@ -28,9 +32,16 @@ pub struct Params {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Generated {
+    /// Every row of `suppliers.csv`: manufacturers and standing holders.
     pub suppliers: usize,
     pub stock_lines: usize,
+    /// Of `suppliers`, the standing holders (reserve depots, fire and rescue, teams).
+    pub standing: usize,
 }
+
+/// Reliability written for standing holders (MODEL: government stock and standing forces
+/// answer an order nearly always; the criterion is about delivering what was promised).
+const STANDING_RELIABILITY: f64 = 0.95;
 
 /// Writes `suppliers.csv` and `stock_lines.csv` for the catalog's taxonomy and places. The
 /// catalog's own registry is ignored.
@@ -62,7 +73,7 @@ pub fn generate(
 
     writeln!(suppliers_out, "{}", SUPPLIERS_HEADER.join(","))?;
     writeln!(stock_out, "{}", STOCK_LINES_HEADER.join(","))?;
-    let mut generated = Generated { suppliers: 0, stock_lines: 0 };
+    let mut generated = Generated { suppliers: 0, stock_lines: 0, standing: 0 };
     let mut row = String::with_capacity(256);
     let mut chosen: Vec<usize> = Vec::with_capacity(LINES_PER_SUPPLIER_MAX);
     for n in 0..params.suppliers.min(GENERATED_SUPPLIERS_MAX) {
@@ -124,9 +135,10 @@ pub fn generate(
         row.clear();
         let _ = writeln!(
             row,
-            "{supplier_id},SYNTHETIC {} supplier {n:0width$},{place_id},{base_id},{lat:.5},{lon:.5},{},{reliability:.2}",
+            "{supplier_id},SYNTHETIC {} supplier {n:0width$},{place_id},{base_id},{lat:.5},{lon:.5},{},{reliability:.2},{}",
             place.name_en.replace([',', '"'], " "),
             certs.join(";"),
+            HolderKind::Manufacturer.key(),
         );
         suppliers_out.write_all(row.as_bytes())?;
         for &category in &chosen {
@@ -135,7 +147,7 @@ pub fn generate(
             row.clear();
             let _ = writeln!(
                 row,
-                "{supplier_id},{},{on_hand},{surge},{lead}",
+                "{supplier_id},{},{on_hand},{surge},{lead},0",
                 catalog.categories[category].id
             );
             stock_out.write_all(row.as_bytes())?;
@@ -143,7 +155,71 @@ pub fn generate(
         generated.suppliers += 1;
         generated.stock_lines += chosen.len();
     }
+    write_standing(catalog, suppliers_out, stock_out, &mut generated)?;
     Ok(generated)
+}
+
+/// Writes `standing::STANDING_HOLDERS`: a holder whose place the catalog lacks is left out,
+/// and so is a holding of a category the taxonomy lacks (a reduced test taxonomy). Their
+/// certifications are those the categories they hold expect (procured equipment is certified).
+fn write_standing(
+    catalog: &Catalog,
+    suppliers_out: &mut impl Write,
+    stock_out: &mut impl Write,
+    generated: &mut Generated,
+) -> io::Result<()> {
+    let mut row = String::with_capacity(256);
+    for holder in standing::STANDING_HOLDERS {
+        let Some(place_idx) = catalog.place_by_id(holder.place) else { continue };
+        let place = catalog.place(place_idx);
+        let holdings: Vec<(&Category, u64, u32)> = holder
+            .holdings
+            .iter()
+            .filter_map(|holding| {
+                let category = catalog.category(catalog.category_by_id(holding.category)?);
+                let units = (f64::from(holding.units) * holder.scale).round().max(1.0) as u64;
+                Some((category, units, holding.crew_per_unit))
+            })
+            .collect();
+        if holdings.is_empty() {
+            continue;
+        }
+        let mut certs: Vec<&str> = holdings
+            .iter()
+            .flat_map(|(category, _, _)| category.certifications.iter())
+            .map(|cert| catalog.certifications[cert].id.as_str())
+            .collect();
+        certs.sort_unstable();
+        certs.dedup();
+        let (lat, lon) =
+            holder.at.unwrap_or((place.location.latitude(), place.location.longitude()));
+        row.clear();
+        let _ = writeln!(
+            row,
+            "{},\"{}\",{},,{lat:.5},{lon:.5},{},{STANDING_RELIABILITY:.2},{}",
+            holder.id,
+            holder.name.replace('"', "'"),
+            place.id,
+            certs.join(";"),
+            holder.kind.key(),
+        );
+        suppliers_out.write_all(row.as_bytes())?;
+        let mut sorted = holdings;
+        sorted.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        for (category, units, crew) in &sorted {
+            row.clear();
+            let _ = writeln!(
+                row,
+                "{},{},{units},0,{},{crew}",
+                holder.id, category.id, holder.lead_time_hours
+            );
+            stock_out.write_all(row.as_bytes())?;
+        }
+        generated.suppliers += 1;
+        generated.standing += 1;
+        generated.stock_lines += sorted.len();
+    }
+    Ok(())
 }
 
 /// A point uniformly inside a disk of `radius_km` around (lat, lon), clamped to valid ranges.
@@ -183,13 +259,27 @@ fn stock_numbers(rng: &mut SplitMix64, category: &Category, zone: ZoneTier) -> (
 pub fn readme(params: &Params, generated: Generated, catalog_version: &str) -> String {
     format!(
         "# SYNTHETIC supplier registry\n\n\
-         Every supplier here is fictional. These files were made by\n\n\
+         Every manufacturer here is fictional. These files were made by\n\n\
          ```\nequipmatch registry generate --suppliers {} --seed {} --lines-per-supplier {} --out DIR\n```\n\n\
-         from the taxonomy and places of catalog files {catalog_version}: {} suppliers, {} stock lines.\n\
+         from the taxonomy and places of catalog files {catalog_version}: {} rows ({} synthetic\n\
+         manufacturers and {} standing holders), {} stock lines.\n\
          Places, categories and the mix of categories per place follow the cluster plan's\n\
          specialisations (`scenarios/places.toml`, `specialities`); quantities, surge production,\n\
          lead times, certifications and reliability are drawn from model assumptions documented in\n\
-         `src/generator/mod.rs`. The same command gives byte-identical files.\n",
-        params.suppliers, params.seed, params.lines_per_supplier, generated.suppliers, generated.stock_lines
+         `src/generator/mod.rs`. The same command gives byte-identical files.\n\n\
+         The standing holders (`kind` reserve-depot, fire-rescue, professional-team; ids `dep-…`,\n\
+         `fire-…`, `team-…`) are the region's reserve depots, fire and rescue detachments and\n\
+         professional teams: a real name where the holder's existence is public (its source is in\n\
+         `src/generator/standing.rs`), else \"SYNTHETIC …\". Their stock is SYNTHETIC in every\n\
+         case — no depot or team publishes an inventory — except the Beijing drainage and snow\n\
+         fleets, whose counts are sourced, and two medical teams whose counts are what they sent\n\
+         to one past event (a floor). Their points are their city's (or town's), not their sites.\n",
+        params.suppliers,
+        params.seed,
+        params.lines_per_supplier,
+        generated.suppliers,
+        generated.suppliers - generated.standing,
+        generated.standing,
+        generated.stock_lines
     )
 }

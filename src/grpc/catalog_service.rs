@@ -199,6 +199,7 @@ impl CatalogService for CatalogApi {
                         quantity_on_hand: line.quantity_on_hand,
                         surge_per_day: line.surge_per_day,
                         lead_time_hours: line.lead_time_hours,
+                        crew_per_unit: line.crew_per_unit,
                     }
                 })
                 .collect();

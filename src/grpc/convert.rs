@@ -6,7 +6,7 @@ use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::domain::Id;
 use crate::domain::{
-    CertSet, ChainStage, LatLon, MiitClass, Priority, Severity, Transport, ZoneTier,
+    CertSet, ChainStage, HolderKind, LatLon, MiitClass, Priority, Severity, Transport, ZoneTier,
 };
 use crate::error::{Error, FieldViolation};
 use crate::holds::{
@@ -109,6 +109,24 @@ impl Violations {
         out
     }
 
+    fn holder_kinds(&mut self, field: &str, kinds: &[i32]) -> Vec<HolderKind> {
+        let mut out = Vec::new();
+        for (i, kind) in kinds.iter().enumerate() {
+            match holder_kind_from_pb(*kind) {
+                Some(kind) if !out.contains(&kind) => out.push(kind),
+                Some(_) => {}
+                None => self.add(
+                    format!("{field}[{i}]"),
+                    format!(
+                        "{kind} is not a holder kind (1 manufacturer, 2 reserve depot, 3 fire and rescue, 4 professional team)"
+                    ),
+                ),
+            }
+        }
+        out.sort();
+        out
+    }
+
     fn certifications(&mut self, catalog: &Catalog, field: &str, ids: &[String]) -> CertSet {
         let mut set = CertSet::default();
         if ids.len() > REQUIRED_CERTIFICATIONS_MAX {
@@ -182,6 +200,25 @@ pub fn zone_tier_from_pb(value: i32) -> Option<ZoneTier> {
         pb::ZoneTier::Support => Some(ZoneTier::Support),
         pb::ZoneTier::Metro => Some(ZoneTier::Metro),
         pb::ZoneTier::Outside => Some(ZoneTier::Outside),
+    }
+}
+
+pub fn holder_kind_from_pb(value: i32) -> Option<HolderKind> {
+    match pb::HolderKind::try_from(value).ok()? {
+        pb::HolderKind::Unspecified => None,
+        pb::HolderKind::Manufacturer => Some(HolderKind::Manufacturer),
+        pb::HolderKind::ReserveDepot => Some(HolderKind::ReserveDepot),
+        pb::HolderKind::FireRescue => Some(HolderKind::FireRescue),
+        pb::HolderKind::ProfessionalTeam => Some(HolderKind::ProfessionalTeam),
+    }
+}
+
+pub fn holder_kind_to_pb(kind: HolderKind) -> pb::HolderKind {
+    match kind {
+        HolderKind::Manufacturer => pb::HolderKind::Manufacturer,
+        HolderKind::ReserveDepot => pb::HolderKind::ReserveDepot,
+        HolderKind::FireRescue => pb::HolderKind::FireRescue,
+        HolderKind::ProfessionalTeam => pb::HolderKind::ProfessionalTeam,
     }
 }
 
@@ -302,6 +339,9 @@ pub fn match_query<'a>(
     excluded_suppliers.sort_unstable();
     excluded_suppliers.dedup();
     let zone_tiers = v.zone_tiers("constraints.zone_tiers", &constraints.zone_tiers);
+    let holder_kinds = v.holder_kinds("constraints.holder_kinds", &constraints.holder_kinds);
+    let prefer_kinds =
+        v.holder_kinds("constraints.prefer_holder_kinds", &constraints.prefer_holder_kinds);
     let weights = v.weights(request.weights.as_ref());
     if pb::MatchView::try_from(request.view).is_err() {
         v.add(
@@ -335,8 +375,10 @@ pub fn match_query<'a>(
             required_certifications,
             max_lead_time_hours: None,
             min_reliability: 0.0,
+            holder_kinds,
         },
         weights,
+        prefer_kinds,
     })
 }
 
@@ -365,6 +407,8 @@ pub fn shortlist_query(
         request.location.as_ref().and_then(|location| v.location("location", Some(location)));
     let filters = request.filters.clone().unwrap_or_default();
     let zone_tiers = v.zone_tiers("filters.zone_tiers", &filters.zone_tiers);
+    let holder_kinds = v.holder_kinds("filters.holder_kinds", &filters.holder_kinds);
+    let prefer_kinds = v.holder_kinds("prefer_holder_kinds", &request.prefer_holder_kinds);
     if filters.place_ids.len() > PLACE_FILTERS_MAX {
         v.add("filters.place_ids", format!("at most {PLACE_FILTERS_MAX} places"));
     }
@@ -428,8 +472,10 @@ pub fn shortlist_query(
             required_certifications,
             max_lead_time_hours,
             min_reliability,
+            holder_kinds,
         },
         weights,
+        prefer_kinds,
     })
 }
 
@@ -459,6 +505,8 @@ pub fn option_to_pb(
         eta_hours: candidate.eta_hours,
         lead_time_hours: line.lead_time_hours,
         on_time: candidate.on_time,
+        holder_kind: holder_kind_to_pb(supplier.kind) as i32,
+        crew_per_unit: line.crew_per_unit,
         score: candidate.score,
         score_parts: candidate
             .parts(weights)
@@ -705,6 +753,7 @@ pub fn supplier_to_pb(catalog: &Catalog, idx: crate::domain::SupplierIdx) -> pb:
             .collect(),
         reliability: supplier.reliability,
         stock_line_count: catalog.supplier_lines(idx).count() as u32,
+        holder_kind: holder_kind_to_pb(supplier.kind) as i32,
     }
 }
 

@@ -87,6 +87,9 @@ pub fn drill_report_to_pb(r: &report::DrillReport) -> pb::DrillReport {
         zones: r.zones.iter().map(zone_row_to_pb).collect(),
         shipments: r.shipments.iter().map(shipment_row_to_pb).collect(),
         shipments_truncated: r.shipments_truncated,
+        holder_kinds: r.holder_kinds.iter().map(holder_kind_row_to_pb).collect(),
+        standing: r.standing.as_ref().map(standing_cover_to_pb),
+        prefer_kinds: r.prefer_kinds.clone(),
     }
 }
 
@@ -116,6 +119,85 @@ pub fn drill_report_from_pb(m: pb::DrillReport) -> report::DrillReport {
         zones: m.zones.into_iter().map(zone_row_from_pb).collect(),
         shipments: m.shipments.into_iter().map(shipment_row_from_pb).collect(),
         shipments_truncated: m.shipments_truncated,
+        holder_kinds: m.holder_kinds.into_iter().map(holder_kind_row_from_pb).collect(),
+        standing: m.standing.map(standing_cover_from_pb),
+        prefer_kinds: m.prefer_kinds,
+    }
+}
+
+fn holder_kind_row_to_pb(r: &report::HolderKindRow) -> pb::DrillHolderKindRow {
+    pb::DrillHolderKindRow {
+        kind: r.kind.clone(),
+        units_by_stage: r.units_by_stage.clone(),
+        units_total: r.units_total,
+        share: r.share,
+        units_crewed: r.units_crewed,
+        crew_people: r.crew_people,
+        suppliers_used: r.suppliers_used as u64,
+    }
+}
+
+fn holder_kind_row_from_pb(m: pb::DrillHolderKindRow) -> report::HolderKindRow {
+    report::HolderKindRow {
+        kind: m.kind,
+        units_by_stage: m.units_by_stage,
+        units_total: m.units_total,
+        share: m.share,
+        units_crewed: m.units_crewed,
+        crew_people: m.crew_people,
+        suppliers_used: m.suppliers_used as usize,
+    }
+}
+
+fn standing_cover_to_pb(r: &report::StandingCover) -> pb::DrillStandingCover {
+    pb::DrillStandingCover {
+        stages: r
+            .stages
+            .iter()
+            .map(|s| pb::DrillStandingStage {
+                stage: s.stage.clone(),
+                units_required: s.units_required,
+                on_time_coverage_standing: s.on_time_coverage_standing,
+                final_coverage_standing: s.final_coverage_standing,
+                on_time_coverage_all: s.on_time_coverage_all,
+                final_coverage_all: s.final_coverage_all,
+            })
+            .collect(),
+        incidents: r
+            .incidents
+            .iter()
+            .map(|i| pb::DrillStandingIncident {
+                incident_id: i.incident_id.clone(),
+                on_time_coverage_standing: i.on_time_coverage_standing,
+                on_time_coverage_all: i.on_time_coverage_all,
+            })
+            .collect(),
+    }
+}
+
+fn standing_cover_from_pb(m: pb::DrillStandingCover) -> report::StandingCover {
+    report::StandingCover {
+        stages: m
+            .stages
+            .into_iter()
+            .map(|s| report::StandingStage {
+                stage: s.stage,
+                units_required: s.units_required,
+                on_time_coverage_standing: s.on_time_coverage_standing,
+                final_coverage_standing: s.final_coverage_standing,
+                on_time_coverage_all: s.on_time_coverage_all,
+                final_coverage_all: s.final_coverage_all,
+            })
+            .collect(),
+        incidents: m
+            .incidents
+            .into_iter()
+            .map(|i| report::StandingIncident {
+                incident_id: i.incident_id,
+                on_time_coverage_standing: i.on_time_coverage_standing,
+                on_time_coverage_all: i.on_time_coverage_all,
+            })
+            .collect(),
     }
 }
 
@@ -129,6 +211,7 @@ fn what_if_report_to_pb(r: &report::WhatIfReport) -> pb::DrillWhatIf {
         random_suppliers_offline_share: r.random_suppliers_offline_share,
         suppliers_offline_total: r.suppliers_offline_total as u64,
         note: r.note.clone(),
+        kinds_offline: r.kinds_offline.clone(),
     }
 }
 
@@ -142,6 +225,7 @@ fn what_if_report_from_pb(m: pb::DrillWhatIf) -> report::WhatIfReport {
         random_suppliers_offline_share: m.random_suppliers_offline_share,
         suppliers_offline_total: m.suppliers_offline_total as usize,
         note: m.note,
+        kinds_offline: m.kinds_offline,
     }
 }
 
@@ -158,6 +242,9 @@ fn totals_to_pb(r: &report::Totals) -> pb::DrillTotals {
         units_unmet: r.units_unmet,
         objective: r.objective,
         min_served_fraction: r.min_served_fraction,
+        units_substituted: r.units_substituted,
+        units_substituted_on_time: r.units_substituted_on_time,
+        passes: r.passes as u64,
     }
 }
 
@@ -174,6 +261,9 @@ fn totals_from_pb(m: pb::DrillTotals) -> report::Totals {
         units_unmet: m.units_unmet,
         objective: m.objective,
         min_served_fraction: m.min_served_fraction,
+        units_substituted: m.units_substituted,
+        units_substituted_on_time: m.units_substituted_on_time,
+        passes: m.passes as usize,
     }
 }
 
@@ -253,6 +343,8 @@ fn stage_gap_to_pb(r: &report::StageGap) -> pb::DrillStageGap {
         units_late: r.units_late,
         units_unmet: r.units_unmet,
         categories_short: r.categories_short as u64,
+        units_substituted: r.units_substituted,
+        units_substituted_on_time: r.units_substituted_on_time,
     }
 }
 
@@ -264,6 +356,8 @@ fn stage_gap_from_pb(m: pb::DrillStageGap) -> report::StageGap {
         units_late: m.units_late,
         units_unmet: m.units_unmet,
         categories_short: m.categories_short as usize,
+        units_substituted: m.units_substituted,
+        units_substituted_on_time: m.units_substituted_on_time,
     }
 }
 
@@ -278,6 +372,8 @@ fn shortfall_to_pb(r: &report::Shortfall) -> pb::DrillShortfall {
         units_on_time: r.units_on_time,
         units_late: r.units_late,
         units_unmet: r.units_unmet,
+        units_substituted: r.units_substituted,
+        units_substituted_on_time: r.units_substituted_on_time,
         candidates_cut: r.candidates_cut,
     }
 }
@@ -293,6 +389,8 @@ fn shortfall_from_pb(m: pb::DrillShortfall) -> report::Shortfall {
         units_on_time: m.units_on_time,
         units_late: m.units_late,
         units_unmet: m.units_unmet,
+        units_substituted: m.units_substituted,
+        units_substituted_on_time: m.units_substituted_on_time,
         candidates_cut: m.candidates_cut,
     }
 }
@@ -381,6 +479,8 @@ fn shipment_row_to_pb(r: &report::ShipmentRow) -> pb::DrillShipment {
         arrive_hours: r.arrive_hours,
         units: r.units,
         lateness_steps: r.lateness_steps,
+        for_category_id: r.for_category_id.clone(),
+        pass: r.pass.clone(),
     }
 }
 
@@ -394,6 +494,8 @@ fn shipment_row_from_pb(m: pb::DrillShipment) -> report::ShipmentRow {
         arrive_hours: m.arrive_hours,
         units: m.units,
         lateness_steps: m.lateness_steps,
+        for_category_id: m.for_category_id,
+        pass: m.pass,
     }
 }
 
@@ -408,8 +510,10 @@ mod tests {
             concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/drills/zhangjiakou-ice-fire.toml");
         let text = std::fs::read_to_string(path).expect("readable");
         let drill = drill::parse(&catalog, path, &text).expect("parses");
-        let outcome = drill::run(&catalog, &drill, Policy::Equity, &mut |_| {});
-        let report = drill::build_report(&catalog, &drill, &outcome);
+        let report = drill::run_report(&catalog, &drill, Policy::Equity, &mut |_| {}, &|| false)
+            .expect("never stopped")
+            .expect("within the limits");
+        assert!(report.standing.is_some());
         assert_eq!(drill_report_from_pb(drill_report_to_pb(&report)), report);
     }
 }

@@ -86,7 +86,7 @@ impl DrillJob {
         let progress_tx = self.tx.clone();
         // A reader that went away closes the channel: stop before the next category instead of
         // keeping a core busy for nobody.
-        let outcome = drill::run_until(
+        let report = drill::run_report(
             catalog,
             &self.drill,
             self.policy,
@@ -98,14 +98,13 @@ impl DrillJob {
             },
             &|| self.tx.is_closed(),
         );
-        match outcome {
+        match report {
             None => "CANCELLED",
             Some(Err(error)) => {
                 let _ = self.tx.blocking_send(Err(Status::from(error)));
                 "RESOURCE_EXHAUSTED"
             }
-            Some(Ok(outcome)) => {
-                let report = drill::build_report(catalog, &self.drill, &outcome);
+            Some(Ok(report)) => {
                 let event =
                     pb::run_drill_event::Event::Report(drill_convert::drill_report_to_pb(&report));
                 let _ = self.tx.blocking_send(Ok(pb::RunDrillEvent { event: Some(event) }));

@@ -248,6 +248,9 @@ pub fn seeds() -> Vec<Vec<u8>> {
                 required_certifications: vec!["iso-9001".into()],
                 excluded_supplier_ids: vec!["sup-00001".into()],
                 zone_tiers: vec![pb::ZoneTier::Core as i32],
+                // Empty: the seed's bytes stay those committed before holder kinds.
+                holder_kinds: Vec::new(),
+                prefer_holder_kinds: Vec::new(),
             }),
             weights: None,
             view: pb::MatchView::Unspecified as i32,

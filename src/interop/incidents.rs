@@ -412,6 +412,7 @@ pub fn match_incident(
         max_eta_hours: None,
         filters: Filters::default(),
         weights: Weights::default(),
+        prefer_kinds: Vec::new(),
     };
     Some(matching::match_incident(catalog, held, &query))
 }

@@ -19,7 +19,8 @@ use search::{Source, Spec};
 
 use crate::catalog::Catalog;
 use crate::domain::{
-    CategoryIdx, ChainStage, Impact, LatLon, Priority, Provenance, Requirement, Scenario, Severity,
+    CategoryIdx, ChainStage, HolderKind, Impact, LatLon, Priority, Provenance, Requirement,
+    Scenario, Severity,
 };
 
 /// The most options one requirement may ask for, and the default.
@@ -50,6 +51,8 @@ pub struct MatchQuery<'a> {
     pub max_eta_hours: Option<f64>,
     pub filters: Filters,
     pub weights: Weights,
+    /// Sorted; the plan draws on these holders first (`preferred_plan`). Empty: no preference.
+    pub prefer_kinds: Vec<HolderKind>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,6 +176,74 @@ fn match_with(
     }
 }
 
+/// `filters` narrowed to holders of `kinds` (within the kinds it already allows), or to every
+/// allowed kind but those.
+fn narrowed(filters: &Filters, kinds: &[HolderKind], keep: bool) -> Filters {
+    let allowed: Vec<HolderKind> = if filters.holder_kinds.is_empty() {
+        HolderKind::ALL.to_vec()
+    } else {
+        filters.holder_kinds.clone()
+    };
+    let holder_kinds: Vec<HolderKind> =
+        allowed.into_iter().filter(|kind| kinds.contains(kind) == keep).collect();
+    Filters { holder_kinds, ..filters.clone() }
+}
+
+/// The plan with preferred holders first: a plan over the preferred holders' lines (the
+/// category and its substitutes, searched with the kind filter), then a plan over the other
+/// holders' lines for what it leaves — each found as `method` finds a plan. An empty kind list
+/// searches nothing. Returns the plan, the lines the searches evaluated and whether one was
+/// cut.
+fn preferred_plan(
+    catalog: &Catalog,
+    spec: &Spec<'_>,
+    sources: &[Source],
+    prefer: &[HolderKind],
+    method: Method,
+) -> (Vec<PlanEntry>, usize, bool) {
+    let (mut plan, mut examined, mut cut) = (Vec::new(), 0, false);
+    let required = spec.quantity_required;
+    let mut left = required;
+    for keep in [true, false] {
+        let filters = narrowed(spec.filters, prefer, keep);
+        if filters.holder_kinds.is_empty()
+            || left <= 0.0
+            || plan::is_covered(required - left, required)
+        {
+            continue;
+        }
+        let narrowed_spec = Spec { filters: &filters, quantity_required: left, ..*spec };
+        let part = match method {
+            Method::Indexed => {
+                let mut work = plan_search::Work::default();
+                let part = plan_search::plan(
+                    catalog,
+                    &narrowed_spec,
+                    sources[0],
+                    &sources[1..],
+                    left,
+                    &mut work,
+                );
+                examined += work.examined;
+                cut |= work.cut;
+                part
+            }
+            Method::Scan => {
+                let mut pool = Vec::new();
+                for source in sources {
+                    let found = search::scan(catalog, *source, &narrowed_spec);
+                    examined += found.examined;
+                    pool.extend(found.candidates);
+                }
+                plan::plan(catalog, &pool, left)
+            }
+        };
+        left -= part.iter().map(|entry| entry.quantity_equivalent).sum::<f64>();
+        plan.extend(part);
+    }
+    (plan, examined, cut)
+}
+
 fn requirement_result(
     catalog: &Catalog,
     held: &dyn HeldStock,
@@ -201,7 +272,7 @@ fn requirement_result(
         }))
         .collect();
     let keep = query.options_per_requirement;
-    let (options, plan, lines_examined, search_cut) = match method {
+    let (options, mut plan, mut lines_examined, mut search_cut) = match method {
         Method::Indexed => {
             let mut found = search::options(catalog, &sources, &spec, keep);
             let mut work = plan_search::Work::default();
@@ -228,6 +299,13 @@ fn requirement_result(
             (pool, plan, examined, false)
         }
     };
+    if !query.prefer_kinds.is_empty() {
+        let (preferred, examined, cut) =
+            preferred_plan(catalog, &spec, &sources, &query.prefer_kinds, method);
+        plan = preferred;
+        lines_examined += examined;
+        search_cut |= cut;
+    }
     // The quantities are ≥ 0, but an empty sum is -0.0, which prints as "-0".
     let planned: f64 = plan.iter().map(|entry| entry.quantity_equivalent).sum::<f64>().abs();
     // Efficiencies are not exact in binary: 30 × 0.7 covers 21 in full.
@@ -284,6 +362,9 @@ pub struct ShortlistQuery {
     pub count: usize,
     pub filters: Filters,
     pub weights: Weights,
+    /// Sorted; entries of these holders come first, each group ranked as usual. Empty: one
+    /// ranking.
+    pub prefer_kinds: Vec<HolderKind>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -323,33 +404,54 @@ fn shortlist_with(
     query: &ShortlistQuery,
     method: Method,
 ) -> ShortlistResult {
-    let spec = Spec {
-        at: query.location.map(LatLon::unit_vector),
-        window_hours: query.window_hours,
-        quantity_required: query.quantity,
-        max_eta_hours: None,
-        filters: &query.filters,
-        weights: &query.weights,
-        held,
-        lines_examined_max: LINES_EXAMINED_MAX,
+    // Without a preference one group: the query's own filters. With one, the preferred
+    // holders' group, then the others', each ranked as usual.
+    let groups: Vec<Filters> = if query.prefer_kinds.is_empty() {
+        vec![query.filters.clone()]
+    } else {
+        [true, false]
+            .iter()
+            .map(|keep| narrowed(&query.filters, &query.prefer_kinds, *keep))
+            .filter(|filters| !filters.holder_kinds.is_empty())
+            .collect()
     };
     let sources: Vec<Source> = query.categories.iter().map(|c| Source::primary(*c)).collect();
-    let (mut entries, lines_examined, search_cut) = match method {
-        Method::Indexed => {
-            let found = search::options(catalog, &sources, &spec, query.count);
-            (found.candidates, found.examined, found.cut)
+    let (mut entries, mut lines_examined, mut search_cut) = (Vec::new(), 0, false);
+    for filters in &groups {
+        let count = query.count - entries.len();
+        if count == 0 {
+            break;
         }
-        Method::Scan => {
-            let (mut entries, mut examined) = (Vec::new(), 0);
-            for source in &sources {
-                let found = search::scan(catalog, *source, &spec);
-                examined += found.examined;
-                entries.extend(found.candidates);
+        let spec = Spec {
+            at: query.location.map(LatLon::unit_vector),
+            window_hours: query.window_hours,
+            quantity_required: query.quantity,
+            max_eta_hours: None,
+            filters,
+            weights: &query.weights,
+            held,
+            lines_examined_max: LINES_EXAMINED_MAX,
+        };
+        let mut group = match method {
+            Method::Indexed => {
+                let found = search::options(catalog, &sources, &spec, count);
+                lines_examined += found.examined;
+                search_cut |= found.cut;
+                found.candidates
             }
-            (entries, examined, false)
-        }
-    };
-    search::rank(catalog, &mut entries, query.count);
+            Method::Scan => {
+                let mut group = Vec::new();
+                for source in &sources {
+                    let found = search::scan(catalog, *source, &spec);
+                    lines_examined += found.examined;
+                    group.extend(found.candidates);
+                }
+                group
+            }
+        };
+        search::rank(catalog, &mut group, count);
+        entries.extend(group);
+    }
     ShortlistResult {
         catalog_version: catalog.version.clone(),
         entries,

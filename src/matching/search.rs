@@ -20,8 +20,8 @@ use super::eta::{travel_hours, travel_km};
 use super::score::{arrival_value, score, ScorePart, Weights};
 use crate::catalog::{Catalog, Children, Node, NodeBounds, SupplierPoint};
 use crate::domain::{
-    great_circle_km_units, CategoryIdx, CertSet, HeldStock, PlaceIdx, StockLineIdx, SupplierIdx,
-    Transport, ZoneTier,
+    great_circle_km_units, CategoryIdx, CertSet, HeldStock, HolderKind, PlaceIdx, StockLineIdx,
+    SupplierIdx, Transport, ZoneTier,
 };
 
 /// The most stock lines one search evaluates (the options of a requirement or a shortlist;
@@ -44,6 +44,8 @@ pub struct Filters {
     pub required_certifications: CertSet,
     pub max_lead_time_hours: Option<f64>,
     pub min_reliability: f64,
+    /// Sorted; empty means every kind of holder.
+    pub holder_kinds: Vec<HolderKind>,
 }
 
 impl Filters {
@@ -71,6 +73,10 @@ impl Filters {
             return false;
         }
         if self.max_lead_time_hours.is_some_and(|max| lead_time_hours > max) {
+            return false;
+        }
+        if !self.holder_kinds.is_empty() && self.holder_kinds.binary_search(&supplier.kind).is_err()
+        {
             return false;
         }
         supplier.reliability >= self.min_reliability

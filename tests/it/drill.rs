@@ -44,8 +44,10 @@ async fn run_drill_streams_progress_then_the_in_process_report() {
 
     let catalog = embedded_catalog();
     let drill = drill::parse(&catalog, "baoding.toml", &text).expect("parses");
-    let outcome = drill::run(&catalog, &drill, drill::Policy::Equity, &mut |_| {});
-    let expected = drill::build_report(&catalog, &drill, &outcome);
+    let expected =
+        drill::run_report(&catalog, &drill, drill::Policy::Equity, &mut |_| {}, &|| false)
+            .expect("never stopped")
+            .expect("within the limits");
     let got = drill_convert::drill_report_from_pb(reports.pop().unwrap());
     assert_eq!(got, expected);
     assert_eq!(got.policy, "equity");

@@ -536,6 +536,7 @@ async fn exclusions_zones_and_constraints_always_hold() {
         required_certifications: vec!["iso-9001".into()],
         excluded_supplier_ids: excluded.clone(),
         zone_tiers: vec![pb::ZoneTier::Core as i32, pb::ZoneTier::Key as i32],
+        ..Default::default()
     });
     let response = client.r#match(request).await.unwrap().into_inner();
     let mut catalog = server.catalog();

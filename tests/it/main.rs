@@ -11,6 +11,7 @@ mod engine;
 mod fuzz;
 mod grounded;
 mod grpc;
+mod holders;
 mod holds;
 mod holds_pg;
 mod interop;

@@ -247,3 +247,43 @@ async fn a_binding_cap_is_said_in_the_quantity_rule_over_grpc() {
     }
     server.stop().await;
 }
+
+/// Phase B re-derivations: a forest-fire crew's machines from Shenzhen's kit norm for a
+/// professional team of 30, and household defibrillators at Shanghai's 2025 density.
+#[test]
+fn crew_machines_follow_the_team_kit_norm_and_aeds_the_city_density() {
+    let catalog = embedded_catalog();
+    let rescue = ChainStage::EmergencyRescue;
+    let fire = impact(Severity::II, 50_000.0, 120.0);
+    // 120 km² as a circle: 38.833 km of line = 40.199 crews of 20 (0.966 km each).
+    // > 15 wind extinguishers per 30 people = 10 per crew → 401.99 → 402.
+    let wind = quantity(&catalog, "forest-fire", rescue, "wind-fire-extinguisher", fire);
+    assert_eq!(wind.units, 402.0, "{}", wind.rule);
+    // > 20 igniters per 30 people = 13.333 per crew → 535.98 → 536.
+    let torches = quantity(&catalog, "forest-fire", rescue, "drip-torch", fire);
+    assert_eq!(torches.units, 536.0, "{}", torches.rule);
+    // 4 troop carriers per 30 people = 2.667 per crew → 107.21 → 108.
+    let carriers = quantity(&catalog, "forest-fire", rescue, "troop-carrier", fire);
+    assert_eq!(carriers.units, 108.0, "{}", carriers.rule);
+    // 2 water trucks per 30 people = 1.333 per crew → 53.59 → 54.
+    let engines = quantity(&catalog, "forest-fire", rescue, "forest-fire-engine-4x4", fire);
+    assert_eq!(engines.units, 54.0, "{}", engines.rule);
+    // The severity level does not move them: the burned area is the level.
+    let level_i = quantity(
+        &catalog,
+        "forest-fire",
+        rescue,
+        "wind-fire-extinguisher",
+        impact(Severity::I, 50_000.0, 120.0),
+    );
+    assert_eq!(level_i.units, 402.0, "{}", level_i.rule);
+    // Households: 1 + 100,000 ÷ 2,000 (50 AEDs per 100,000 people) = 51.
+    let aeds = quantity(
+        &catalog,
+        "household-emergency",
+        rescue,
+        "aed",
+        impact(Severity::III, 100_000.0, 0.0),
+    );
+    assert_eq!(aeds.units, 51.0, "{}", aeds.rule);
+}

@@ -18,22 +18,24 @@ pub fn embedded_catalog() -> Arc<Catalog> {
         .clone()
 }
 
-/// The embedded scenarios with a hand-made registry (CSV bodies without headers).
+/// The embedded scenarios with a hand-made registry (CSV bodies without headers, in the columns
+/// before `kind` and `crew_per_unit`: every row a manufacturer without crews).
 pub fn catalog_with_registry(suppliers: &str, stock_lines: &str) -> Arc<Catalog> {
+    let older = |header: &[&str]| header[..header.len() - 1].join(",");
     let mut sources = CatalogSources::embedded();
     sources.registry_files = vec![
         SourceFile {
             name: "test/suppliers.csv".into(),
             text: Cow::Owned(format!(
                 "{}\n{suppliers}",
-                equipmatch::catalog::SUPPLIERS_HEADER.join(",")
+                older(&equipmatch::catalog::SUPPLIERS_HEADER)
             )),
         },
         SourceFile {
             name: "test/stock_lines.csv".into(),
             text: Cow::Owned(format!(
                 "{}\n{stock_lines}",
-                equipmatch::catalog::STOCK_LINES_HEADER.join(",")
+                older(&equipmatch::catalog::STOCK_LINES_HEADER)
             )),
         },
     ];

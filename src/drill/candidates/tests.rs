@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use super::*;
 use crate::catalog::{CatalogSources, SourceFile, STOCK_LINES_FILE, SUPPLIERS_FILE};
 use crate::domain::ZoneTier;
+use crate::drill::CategoryOutcome;
 use crate::rng::SplitMix64;
 
 /// The embedded scenarios over a generated (SYNTHETIC) registry of `suppliers` suppliers.
@@ -81,6 +82,7 @@ fn random_drill(catalog: &Catalog, rng: &mut SplitMix64) -> Drill {
 }
 
 /// The exhaustive twin of `solve_category`: every eligible line, every batch, every pair.
+#[allow(clippy::too_many_arguments)]
 fn solve_exhaustively(
     catalog: &Catalog,
     drill: &Drill,
@@ -89,9 +91,11 @@ fn solve_exhaustively(
     infos: &[DemandInfo],
     demand_ids: &[usize],
     policy: Policy,
+    start: &Start,
 ) -> (Problem, allocate::Allocation) {
     let unlimited = PairLimits { per_category: usize::MAX / 2, per_demand_min: usize::MAX / 2 };
     let mut state = Category::new(catalog, drill, offline, category, infos, demand_ids, unlimited);
+    state.start(start);
     for line in catalog.category_lines(category) {
         let line_idx = line as u32;
         if !state.eligible(line_idx) {
@@ -158,6 +162,7 @@ fn compare(cases: usize, seed: u64, limits: PairLimits) -> (Exercised, usize) {
                     &infos,
                     &demand_ids,
                     policy,
+                    &Start::default(),
                 );
                 allocate::verify(&full_problem, &full).expect("the twin is feasible");
                 let context = format!(
@@ -236,4 +241,110 @@ fn pricing_reaches_the_optimum_over_every_line_of_the_category() {
 fn a_category_cut_at_the_pair_limit_says_so_and_never_beats_the_full_answer() {
     let (_, cut) = compare(6, 77, PairLimits { per_category: 0, per_demand_min: 2 });
     assert!(cut > 5, "{cut} categories cut");
+}
+
+/// A solved pass as the drill records it (own pass of `category`).
+fn outcome_of(category: CategoryIdx, demand_ids: &[usize], solved: Solved) -> CategoryOutcome {
+    CategoryOutcome {
+        category,
+        pass: crate::drill::Pass::Own,
+        demands: demand_ids.to_vec(),
+        lines: solved.lines,
+        site_lines: solved.site_lines,
+        offered: solved.offered,
+        walks: solved.walks,
+        problem: solved.problem,
+        allocation: solved.allocation,
+        rounds: solved.rounds,
+        cut: solved.cut,
+    }
+}
+
+/// A later pass (`passes`) starts from what an earlier one left: leftover batches of the lines
+/// it held and pools of the units it released at the sites. Pricing from that start must
+/// reach the optimum of the same start with every eligible line, batch and pair present; the
+/// two passes together never oversubscribe a line or a site (`verify_shared`).
+#[test]
+fn a_pass_from_leftovers_and_pools_reaches_the_optimum_over_every_line() {
+    let mut rng = SplitMix64::new(515);
+    let (mut compared, mut with_pools, mut pool_used, mut leftover_used) = (0, 0, 0, 0);
+    for case in 0..10 {
+        let catalog = generated_catalog(120 + rng.below(200) as usize, rng.below(1 << 30));
+        let drill = random_drill(&catalog, &mut rng);
+        let offline = super::super::offline_suppliers(&catalog, &drill.what_if, drill.seed);
+        let mut infos = super::super::demands(&catalog, &drill);
+        let mut by_category: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (d, info) in infos.iter().enumerate() {
+            by_category.entry(info.category.0).or_default().push(d);
+        }
+        for (c, demand_ids) in by_category {
+            let category = CategoryIdx(c);
+            for policy in Policy::ALL {
+                let first = solve_category(
+                    &catalog,
+                    &drill,
+                    &offline,
+                    category,
+                    &mut infos,
+                    &demand_ids,
+                    policy,
+                )
+                .expect("within the limits");
+                let first = outcome_of(category, &demand_ids, first);
+                let start = crate::drill::passes::leftover(&[&first], drill.incidents.len());
+                // The same requirements asked again (as a substitute pass would ask them), half
+                // of them or all.
+                let mut again: Vec<DemandInfo> =
+                    demand_ids.iter().map(|d| infos[*d].clone()).collect();
+                for info in &mut again {
+                    info.units = (info.units / (1 + rng.below(2) as i64)).max(1);
+                }
+                let local: Vec<usize> = (0..again.len()).collect();
+                let second = solve_category_from(
+                    &catalog, &drill, &offline, category, &mut again, &local, policy, &start,
+                )
+                .expect("within the limits");
+                allocate::verify(&second.problem, &second.allocation)
+                    .unwrap_or_else(|e| panic!("case {case} category {c}: {e}"));
+                let (full_problem, full) = solve_exhaustively(
+                    &catalog, &drill, &offline, category, &again, &local, policy, &start,
+                );
+                allocate::verify(&full_problem, &full).expect("the twin is feasible");
+                let context = format!(
+                    "case {case}, category {}, {policy:?}, {} rounds, cut {}",
+                    catalog.category(category).id,
+                    second.rounds,
+                    second.cut
+                );
+                assert!(!second.cut, "{context}");
+                if policy == Policy::Equity {
+                    assert_eq!(
+                        second.allocation.min_served_fraction, full.min_served_fraction,
+                        "{context}"
+                    );
+                }
+                assert_eq!(second.allocation.objective, full.objective, "{context}");
+                let second = outcome_of(category, &local, second);
+                crate::drill::passes::verify_shared(
+                    &[first, second.clone()],
+                    drill.incidents.len(),
+                )
+                .unwrap_or_else(|e| panic!("{context}: {e}"));
+                compared += 1;
+                with_pools += usize::from(!second.site_lines.is_empty());
+                for shipment in &second.allocation.shipments {
+                    match second.source(shipment.origin) {
+                        crate::drill::Source::Site(_) => pool_used += 1,
+                        crate::drill::Source::Line(line) => {
+                            leftover_used += usize::from(start.leftover.contains_key(&line))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        compared > 50 && with_pools > 5 && pool_used > 5 && leftover_used > 20,
+        "{compared} {with_pools} {pool_used} {leftover_used}"
+    );
 }

@@ -449,6 +449,7 @@ pub fn request_to_match(
         max_eta_hours: None,
         filters: Filters::default(),
         weights: Weights::default(),
+        prefer_kinds: Vec::new(),
     };
     let result = matching::match_incident(catalog, held, &query);
     Ok(ImportedRequest { request, location, location_basis, resources: outcomes, scenario, result })

@@ -22,8 +22,8 @@ use std::collections::HashMap;
 use super::{big_catalog, Rng};
 use crate::catalog::Catalog;
 use crate::domain::{
-    CategoryIdx, CertSet, HeldStock, LatLon, PlaceIdx, Severity, StockLineIdx, SupplierIdx,
-    ZoneTier,
+    CategoryIdx, CertSet, HeldStock, HolderKind, LatLon, PlaceIdx, Severity, StockLineIdx,
+    SupplierIdx, ZoneTier,
 };
 use crate::matching::*;
 
@@ -122,7 +122,23 @@ fn filters(catalog: &Catalog, rng: &mut Rng) -> Filters {
         excluded.dedup();
         filters.excluded_suppliers = excluded;
     }
+    // Kind filters: manufacturers only, standing resources only, or every holder.
+    filters.holder_kinds = match rng.below(4) {
+        0 => vec![HolderKind::Manufacturer],
+        1 => HolderKind::ALL.iter().copied().filter(|k| k.is_standing()).collect(),
+        _ => Vec::new(),
+    };
     filters
+}
+
+/// No preference most of the time; else one or two holder kinds first (sorted).
+fn prefer_kinds(rng: &mut Rng) -> Vec<HolderKind> {
+    match rng.below(5) {
+        0 => vec![HolderKind::FireRescue],
+        1 => vec![HolderKind::ReserveDepot, HolderKind::FireRescue],
+        2 => vec![HolderKind::Manufacturer],
+        _ => Vec::new(),
+    }
 }
 
 #[test]
@@ -145,6 +161,7 @@ fn shortlists_equal_brute_force_with_holds_overrides_filters_and_no_location() {
             count: 1 + rng.below(40),
             filters: filters(catalog, &mut rng),
             weights: weights(&mut rng),
+            prefer_kinds: prefer_kinds(&mut rng),
         };
         let indexed = shortlist(catalog, &holds, &query);
         if indexed.search_cut {
@@ -175,6 +192,7 @@ fn matches_equal_brute_force_options_and_plans_with_holds_filters_and_max_eta() 
             max_eta_hours: if rng.unit() < 0.3 { Some(2.0 + 40.0 * rng.unit()) } else { None },
             filters: if rng.unit() < 0.5 { filters(catalog, &mut rng) } else { Filters::default() },
             weights: weights(&mut rng),
+            prefer_kinds: prefer_kinds(&mut rng),
         };
         let indexed = match_incident(catalog, &holds, &query);
         let scanned = match_incident_scan(catalog, &holds, &query);
@@ -246,6 +264,7 @@ fn a_line_raised_far_above_the_catalog_is_found_however_far_it_is() {
         count: 3,
         filters: Filters::default(),
         weights: Weights::normalised([0.1, 1.0, 0.1, 0.1, 0.1]).unwrap(),
+        prefer_kinds: Vec::new(),
     };
     let indexed = shortlist(catalog, &holds, &query);
     assert_eq!(indexed.entries[0].line, farthest);
@@ -267,6 +286,7 @@ fn a_shortlist_without_a_location_considers_every_line_of_a_large_category() {
             count: 20,
             filters: Filters::default(),
             weights: Weights::default(),
+            prefer_kinds: Vec::new(),
         };
         let indexed = shortlist(catalog, &NoHolds, &query);
         assert!(!indexed.search_cut);
@@ -289,6 +309,7 @@ fn a_long_window_search_in_a_large_category_is_exact_and_not_cut() {
                 count: 20,
                 filters: Filters::default(),
                 weights: Weights::default(),
+                prefer_kinds: Vec::new(),
             };
             let indexed = shortlist(catalog, &NoHolds, &query);
             let what = format!("{} in {window_hours} h", catalog.category(category).id);

@@ -207,13 +207,13 @@ fn the_last_tie_break_is_the_category_id_not_the_taxonomy_order() {
         .expect("the taxonomy is not in id order");
     let certifications: Vec<&str> = embedded.certifications.iter().map(|c| c.id.as_str()).collect();
     let suppliers = format!(
-        "{}\nsup-1,Test supplier,{},,39.6,118.2,{},0.9\n",
+        "{}\nsup-1,Test supplier,{},,39.6,118.2,{},0.9,manufacturer\n",
         crate::catalog::SUPPLIERS_HEADER.join(","),
         embedded.places[0].id,
         certifications.join(";")
     );
     let stock_lines = format!(
-        "{}\nsup-1,{},10,0,4\nsup-1,{},10,0,4\n",
+        "{}\nsup-1,{},10,0,4,0\nsup-1,{},10,0,4,0\n",
         crate::catalog::STOCK_LINES_HEADER.join(","),
         first.id,
         second.id
@@ -230,6 +230,7 @@ fn the_last_tie_break_is_the_category_id_not_the_taxonomy_order() {
         count: 2,
         filters: Filters::default(),
         weights: Weights::default(),
+        prefer_kinds: Vec::new(),
     };
     for result in
         [shortlist(&catalog, &NoHolds, &query), shortlist_scan(&catalog, &NoHolds, &query)]
