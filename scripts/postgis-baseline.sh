@@ -48,6 +48,10 @@ with open(f"{out}/categories.csv", "w", newline="") as f:
 PY
 chmod a+r "$work"/*.csv
 
+# The registry's own headers name the columns: files written before `kind` and
+# `crew_per_unit` (which the shortlist does not read) leave them out.
+suppliers_columns=$(head -n 1 "$registry/suppliers.csv" | tr -d '\r')
+stock_lines_columns=$(head -n 1 "$registry/stock_lines.csv" | tr -d '\r')
 load_started=$(date +%s.%N)
 psql_ <<SQL
 CREATE EXTENSION postgis;
@@ -55,13 +59,13 @@ CREATE EXTENSION btree_gist;
 CREATE TABLE places (id text PRIMARY KEY, zone_value float8);
 CREATE TABLE categories (id text PRIMARY KEY, speed_kmh float8, road_factor float8, certs text[]);
 CREATE TABLE suppliers (supplier_id text PRIMARY KEY, name text, place_id text, base_id text,
-  latitude float8, longitude float8, certifications text, reliability float8);
+  latitude float8, longitude float8, certifications text, reliability float8, kind text);
 CREATE TABLE stock_lines (supplier_id text, category_id text, quantity_on_hand float8,
-  surge_per_day float8, lead_time_hours float8);
+  surge_per_day float8, lead_time_hours float8, crew_per_unit float8);
 \copy places FROM '$work/places.csv' CSV HEADER
 \copy categories FROM '$work/categories.csv' CSV HEADER
-\copy suppliers FROM '$registry/suppliers.csv' CSV HEADER
-\copy stock_lines FROM '$registry/stock_lines.csv' CSV HEADER
+\copy suppliers ($suppliers_columns) FROM '$registry/suppliers.csv' CSV HEADER
+\copy stock_lines ($stock_lines_columns) FROM '$registry/stock_lines.csv' CSV HEADER
 -- One row per stock line with its supplier's position and score inputs, and a GiST index on
 -- (category, position): the category filter and the nearest-first order in one index.
 CREATE TABLE lines AS
