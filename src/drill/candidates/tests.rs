@@ -93,7 +93,11 @@ fn solve_exhaustively(
     policy: Policy,
     start: &Start,
 ) -> (Problem, allocate::Allocation) {
-    let unlimited = PairLimits { per_category: usize::MAX / 2, per_demand_min: usize::MAX / 2 };
+    let unlimited = PairLimits {
+        per_category: usize::MAX / 2,
+        per_demand_min: usize::MAX / 2,
+        scan_online_share_max: 0.0,
+    };
     let mut state = Category::new(catalog, drill, offline, category, infos, demand_ids, unlimited);
     state.start(start);
     for line in catalog.category_lines(category) {
@@ -123,6 +127,8 @@ struct Exercised {
     fewer_lines_than_the_category: usize,
     unmet: usize,
     late: usize,
+    /// Categories whose walks were sorts of the online lines (`SCAN_ONLINE_SHARE_MAX`).
+    scanned: usize,
 }
 
 fn compare(cases: usize, seed: u64, limits: PairLimits) -> (Exercised, usize) {
@@ -151,6 +157,7 @@ fn compare(cases: usize, seed: u64, limits: PairLimits) -> (Exercised, usize) {
                     limits,
                 );
                 state.seed(&mut infos, &demand_ids);
+                let scanned = state.scanned;
                 let solved = state.solve(policy).expect("within the limits");
                 allocate::verify(&solved.problem, &solved.allocation)
                     .unwrap_or_else(|e| panic!("case {case} category {c}: {e}"));
@@ -197,6 +204,7 @@ fn compare(cases: usize, seed: u64, limits: PairLimits) -> (Exercised, usize) {
                 if policy == Policy::Efficiency {
                     exercised.categories += 1;
                     exercised.more_than_one_round += usize::from(solved.rounds > 1);
+                    exercised.scanned += usize::from(scanned);
                     exercised.surge_batch_added +=
                         usize::from(solved.problem.lines.iter().any(|l| {
                             l.batches.iter().any(|b| b.ready_hours > 0.0) && l.batches.len() > 1
@@ -237,9 +245,19 @@ fn pricing_reaches_the_optimum_over_every_line_of_the_category() {
     );
 }
 
+/// With the scan threshold at 1, every category of a drill with suppliers offline walks a
+/// sort of its online lines instead of the index: the answers still equal the exhaustive twin.
+#[test]
+fn walks_over_a_sort_of_the_online_lines_reach_the_same_optimum() {
+    let limits = PairLimits { scan_online_share_max: 1.0, ..PAIR_LIMITS };
+    let (exercised, cut) = compare(24, 2027, limits);
+    assert_eq!(cut, 0, "the default limits never bind on these registries");
+    assert!(exercised.scanned > 20 && exercised.scanned < exercised.categories, "{exercised:?}");
+}
+
 #[test]
 fn a_category_cut_at_the_pair_limit_says_so_and_never_beats_the_full_answer() {
-    let (_, cut) = compare(6, 77, PairLimits { per_category: 0, per_demand_min: 2 });
+    let (_, cut) = compare(6, 77, PairLimits { per_category: 0, per_demand_min: 2, ..PAIR_LIMITS });
     assert!(cut > 5, "{cut} categories cut");
 }
 
