@@ -20,7 +20,8 @@
 //! the fewest lines examined (BENCHMARKS.md).
 //!
 //! The index holds no copy of the lines' data (the catalog's arrays are the only one): nodes
-//! of 68 bytes, about one per four lines, with their bounds in `f32` rounded outward.
+//! of 64 bytes aligned to 64 (one cache line each, never two), about one per four lines, with
+//! their bounds in `f32` rounded outward.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -161,10 +162,9 @@ pub struct NodeBounds {
     max_reliability: f32,
     max_certification_fit: f32,
     max_zone_value: f32,
-    /// Zone tiers present, one bit per `ZoneTier as u8`.
-    pub zone_tiers: u8,
     /// Every certification some line's supplier holds, as two halves of the `CertSet` bits
-    /// (so a node aligns to 4 bytes and stays at 68; read through `certifications`).
+    /// (so the bounds align to 4 bytes and take 40; read through `certifications`). The zone
+    /// tiers present are in the node (`Node::zone_tiers`), where they fill its padding.
     certifications: [u32; 2],
 }
 
@@ -200,7 +200,6 @@ impl NodeBounds {
             max_reliability: up(b.max_reliability),
             max_certification_fit: up(b.max_certification_fit),
             max_zone_value: up(b.max_zone_value),
-            zone_tiers: b.zone_tiers,
             certifications: [b.certifications.0 as u32, (b.certifications.0 >> 32) as u32],
         }
     }
@@ -254,8 +253,10 @@ impl NodeBounds {
 }
 
 /// A node of a category's tree: a cap on the sphere holding its lines, their bounds, and its
-/// children (nodes) or its lines (a leaf).
+/// children (nodes) or its lines (a leaf). 64 bytes aligned to 64, so bounding a node reads
+/// one cache line (at 68 bytes, most nodes straddled two).
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 pub struct Node {
     /// The cap's centre (a unit vector, rounded to `f32`) and its great-circle radius (km),
     /// measured from that rounded centre: every line of the node lies within `radius_km`.
@@ -264,11 +265,19 @@ pub struct Node {
     pub bounds: NodeBounds,
     /// Children are nodes `first..first + count`; a leaf's lines are the category's lines
     /// `first..first + count` (positions in leaf order). A node has at most
-    /// `SMALL_CATEGORY_LINES_MAX` lines or `LEAD_TIME_BANDS_HOURS.len() + 1` children.
+    /// `SMALL_CATEGORY_LINES_MAX` lines or `LEAD_TIME_BANDS_HOURS.len() + 1` children, so the
+    /// count fits a byte.
     first: u32,
-    count: u16,
+    count: u8,
     leaf: bool,
+    /// Zone tiers present among the node's lines, one bit per `ZoneTier as u8`.
+    pub zone_tiers: u8,
 }
+
+// A node is one cache line; the count must hold a small category's lines.
+const _: () = assert!(std::mem::size_of::<Node>() == 64);
+const _: () = assert!(SMALL_CATEGORY_LINES_MAX <= u8::MAX as usize);
+const _: () = assert!(LEAD_TIME_BANDS_HOURS.len() < u8::MAX as usize);
 
 /// What a node holds: child nodes, or a run of the category's lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,7 +343,7 @@ impl CategoryIndex {
             let buckets = lead_time_buckets(&mut lines);
             let first = builder.reserve(buckets.len());
             let root = &mut builder.nodes[0];
-            (root.first, root.count, root.leaf) = (first, buckets.len() as u16, false);
+            (root.first, root.count, root.leaf) = (first, buckets.len() as u8, false);
             for (k, bucket) in buckets.into_iter().enumerate() {
                 let bucket = &mut lines[bucket];
                 builder.nodes[first as usize + k] = cap_node(bucket);
@@ -466,6 +475,7 @@ fn cap_node(lines: &[IndexedLine]) -> Node {
         first: 0,
         count: 0,
         leaf: false,
+        zone_tiers: lines.iter().fold(0, |tiers, line| tiers | 1 << line.zone as u8),
     }
 }
 
@@ -487,6 +497,7 @@ impl Builder {
             first: 0,
             count: 0,
             leaf: true,
+            zone_tiers: 0,
         };
         self.nodes.resize(self.nodes.len() + n, placeholder);
         first
@@ -496,7 +507,7 @@ impl Builder {
         let node = &mut self.nodes[node as usize];
         node.leaf = true;
         node.first = self.order.len() as u32;
-        node.count = lines.len() as u16;
+        node.count = lines.len() as u8;
         self.order.extend(lines.iter().map(|line| line.position));
     }
 
@@ -618,7 +629,7 @@ mod tests {
                     assert!(b.max_reliability() >= line.reliability);
                     assert!(b.max_certification_fit() >= line.certification_fit);
                     assert!(b.max_zone_value() >= line.zone_value);
-                    assert!(b.zone_tiers & (1 << line.zone as u8) != 0);
+                    assert!(node.zone_tiers & (1 << line.zone as u8) != 0);
                     assert!(b.certifications().contains_all(line.certifications));
                 }
                 if let Children::Lines(lines) = node.children() {
