@@ -345,76 +345,8 @@ pub(super) fn load_suppliers(
         if place.is_none() {
             rows.report(problems, 2, "place_id", format!("unknown place {:?}", rows.field(2)));
         }
-        let base = match rows.field(3) {
-            "" => Some(None),
-            base_id => match lookups.place_ids.get(base_id) {
-                Some(base)
-                    if lookups.places[base.0 as usize].kind != PlaceKind::DemonstrationBase =>
-                {
-                    rows.report(
-                        problems,
-                        3,
-                        "base_id",
-                        format!("{base_id:?} is not a demonstration base"),
-                    );
-                    None
-                }
-                Some(base) if place.is_some() && lookups.places[base.0 as usize].host != place => {
-                    rows.report(
-                        problems,
-                        3,
-                        "base_id",
-                        format!("base {base_id:?} does not belong to place {:?}", rows.field(2)),
-                    );
-                    None
-                }
-                Some(base) => Some(Some(*base)),
-                None => {
-                    rows.report(
-                        problems,
-                        3,
-                        "base_id",
-                        format!("unknown demonstration base {base_id:?}"),
-                    );
-                    None
-                }
-            },
-        };
-        let latitude = rows.field(4).trim().parse::<f64>();
-        let longitude = rows.field(5).trim().parse::<f64>();
-        let location = match (latitude, longitude) {
-            (Ok(lat), Ok(lon)) => match LatLon::new(lat, lon) {
-                Ok(location) => Some(location),
-                Err(message) => {
-                    let idx = if message.starts_with("latitude") { 4 } else { 5 };
-                    rows.report(
-                        problems,
-                        idx,
-                        SUPPLIERS_HEADER[idx],
-                        format!("coordinate out of range: {message}"),
-                    );
-                    None
-                }
-            },
-            (Err(_), _) => {
-                rows.report(
-                    problems,
-                    4,
-                    "latitude",
-                    format!("{:?} is not a number", rows.field(4)),
-                );
-                None
-            }
-            (_, Err(_)) => {
-                rows.report(
-                    problems,
-                    5,
-                    "longitude",
-                    format!("{:?} is not a number", rows.field(5)),
-                );
-                None
-            }
-        };
+        let base = supplier_base(&rows, problems, lookups, place);
+        let location = supplier_location(&rows, problems);
         let mut certifications = CertSet::default();
         for cert in rows.field(6).split(';').map(str::trim).filter(|cert| !cert.is_empty()) {
             match lookups.cert_ids.get(cert) {
@@ -431,22 +363,7 @@ pub(super) fn load_suppliers(
             }
         }
         let reliability = rows.number(problems, 7, "reliability", 1.0);
-        let kind = if rows.width > 8 {
-            let text = rows.field(8).trim();
-            let kind = HolderKind::parse(text);
-            if kind.is_none() {
-                let kinds: Vec<&str> = HolderKind::ALL.iter().map(|k| k.key()).collect();
-                rows.report(
-                    problems,
-                    8,
-                    "kind",
-                    format!("{text:?} is not a holder kind: use one of {}", kinds.join(", ")),
-                );
-            }
-            kind
-        } else {
-            Some(HolderKind::Manufacturer)
-        };
+        let kind = holder_kind(&rows, problems);
         let (
             Some(id),
             Some(place),
@@ -477,6 +394,99 @@ pub(super) fn load_suppliers(
         });
     }
     loaded
+}
+
+/// A supplier row's demonstration base: `Some(None)` when it has none, `None` when the field
+/// is refused (reported).
+fn supplier_base(
+    rows: &Rows<'_>,
+    problems: &mut Problems,
+    lookups: &Lookups<'_>,
+    place: Option<PlaceIdx>,
+) -> Option<Option<PlaceIdx>> {
+    match rows.field(3) {
+        "" => Some(None),
+        base_id => match lookups.place_ids.get(base_id) {
+            Some(base) if lookups.places[base.0 as usize].kind != PlaceKind::DemonstrationBase => {
+                rows.report(
+                    problems,
+                    3,
+                    "base_id",
+                    format!("{base_id:?} is not a demonstration base"),
+                );
+                None
+            }
+            Some(base) if place.is_some() && lookups.places[base.0 as usize].host != place => {
+                rows.report(
+                    problems,
+                    3,
+                    "base_id",
+                    format!("base {base_id:?} does not belong to place {:?}", rows.field(2)),
+                );
+                None
+            }
+            Some(base) => Some(Some(*base)),
+            None => {
+                rows.report(
+                    problems,
+                    3,
+                    "base_id",
+                    format!("unknown demonstration base {base_id:?}"),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// A supplier row's latitude and longitude, or `None` (reported).
+fn supplier_location(rows: &Rows<'_>, problems: &mut Problems) -> Option<LatLon> {
+    let latitude = rows.field(4).trim().parse::<f64>();
+    let longitude = rows.field(5).trim().parse::<f64>();
+    match (latitude, longitude) {
+        (Ok(lat), Ok(lon)) => match LatLon::new(lat, lon) {
+            Ok(location) => Some(location),
+            Err(message) => {
+                let idx = if message.starts_with("latitude") { 4 } else { 5 };
+                rows.report(
+                    problems,
+                    idx,
+                    SUPPLIERS_HEADER[idx],
+                    format!("coordinate out of range: {message}"),
+                );
+                None
+            }
+        },
+        (Err(_), _) => {
+            rows.report(problems, 4, "latitude", format!("{:?} is not a number", rows.field(4)));
+            None
+        }
+        (_, Err(_)) => {
+            rows.report(problems, 5, "longitude", format!("{:?} is not a number", rows.field(5)));
+            None
+        }
+    }
+}
+
+/// A supplier row's holder kind (`manufacturer` for a file without the column), or `None`
+/// (reported).
+fn holder_kind(rows: &Rows<'_>, problems: &mut Problems) -> Option<HolderKind> {
+    if rows.width > 8 {
+        let text = rows.field(8).trim();
+        let kind = HolderKind::parse(text);
+        if kind.is_none() {
+            let kinds: Vec<&str> = HolderKind::ALL.iter().map(|k| k.key()).collect();
+            rows.report(
+                problems,
+                8,
+                "kind",
+                format!("{text:?} is not a holder kind: use one of {}", kinds.join(", ")),
+            );
+        }
+        kind
+    } else {
+        Some(HolderKind::Manufacturer)
+    }
 }
 
 pub(super) fn load_stock_lines(

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use super::client::{AuthChannel, CatalogServiceClient};
+use super::load::BoxError;
 use super::pb;
 
 /// The most connections and calls in flight per connection.
@@ -12,16 +13,8 @@ pub const IN_FLIGHT_MAX: usize = 1024;
 /// The suppliers the calls cycle through.
 const SUPPLIER_IDS_MAX: u32 = 100;
 
-/// Calls/s and latency of one measured phase.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
-pub struct Load {
-    pub qps: f64,
-    pub p50_us: f64,
-    pub p99_us: f64,
-    pub errors: u64,
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// Calls/s and latency of one measured phase (the same measure as `bench grpc`'s phases).
+pub type Load = super::load::PhaseResult;
 
 /// Runs GetSupplier for `warmup`, then measures for `measure`.
 pub async fn get_supplier_load(
@@ -72,21 +65,5 @@ pub async fn get_supplier_load(
             }));
         }
     }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for task in tasks {
-        let (mut l, e) = task.await?;
-        latencies.append(&mut l);
-        errors += e;
-    }
-    latencies.sort_unstable();
-    let at = |q: f64| {
-        latencies.get(((latencies.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0) as f64
-    };
-    Ok(Load {
-        qps: latencies.len() as f64 / measure.as_secs_f64(),
-        p50_us: at(0.50),
-        p99_us: at(0.99),
-        errors,
-    })
+    super::load::collect_phase(tasks, measure).await
 }

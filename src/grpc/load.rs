@@ -248,6 +248,15 @@ async fn phase(
             }));
         }
     }
+    collect_phase(tasks, measure).await
+}
+
+/// Joins a phase's callers — each returning its latencies (µs) inside the measured window and
+/// its failed calls — into calls/s over `measure` and latency percentiles.
+pub(super) async fn collect_phase(
+    tasks: Vec<tokio::task::JoinHandle<(Vec<u32>, u64)>>,
+    measure: Duration,
+) -> Result<PhaseResult, BoxError> {
     let mut latencies = Vec::new();
     let mut errors = 0;
     for task in tasks {

@@ -430,43 +430,11 @@ pub fn rss_kb(pid: u32) -> Option<u64> {
 }
 
 /// Match requests over the cluster's places and every scenario and severity (the same spread
-/// as `bench grpc`), deterministic.
+/// as `bench grpc`), deterministic, with `options` options a requirement.
 fn match_requests(options: u32) -> Vec<pb::MatchRequest> {
-    const PLACES: [(f64, f64); 8] = [
-        (39.6347, 118.1948),
-        (38.0289, 114.4737),
-        (39.0485, 115.9037),
-        (38.8694, 115.4722),
-        (40.8191, 114.8614),
-        (39.9050, 116.4053),
-        (39.1256, 117.1902),
-        (36.6023, 114.5118),
-    ];
-    const SCENARIOS: [&str; 10] = [
-        "earthquake",
-        "flood",
-        "urban-waterlogging",
-        "ice-snow",
-        "forest-fire",
-        "medical-rescue",
-        "urban-safety",
-        "urban-fire",
-        "hazchem",
-        "mine-tunnel",
-    ];
-    let mut requests = Vec::new();
-    for (i, scenario) in SCENARIOS.iter().enumerate() {
-        for (j, (latitude, longitude)) in PLACES.iter().enumerate() {
-            requests.push(pb::MatchRequest {
-                scenario_id: (*scenario).into(),
-                severity: 1 + ((i + j) % 4) as i32,
-                location: Some(pb::LatLng { latitude: *latitude, longitude: *longitude }),
-                affected_population: 50_000 * (1 + (i * 7 + j) as u64 % 20),
-                affected_area_km2: Some(10.0 * (1 + j) as f64),
-                options_per_requirement: options,
-                ..Default::default()
-            });
-        }
+    let mut requests = super::load::match_requests();
+    for request in &mut requests {
+        request.options_per_requirement = options;
     }
     requests
 }
