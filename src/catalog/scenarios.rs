@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use super::fields::{catalog_id, keyword, number, provenance};
 use super::files::{
-    CategoryEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile, SeverityFactorEntry,
-    TaxonomyFile,
+    CategoryEntry, CertificationEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile,
+    SeverityFactorEntry, TaxonomyFile,
 };
 use super::problems::{Problems, SourceText};
 use super::SourceFile;
@@ -169,28 +169,7 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
     let source = SourceText::new(&file.name, &file.text);
     let Some(taxonomy) = parse_file::<TaxonomyFile>(&source, problems) else { return };
 
-    let mut cert_ids: HashMap<String, usize> = HashMap::new();
-    for entry in &taxonomy.certification {
-        let Some(id) = catalog_id(&source, problems, &entry.id) else { continue };
-        if cert_ids.contains_key(id.as_str()) {
-            source.report(
-                problems,
-                entry.id.span(),
-                format!("duplicate certification id {:?}", id.as_str()),
-            );
-            continue;
-        }
-        if data.certifications.len() >= CERTIFICATIONS_MAX {
-            source.report(
-                problems,
-                entry.id.span(),
-                format!("more than {CERTIFICATIONS_MAX} certifications"),
-            );
-            break;
-        }
-        cert_ids.insert(id.as_str().to_owned(), data.certifications.len());
-        data.certifications.push(Certification { id, name: entry.name.clone() });
-    }
+    let cert_ids = load_certifications(&source, &taxonomy.certification, data, problems);
 
     if taxonomy.category.len() > CATEGORIES_MAX {
         problems.push(source.name, 0, None, format!("more than {CATEGORIES_MAX} categories"));
@@ -332,6 +311,39 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
         });
     }
     report_substitute_cycles(&source, &accepted, &data.categories, problems);
+}
+
+/// The taxonomy's certifications into `data`, refusing duplicates and those beyond
+/// `CERTIFICATIONS_MAX`; returns id → index for the categories' references.
+fn load_certifications(
+    source: &SourceText<'_>,
+    entries: &[CertificationEntry],
+    data: &mut ScenarioData,
+    problems: &mut Problems,
+) -> HashMap<String, usize> {
+    let mut cert_ids: HashMap<String, usize> = HashMap::new();
+    for entry in entries {
+        let Some(id) = catalog_id(source, problems, &entry.id) else { continue };
+        if cert_ids.contains_key(id.as_str()) {
+            source.report(
+                problems,
+                entry.id.span(),
+                format!("duplicate certification id {:?}", id.as_str()),
+            );
+            continue;
+        }
+        if data.certifications.len() >= CERTIFICATIONS_MAX {
+            source.report(
+                problems,
+                entry.id.span(),
+                format!("more than {CERTIFICATIONS_MAX} certifications"),
+            );
+            break;
+        }
+        cert_ids.insert(id.as_str().to_owned(), data.certifications.len());
+        data.certifications.push(Certification { id, name: entry.name.clone() });
+    }
+    cert_ids
 }
 
 /// Depth-first search for cycles in the substitute graph; each cycle is reported once, at the
