@@ -28,7 +28,7 @@ pub use registry::{
     CREW_PER_UNIT_MAX, LEAD_TIME_HOURS_MAX, STOCK_LINES_FILE, STOCK_LINES_HEADER, SUPPLIERS_FILE,
     SUPPLIERS_HEADER,
 };
-pub use scenarios::{NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
+pub use scenarios::{CATEGORIES_MAX, NEEDED_WITHIN_HOURS_MAX, PLACES_FILE, TAXONOMY_FILE};
 
 use crate::domain::{
     great_circle_km_units, zone_value, AlertMapping, Category, CategoryIdx, CertSet, Certification,

@@ -46,6 +46,10 @@ pub enum BenchCommand {
         /// Measured seconds per phase.
         #[arg(long, default_value_t = 5)]
         seconds: u64,
+        /// Also time `bench grpc`'s Shortlist requests through the server's steps in process
+        /// (validation and search, response, encoding): three more phases.
+        #[arg(long)]
+        grpc_mix: bool,
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
@@ -114,8 +118,8 @@ pub fn run(command: BenchCommand) -> ExitCode {
     match command {
         BenchCommand::Load { registry, json } => load(&registry, json),
         BenchCommand::Grpc(args) => grpc(&args),
-        BenchCommand::Inproc { registry, category, seconds, json } => {
-            inproc(registry.as_deref(), &category, seconds, json)
+        BenchCommand::Inproc { registry, category, seconds, grpc_mix, json } => {
+            inproc(registry.as_deref(), &category, seconds, grpc_mix, json)
         }
         BenchCommand::Drill(args) => drill_bench(&args),
         BenchCommand::Auth(args) => super::auth_bench::run(&args),
@@ -275,6 +279,7 @@ fn inproc(
     registry: Option<&std::path::Path>,
     category: &str,
     seconds: u64,
+    grpc_mix: bool,
     json: bool,
 ) -> ExitCode {
     use crate::domain::{LatLon, Severity};
@@ -346,18 +351,28 @@ fn inproc(
     }
     let shortlist_examined =
         crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(0)).lines_examined;
+    let mix = if grpc_mix {
+        crate::grpc::shortlist_bench::shortlist_mix(&catalog, seconds)
+    } else {
+        None
+    };
     let counts = catalog.counts();
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "stock_lines": counts.stock_lines, "shortlist_qps": shortlist_qps, "match_qps": match_qps,
-                "shortlist_us": 1e6 / shortlist_qps, "match_us": 1e6 / match_qps,
-                "match_requirements": requirements, "match_lines_examined": examined,
-                "shortlist_lines_examined": shortlist_examined,
-                "category_lines": catalog.category_lines(category).len(),
-            })
-        );
+        let mut report = serde_json::json!({
+            "stock_lines": counts.stock_lines, "shortlist_qps": shortlist_qps, "match_qps": match_qps,
+            "shortlist_us": 1e6 / shortlist_qps, "match_us": 1e6 / match_qps,
+            "match_requirements": requirements, "match_lines_examined": examined,
+            "shortlist_lines_examined": shortlist_examined,
+            "category_lines": catalog.category_lines(category).len(),
+        });
+        if let Some(mix) = mix {
+            report["grpc_mix_search_us"] = mix.search_us.into();
+            report["grpc_mix_response_us"] = mix.response_us.into();
+            report["grpc_mix_encoded_us"] = mix.encoded_us.into();
+            report["grpc_mix_lines_examined"] = mix.lines_examined.into();
+            report["grpc_mix_response_bytes"] = mix.response_bytes.into();
+        }
+        println!("{report}");
     } else {
         println!(
             "{} stock lines, one thread: Shortlist {:.0} calls/s ({:.1} µs, {} of {} lines examined), Match {:.0} calls/s ({:.1} µs, {} requirements, {} lines examined)",
@@ -371,6 +386,12 @@ fn inproc(
             requirements,
             examined
         );
+        if let Some(mix) = mix {
+            println!(
+                "bench grpc's Shortlist requests, in process: validation and search {:.1} µs, with the response {:.1} µs, encoded {:.1} µs ({:.0} lines examined, {:.0} bytes)",
+                mix.search_us, mix.response_us, mix.encoded_us, mix.lines_examined, mix.response_bytes
+            );
+        }
     }
     ExitCode::SUCCESS
 }

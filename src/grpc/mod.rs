@@ -19,6 +19,7 @@ pub mod load;
 mod match_service;
 pub mod overload_bench;
 mod server;
+pub mod shortlist_bench;
 mod status;
 mod web;
 

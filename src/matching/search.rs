@@ -294,6 +294,50 @@ fn rank_key(catalog: &Catalog, c: &Candidate) -> RankKey {
     (!c.on_time, Reverse(OrderedFloat(c.score)), c.supplier, catalog.category_id_rank(c.category))
 }
 
+/// `rank_key` as one integer, in the same order (smaller ranks first): on time, the score's
+/// bits in reverse order (`ordered_bits`), supplier index, category id rank. Comparing it is one
+/// `u128` comparison instead of a tuple with float checks: `TopK` compares on every offer.
+fn packed_rank_key(catalog: &Catalog, c: &Candidate) -> u128 {
+    // Each field fits its bits (a supplier index is a `u32`; a category's rank is below the
+    // catalog's limit), so the order is exactly `rank_key`'s.
+    const _: () = assert!(crate::catalog::CATEGORIES_MAX < 1 << 31);
+    (u128::from(!c.on_time) << 127)
+        | (u128::from(!ordered_bits(c.score)) << 63)
+        | (u128::from(c.supplier.0) << 31)
+        | u128::from(catalog.category_id_rank(c.category))
+}
+
+/// A float's `OrderedFloat` order as unsigned bits: −0 equals +0, NaN above everything.
+fn ordered_bits(x: f64) -> u64 {
+    if x.is_nan() {
+        return u64::MAX;
+    }
+    // −0 + 0 = +0.
+    let bits = (x + 0.0).to_bits();
+    if bits >> 63 == 0 {
+        bits | 1 << 63
+    } else {
+        !bits
+    }
+}
+
+/// (on time, score) as one integer for the options walk's heap and stop rule: the order of
+/// `ScoreKey` for every score ≥ 0 (scores are: weights and values are ≥ 0), with a negative
+/// score taken as 0 and NaN as the largest. Both only raise a key, so a node's packed bound
+/// stays a bound, and the stop rule (`best < last`) can only stop later, never wrongly.
+fn packed_score_key((on_time, score): ScoreKey) -> u64 {
+    let score = score.into_inner();
+    let bits = if score.is_nan() {
+        u64::MAX >> 1
+    } else if score >= 0.0 {
+        // −0 + 0 = +0; +∞'s bits are below NaN's stand-in.
+        (score + 0.0).to_bits()
+    } else {
+        0
+    };
+    (u64::from(on_time) << 63) | bits
+}
+
 /// The ranking rules (`rank_key`). Only the first `keep` are ordered and kept.
 pub(super) fn rank(catalog: &Catalog, candidates: &mut Vec<Candidate>, keep: usize) {
     if candidates.len() > keep && keep > 0 {
@@ -502,32 +546,37 @@ pub(super) fn warm(catalog: &Catalog, lines: std::ops::Range<u32>) {
     std::hint::black_box(touched);
 }
 
-/// The best `keep` candidates by the ranking rules, kept in rank order.
+/// The best `keep` candidates by the ranking rules, kept in rank order, with their packed
+/// rank keys alongside (`keys[i]` is `kept[i]`'s), so finding a candidate's place compares
+/// integers in one small array.
 struct TopK<'a> {
     catalog: &'a Catalog,
     keep: usize,
     kept: Vec<Candidate>,
+    keys: Vec<u128>,
 }
 
 impl TopK<'_> {
     fn offer(&mut self, candidate: Candidate) {
         // Most offers lose to the last kept on (on time, score) alone.
-        if self.last().is_some_and(|last| (candidate.on_time, OrderedFloat(candidate.score)) < last)
-        {
+        let score_key = (candidate.on_time, OrderedFloat(candidate.score));
+        if self.last().is_some_and(|last| packed_score_key(score_key) < last) {
             return;
         }
-        let key = rank_key(self.catalog, &candidate);
-        let at = self.kept.partition_point(|kept| rank_key(self.catalog, kept) < key);
+        let key = packed_rank_key(self.catalog, &candidate);
+        let at = self.keys.partition_point(|kept| *kept < key);
         if at < self.keep {
             self.kept.insert(at, candidate);
+            self.keys.insert(at, key);
             self.kept.truncate(self.keep);
+            self.keys.truncate(self.keep);
         }
     }
 
-    /// The key the next line must beat, once `keep` are kept.
-    fn last(&self) -> Option<ScoreKey> {
+    /// The packed (on time, score) key the next line must reach, once `keep` are kept.
+    fn last(&self) -> Option<u64> {
         (self.kept.len() >= self.keep)
-            .then(|| self.kept.last().map(|c| (c.on_time, OrderedFloat(c.score))))
+            .then(|| self.kept.last().map(|c| packed_score_key((c.on_time, OrderedFloat(c.score)))))
             .flatten()
     }
 }
@@ -542,7 +591,12 @@ pub(super) fn options(
     keep: usize,
 ) -> Found {
     let bounds = Bounds { catalog, spec, sources };
-    let mut top = TopK { catalog, keep, kept: Vec::with_capacity(keep + 1) };
+    let mut top = TopK {
+        catalog,
+        keep,
+        kept: Vec::with_capacity(keep + 1),
+        keys: Vec::with_capacity(keep + 1),
+    };
     let mut found = Found::default();
     if keep == 0 {
         return found;
@@ -555,7 +609,9 @@ pub(super) fn options(
             }
         }
     }
-    let bound = |source: usize, node: &Node| bounds.rank_upper_bound(source, node);
+    // Keys packed into one integer: the heap compares them on every push and pop.
+    let bound =
+        |source: usize, node: &Node| bounds.rank_upper_bound(source, node).map(packed_score_key);
     let mut walk = Walk::new(&bounds, &bound);
     while let Some(best) = walk.peek() {
         if top.last().is_some_and(|last| best < last) {
