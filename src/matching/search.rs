@@ -546,38 +546,65 @@ pub(super) fn warm(catalog: &Catalog, lines: std::ops::Range<u32>) {
     std::hint::black_box(touched);
 }
 
-/// The best `keep` candidates by the ranking rules, kept in rank order, with their packed
-/// rank keys alongside (`keys[i]` is `kept[i]`'s), so finding a candidate's place compares
-/// integers in one small array.
+/// The best `keep` candidates by the ranking rules. The candidates stay where they were put
+/// (`slots`); what is kept in rank order is their packed rank keys with their slots, so
+/// placing a candidate moves a few small pairs, not candidates, and compares integers.
 struct TopK<'a> {
     catalog: &'a Catalog,
     keep: usize,
-    kept: Vec<Candidate>,
-    keys: Vec<u128>,
+    slots: Vec<Candidate>,
+    /// (packed rank key, slot), best first; at most `keep`.
+    ranked: Vec<(u128, u32)>,
+    /// The packed (on time, score) key of the last ranked, once `keep` are kept.
+    threshold: Option<u64>,
 }
 
-impl TopK<'_> {
+impl<'a> TopK<'a> {
+    fn new(catalog: &'a Catalog, keep: usize) -> TopK<'a> {
+        TopK {
+            catalog,
+            keep,
+            slots: Vec::with_capacity(keep),
+            ranked: Vec::with_capacity(keep + 1),
+            threshold: None,
+        }
+    }
+
     fn offer(&mut self, candidate: Candidate) {
         // Most offers lose to the last kept on (on time, score) alone.
         let score_key = (candidate.on_time, OrderedFloat(candidate.score));
-        if self.last().is_some_and(|last| packed_score_key(score_key) < last) {
+        if self.threshold.is_some_and(|last| packed_score_key(score_key) < last) {
             return;
         }
         let key = packed_rank_key(self.catalog, &candidate);
-        let at = self.keys.partition_point(|kept| *kept < key);
-        if at < self.keep {
-            self.kept.insert(at, candidate);
-            self.keys.insert(at, key);
-            self.kept.truncate(self.keep);
-            self.keys.truncate(self.keep);
+        let at = self.ranked.partition_point(|(kept, _)| *kept < key);
+        if at >= self.keep {
+            return;
+        }
+        let slot = if self.ranked.len() == self.keep {
+            // Full: the last ranked leaves, and its slot takes the newcomer.
+            let (_, slot) = self.ranked.pop().unwrap_or_default();
+            self.slots[slot as usize] = candidate;
+            slot
+        } else {
+            self.slots.push(candidate);
+            (self.slots.len() - 1) as u32
+        };
+        self.ranked.insert(at, (key, slot));
+        if self.ranked.len() == self.keep {
+            let last = &self.slots[self.ranked[self.keep - 1].1 as usize];
+            self.threshold = Some(packed_score_key((last.on_time, OrderedFloat(last.score))));
         }
     }
 
     /// The packed (on time, score) key the next line must reach, once `keep` are kept.
     fn last(&self) -> Option<u64> {
-        (self.kept.len() >= self.keep)
-            .then(|| self.kept.last().map(|c| packed_score_key((c.on_time, OrderedFloat(c.score)))))
-            .flatten()
+        self.threshold
+    }
+
+    /// The kept candidates in rank order.
+    fn into_ranked(self) -> Vec<Candidate> {
+        self.ranked.iter().map(|(_, slot)| self.slots[*slot as usize].clone()).collect()
     }
 }
 
@@ -591,12 +618,7 @@ pub(super) fn options(
     keep: usize,
 ) -> Found {
     let bounds = Bounds { catalog, spec, sources };
-    let mut top = TopK {
-        catalog,
-        keep,
-        kept: Vec::with_capacity(keep + 1),
-        keys: Vec::with_capacity(keep + 1),
-    };
+    let mut top = TopK::new(catalog, keep);
     let mut found = Found::default();
     if keep == 0 {
         return found;
@@ -634,7 +656,7 @@ pub(super) fn options(
             }
         }
     }
-    found.candidates = top.kept;
+    found.candidates = top.into_ranked();
     found
 }
 
