@@ -484,18 +484,21 @@ pub fn option_to_pb(
     weights: &Weights,
     candidate: &Candidate,
 ) -> pb::SupplierOption {
+    // Ids copied as they are (`as_str`), not through `Display`'s formatter: a shortlist
+    // builds a few hundred of these strings per call.
     let supplier = catalog.supplier(candidate.supplier);
     let line = catalog.stock_line(candidate.line);
+    let place = catalog.place(supplier.place);
     pb::SupplierOption {
-        supplier_id: supplier.id.to_string(),
+        supplier_id: supplier.id.as_str().to_owned(),
         supplier_name: supplier.name.clone(),
-        place_id: catalog.place(supplier.place).id.to_string(),
-        zone_tier: zone_tier_to_pb(catalog.place(supplier.place).zone) as i32,
+        place_id: place.id.as_str().to_owned(),
+        zone_tier: zone_tier_to_pb(place.zone) as i32,
         demonstration_base: supplier
             .base
-            .map(|base| catalog.place(base).id.to_string())
+            .map(|base| catalog.place(base).id.as_str().to_owned())
             .unwrap_or_default(),
-        category_id: catalog.category(candidate.category).id.to_string(),
+        category_id: catalog.category(candidate.category).id.as_str().to_owned(),
         substitute: candidate.substitute,
         substitute_efficiency: candidate.efficiency,
         quantity_available: candidate.quantity_available(),

@@ -450,7 +450,12 @@ fn shortlist_with(
             }
         };
         search::rank(catalog, &mut group, count);
-        entries.extend(group);
+        // The first group is the answer so far: moved, not copied into a new vector.
+        if entries.is_empty() {
+            entries = group;
+        } else {
+            entries.extend(group);
+        }
     }
     ShortlistResult {
         catalog_version: catalog.version.clone(),
