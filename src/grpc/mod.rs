@@ -20,6 +20,7 @@ mod match_service;
 pub mod overload_bench;
 mod server;
 mod status;
+pub mod visibility_bench;
 mod web;
 
 pub use auth::{Security, TlsPem};
