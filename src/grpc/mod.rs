@@ -4,6 +4,7 @@
 mod admission;
 pub mod alert_convert;
 mod alert_service;
+pub use alert_service::export_request_resource_in_process;
 pub mod auth;
 pub mod auth_load;
 mod call_layer;
