@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::fields::{catalog_id, keyword, number, provenance};
+use super::fields::{catalog_id, keyword, number, provenance, Lower};
 use super::files::{
     CategoryEntry, CertificationEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile,
     SeverityFactorEntry, TaxonomyFile,
@@ -228,7 +228,7 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
             "capability_per_unit",
             &entry.capability_per_unit,
             0.0..1e12,
-            false,
+            Lower::Excluded,
         );
         let provenance = provenance(&source, problems, &entry.source, &entry.grade);
         let mut certifications = CertSet::default();
@@ -260,8 +260,14 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
                 );
                 continue;
             }
-            let efficiency =
-                number(&source, problems, "efficiency", &substitute.efficiency, 0.0..1.0, false);
+            let efficiency = number(
+                &source,
+                problems,
+                "efficiency",
+                &substitute.efficiency,
+                0.0..1.0,
+                Lower::Excluded,
+            );
             if let (Some(category), Some(efficiency)) = (target, efficiency) {
                 substitutes.push(Substitute {
                     category,
@@ -452,11 +458,24 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             &ZoneTier::ALL,
             ZoneTier::key,
         );
-        let latitude = number(&source, problems, "latitude", &entry.latitude, -90.0..90.0, true);
-        let longitude =
-            number(&source, problems, "longitude", &entry.longitude, -180.0..180.0, true);
-        let weight =
-            number(&source, problems, "supplier_weight", &entry.supplier_weight, 0.0..1e6, true);
+        let latitude =
+            number(&source, problems, "latitude", &entry.latitude, -90.0..90.0, Lower::Included);
+        let longitude = number(
+            &source,
+            problems,
+            "longitude",
+            &entry.longitude,
+            -180.0..180.0,
+            Lower::Included,
+        );
+        let weight = number(
+            &source,
+            problems,
+            "supplier_weight",
+            &entry.supplier_weight,
+            0.0..1e6,
+            Lower::Included,
+        );
         let provenance = provenance(&source, problems, &entry.source, &entry.grade);
         let host = match (&entry.host, kind) {
             (Some(host), Some(PlaceKind::DemonstrationBase)) => {
@@ -497,7 +516,7 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
         let admin_code = admin_code(&source, problems, entry, &mut admin_codes);
         let area = entry.area.as_ref().and_then(|area| {
             let inner = area.get_ref();
-            let km2 = number(&source, problems, "area.km2", &inner.km2, 0.0..1e7, false);
+            let km2 = number(&source, problems, "area.km2", &inner.km2, 0.0..1e7, Lower::Excluded);
             let area_provenance =
                 super::fields::provenance(&source, problems, &inner.source, &inner.grade);
             km2.zip(area_provenance)
@@ -587,14 +606,20 @@ fn load_scenario(
         "severity_factor",
         &scenario.severity_factor,
         0.0..SEVERITY_FACTOR_MAX,
-        false,
+        Lower::Excluded,
     );
-    let displaced_share = scenario
-        .displaced_share
-        .as_ref()
-        .and_then(|table| level_table(&source, problems, "displaced_share", table, 0.0..1.0, true));
+    let displaced_share = scenario.displaced_share.as_ref().and_then(|table| {
+        level_table(&source, problems, "displaced_share", table, 0.0..1.0, Lower::Included)
+    });
     let rain_excess_mm = scenario.rain_excess_mm.as_ref().and_then(|table| {
-        level_table(&source, problems, "rain_excess_mm", table, 0.0..RAIN_EXCESS_MM_MAX, true)
+        level_table(
+            &source,
+            problems,
+            "rain_excess_mm",
+            table,
+            0.0..RAIN_EXCESS_MM_MAX,
+            Lower::Included,
+        )
     });
     let fire_shape = scenario.fire_shape.as_ref().and_then(|shape| {
         let inner = shape.get_ref();
@@ -604,7 +629,7 @@ fn load_scenario(
             "fire_shape.length_to_breadth",
             &inner.length_to_breadth,
             1.0..FIRE_LENGTH_TO_BREADTH_MAX,
-            true,
+            Lower::Included,
         );
         let provenance = provenance(&source, problems, &inner.source, &inner.grade);
         Some(FireShape { length_to_breadth: ratio?, provenance: provenance? })
@@ -707,7 +732,7 @@ fn level_table(
     name: &str,
     table: &Spanned<SeverityFactorEntry>,
     range: Range<f64>,
-    inclusive_start: bool,
+    lower: Lower,
 ) -> Option<LevelTable> {
     let entry = table.get_ref();
     let mut values = [0.0; 4];
@@ -718,14 +743,7 @@ fn level_table(
         ("II", &entry.ii),
         ("I", &entry.i),
     ]) {
-        match number(
-            source,
-            problems,
-            &format!("{name}.{level}"),
-            value,
-            range.clone(),
-            inclusive_start,
-        ) {
+        match number(source, problems, &format!("{name}.{level}"), value, range.clone(), lower) {
             Some(x) => *slot = x,
             None => complete = false,
         }
@@ -783,7 +801,7 @@ fn load_requirement(
         "needed_within_hours",
         &entry.needed_within_hours,
         0.0..NEEDED_WITHIN_HOURS_MAX,
-        false,
+        Lower::Excluded,
     );
     let base = number(
         source,
@@ -791,11 +809,18 @@ fn load_requirement(
         "base_quantity",
         &entry.base_quantity,
         0.0..REQUIREMENT_QUANTITY_MAX,
-        true,
+        Lower::Included,
     );
     let max = entry.max_quantity.as_ref().map(|max| {
         (
-            number(source, problems, "max_quantity", max, 1.0..REQUIREMENT_QUANTITY_MAX, true),
+            number(
+                source,
+                problems,
+                "max_quantity",
+                max,
+                1.0..REQUIREMENT_QUANTITY_MAX,
+                Lower::Included,
+            ),
             max.span(),
         )
     });

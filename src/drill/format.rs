@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Drill, Incident, Policy, WhatIf};
-use crate::catalog::fields::{catalog_id, keyword, number, provenance};
+use crate::catalog::fields::{catalog_id, keyword, number, provenance, Lower};
 use crate::catalog::{Catalog, Problems, SourceText};
 use crate::domain::{HolderKind, LatLon, Severity, ZoneTier};
 use crate::matching::{AFFECTED_AREA_KM2_MAX, AFFECTED_POPULATION_MAX};
@@ -172,7 +172,7 @@ fn parse_into(
         "time_step_hours",
         file.time_step_hours.as_ref(),
         TIME_STEP_HOURS_MIN..TIME_STEP_HOURS_MAX,
-        true,
+        Lower::Included,
         TIME_STEP_HOURS_DEFAULT,
     );
     let horizon_hours = optional_number(
@@ -181,7 +181,7 @@ fn parse_into(
         "horizon_hours",
         file.horizon_hours.as_ref(),
         0.0..HORIZON_HOURS_MAX,
-        false,
+        Lower::Excluded,
         HORIZON_HOURS_DEFAULT,
     );
     let deployment_hours_default = optional_number(
@@ -190,7 +190,7 @@ fn parse_into(
         "deployment_hours_default",
         file.deployment_hours_default.as_ref(),
         0.0..DEPLOYMENT_HOURS_MAX,
-        false,
+        Lower::Excluded,
         DEPLOYMENT_HOURS_DEFAULT,
     );
 
@@ -201,8 +201,14 @@ fn parse_into(
     let mut seen_categories = std::collections::HashSet::new();
     for entry in &file.deployment {
         let category = catalog.category_by_id(entry.category.get_ref());
-        let hours =
-            number(source, problems, "hours", &entry.hours, 0.0..DEPLOYMENT_HOURS_MAX, false);
+        let hours = number(
+            source,
+            problems,
+            "hours",
+            &entry.hours,
+            0.0..DEPLOYMENT_HOURS_MAX,
+            Lower::Excluded,
+        );
         provenance(source, problems, &entry.source, &entry.grade);
         match category {
             None => source.report(
@@ -326,8 +332,14 @@ fn incident(
             ),
         );
     }
-    let start_hours =
-        number(source, problems, "start_hours", &entry.start_hours, 0.0..horizon_hours, true);
+    let start_hours = number(
+        source,
+        problems,
+        "start_hours",
+        &entry.start_hours,
+        0.0..horizon_hours,
+        Lower::Included,
+    );
     let severity = keyword(
         source,
         problems,
@@ -343,12 +355,17 @@ fn incident(
         "affected_population",
         &entry.affected_population,
         0.0..AFFECTED_POPULATION_MAX,
-        true,
+        Lower::Included,
     );
     let affected_area_km2 = match &entry.affected_area_km2 {
-        Some(value) => {
-            number(source, problems, "affected_area_km2", value, 0.0..AFFECTED_AREA_KM2_MAX, true)
-        }
+        Some(value) => number(
+            source,
+            problems,
+            "affected_area_km2",
+            value,
+            0.0..AFFECTED_AREA_KM2_MAX,
+            Lower::Included,
+        ),
         None => Some(0.0),
     };
     let provenance = provenance(source, problems, &entry.source, &entry.grade);
@@ -447,19 +464,31 @@ fn what_if(
     }
     let kinds_offline = holder_kinds(source, problems, &entry.kinds_offline);
     let stock_factor = match &entry.stock_factor {
-        Some(value) => number(source, problems, "stock_factor", value, 0.0..STOCK_FACTOR_MAX, true),
+        Some(value) => {
+            number(source, problems, "stock_factor", value, 0.0..STOCK_FACTOR_MAX, Lower::Included)
+        }
         None => Some(1.0),
     };
     let road_factor_scale = match &entry.road_factor_scale {
-        Some(value) => {
-            number(source, problems, "road_factor_scale", value, 0.0..ROAD_FACTOR_SCALE_MAX, false)
-        }
+        Some(value) => number(
+            source,
+            problems,
+            "road_factor_scale",
+            value,
+            0.0..ROAD_FACTOR_SCALE_MAX,
+            Lower::Excluded,
+        ),
         None => Some(1.0),
     };
     let random_share = match &entry.random_suppliers_offline_share {
-        Some(value) => {
-            number(source, problems, "random_suppliers_offline_share", value, 0.0..1.0, true)
-        }
+        Some(value) => number(
+            source,
+            problems,
+            "random_suppliers_offline_share",
+            value,
+            0.0..1.0,
+            Lower::Included,
+        ),
         None => Some(0.0),
     };
     if problems.total() != before {
@@ -489,11 +518,11 @@ fn optional_number(
     field: &str,
     value: Option<&Spanned<f64>>,
     range: Range<f64>,
-    inclusive_start: bool,
+    lower: Lower,
     default: f64,
 ) -> Option<f64> {
     match value {
-        Some(value) => number(source, problems, field, value, range, inclusive_start),
+        Some(value) => number(source, problems, field, value, range, lower),
         None => Some(default),
     }
 }
