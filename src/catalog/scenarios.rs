@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use super::fields::{catalog_id, keyword, number, provenance, Lower};
 use super::files::{
-    CategoryEntry, CertificationEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile,
-    SeverityFactorEntry, TaxonomyFile,
+    CategoryEntry, CertificationEntry, PlaceEntry, PlacesFile, PumpingEntry, RequirementEntry,
+    ScenarioFile, SeverityFactorEntry, TaxonomyFile,
 };
 use super::problems::{Problems, SourceText};
 use super::SourceFile;
@@ -768,24 +768,8 @@ fn load_requirement(
     tables: &ScenarioTables,
     problems: &mut Problems,
 ) -> Option<Requirement> {
-    let category = category_ids.get(entry.category.get_ref().as_str()).copied();
+    let category = requirement_category(source, entry, categories, category_ids, problems);
     let found = category.map(|idx| &categories[idx.0 as usize]);
-    match found {
-        None => source.report(
-            problems,
-            entry.category.span(),
-            format!("unknown category {:?}", entry.category.get_ref()),
-        ),
-        Some(Category { stock_only: Some(reason), .. }) => source.report(
-            problems,
-            entry.category.span(),
-            format!(
-                "category {:?} is marked stock_only ({reason}); a scenario cannot require it",
-                entry.category.get_ref()
-            ),
-        ),
-        Some(_) => {}
-    }
     let priority = keyword(
         source,
         problems,
@@ -833,6 +817,56 @@ fn load_requirement(
             );
         }
     }
+    let [per_population, per_area_km2, per_displaced, per_fire_line_km] =
+        load_rates(source, entry, tables, problems);
+    let pumping = entry
+        .pumping
+        .as_ref()
+        .and_then(|pumping| load_pumping(source, pumping, found, tables, problems));
+    if let Some(base) = base {
+        let any_term = per_population.is_some()
+            || per_area_km2.is_some()
+            || entry.per_displaced.is_some()
+            || entry.per_fire_line.is_some()
+            || entry.pumping.is_some();
+        if base == 0.0 && !any_term {
+            source.report(
+                problems,
+                entry.base_quantity.span(),
+                "base_quantity is 0 and the rule has no other term: it would never ask for anything",
+            );
+        }
+    }
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    let max_quantity = match max {
+        Some((value, _)) => Some(value?),
+        None => None,
+    };
+    Some(Requirement {
+        category: category?,
+        stage,
+        priority: priority?,
+        needed_within_hours: needed?,
+        base_quantity: base?,
+        per_population,
+        per_area_km2,
+        per_displaced,
+        per_fire_line_km,
+        pumping,
+        scales_with_severity: entry.scales_with_severity.unwrap_or(true),
+        max_quantity,
+        provenance: provenance?,
+    })
+}
+
+/// A requirement's rate terms, in order: per population, per km² of area, per displaced
+/// person, per km of fire line (each needs its scenario table, where it has one).
+fn load_rates(
+    source: &SourceText<'_>,
+    entry: &RequirementEntry,
+    tables: &ScenarioTables,
+    problems: &mut Problems,
+) -> [Option<Rate>; 4] {
     let per_population = entry.per_population.as_ref().and_then(|rate| {
         let inner = rate.get_ref();
         rate_of(
@@ -887,83 +921,86 @@ fn load_requirement(
             inner.quantity,
         )
     });
-    let pumping = entry.pumping.as_ref().and_then(|pumping| {
-        if !tables.rain_excess_mm {
-            source.report(
-                problems,
-                pumping.span(),
-                "pumping needs the scenario's [rain_excess_mm] table",
-            );
-        }
-        let hours = pumping.get_ref().hours;
-        let share = pumping.get_ref().share.unwrap_or(1.0);
-        if !share.is_finite() || share <= 0.0 || share > 1.0 {
-            source.report(
-                problems,
-                pumping.span(),
-                format!("pumping.share must be a finite number in (0, 1], not {share}"),
-            );
-            return None;
-        }
-        if !hours.is_finite() || hours <= 0.0 || hours > NEEDED_WITHIN_HOURS_MAX {
-            source.report(
-                problems,
-                pumping.span(),
-                format!(
-                    "pumping.hours must be a finite number in (0, {NEEDED_WITHIN_HOURS_MAX}], not {hours}"
-                ),
-            );
-            return None;
-        }
-        let category = found?;
-        if category.capability_metric != PUMPING_METRIC {
-            source.report(
-                problems,
-                pumping.span(),
-                format!(
-                    "pumping needs a category rated in {PUMPING_METRIC}; {:?} is rated in {:?}",
-                    category.id.as_str(),
-                    category.capability_metric
-                ),
-            );
-            return None;
-        }
-        Some(Pumping { hours, share, unit_m3_per_h: category.capability_per_unit })
-    });
-    if let Some(base) = base {
-        let any_term = per_population.is_some()
-            || per_area_km2.is_some()
-            || entry.per_displaced.is_some()
-            || entry.per_fire_line.is_some()
-            || entry.pumping.is_some();
-        if base == 0.0 && !any_term {
-            source.report(
-                problems,
-                entry.base_quantity.span(),
-                "base_quantity is 0 and the rule has no other term: it would never ask for anything",
-            );
-        }
+    [per_population, per_area_km2, per_displaced, per_fire_line_km]
+}
+
+/// The category a requirement names: it must exist and not be `stock_only`.
+fn requirement_category(
+    source: &SourceText<'_>,
+    entry: &RequirementEntry,
+    categories: &[Category],
+    category_ids: &HashMap<&str, CategoryIdx>,
+    problems: &mut Problems,
+) -> Option<CategoryIdx> {
+    let category = category_ids.get(entry.category.get_ref().as_str()).copied();
+    match category.map(|idx| &categories[idx.0 as usize]) {
+        None => source.report(
+            problems,
+            entry.category.span(),
+            format!("unknown category {:?}", entry.category.get_ref()),
+        ),
+        Some(Category { stock_only: Some(reason), .. }) => source.report(
+            problems,
+            entry.category.span(),
+            format!(
+                "category {:?} is marked stock_only ({reason}); a scenario cannot require it",
+                entry.category.get_ref()
+            ),
+        ),
+        Some(_) => {}
     }
-    let provenance = provenance(source, problems, &entry.source, &entry.grade);
-    let max_quantity = match max {
-        Some((value, _)) => Some(value?),
-        None => None,
-    };
-    Some(Requirement {
-        category: category?,
-        stage,
-        priority: priority?,
-        needed_within_hours: needed?,
-        base_quantity: base?,
-        per_population,
-        per_area_km2,
-        per_displaced,
-        per_fire_line_km,
-        pumping,
-        scales_with_severity: entry.scales_with_severity.unwrap_or(true),
-        max_quantity,
-        provenance: provenance?,
-    })
+    category
+}
+
+/// A requirement's `pumping` term: hours and share in range, on a category rated in m³/h.
+fn load_pumping(
+    source: &SourceText<'_>,
+    pumping: &Spanned<PumpingEntry>,
+    category: Option<&Category>,
+    tables: &ScenarioTables,
+    problems: &mut Problems,
+) -> Option<Pumping> {
+    if !tables.rain_excess_mm {
+        source.report(
+            problems,
+            pumping.span(),
+            "pumping needs the scenario's [rain_excess_mm] table",
+        );
+    }
+    let hours = pumping.get_ref().hours;
+    let share = pumping.get_ref().share.unwrap_or(1.0);
+    if !share.is_finite() || share <= 0.0 || share > 1.0 {
+        source.report(
+            problems,
+            pumping.span(),
+            format!("pumping.share must be a finite number in (0, 1], not {share}"),
+        );
+        return None;
+    }
+    if !hours.is_finite() || hours <= 0.0 || hours > NEEDED_WITHIN_HOURS_MAX {
+        source.report(
+            problems,
+            pumping.span(),
+            format!(
+                "pumping.hours must be a finite number in (0, {NEEDED_WITHIN_HOURS_MAX}], not {hours}"
+            ),
+        );
+        return None;
+    }
+    let category = category?;
+    if category.capability_metric != PUMPING_METRIC {
+        source.report(
+            problems,
+            pumping.span(),
+            format!(
+                "pumping needs a category rated in {PUMPING_METRIC}; {:?} is rated in {:?}",
+                category.id.as_str(),
+                category.capability_metric
+            ),
+        );
+        return None;
+    }
+    Some(Pumping { hours, share, unit_m3_per_h: category.capability_per_unit })
 }
 
 fn rate_of(
