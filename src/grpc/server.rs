@@ -230,15 +230,16 @@ async fn serve_all(
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    // Calls on the gRPC listener are counted by service, method and code (the console's
-    // gRPC-Web calls reach the same engine, and its counters, but are not in these).
+    // Calls are counted by service, method and code on both listeners: here around the
+    // routes, on the console around the routes inside the gRPC-Web translation.
+    let call_layer = CallLayer::new(metrics);
     let mut builder = Server::builder();
     if let Some(tls) = &options.security.tls {
         builder = builder.tls_config(tls.server_config())?;
     }
     let grpc = builder
         .concurrency_limit_per_connection(options.concurrency_per_connection)
-        .layer(CallLayer::new(metrics))
+        .layer(call_layer.clone())
         .add_routes(stack.clone())
         // TCP_NODELAY: without it a small response waits for the peer's delayed ACK (~40 ms
         // per call on Linux); with it one call costs what the work costs.
@@ -248,7 +249,13 @@ async fn serve_all(
         );
     match console {
         Some(console) => {
-            let web = super::web::serve_console(stack, console, options.clone(), stopped(stop_rx));
+            let web = super::web::serve_console(
+                stack,
+                call_layer,
+                console,
+                options.clone(),
+                stopped(stop_rx),
+            );
             let (grpc, web) = tokio::join!(grpc, web);
             grpc?;
             web?;
