@@ -56,6 +56,9 @@ pub struct ServerOptions {
     pub metrics_addr: Option<SocketAddr>,
     /// TLS on the listeners and bearer-token verification (`serve --tls-cert`, `--jwks`).
     pub security: Security,
+    /// Serve gRPC server reflection (the contract's schema, no data; open like health, even
+    /// with auth on). `serve --no-reflection` turns it off for those who keep the schema private.
+    pub reflection: bool,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +72,7 @@ impl Default for ServerOptions {
             engine: EngineConfig::default(),
             metrics_addr: None,
             security: Security::default(),
+            reflection: true,
         }
     }
 }
@@ -84,7 +88,8 @@ pub async fn serve(
     serve_with_console(catalog, holds, listener, None, options, shutdown).await
 }
 
-/// The service stack every listener serves: equipmatch's services, health and reflection.
+/// The service stack every listener serves: equipmatch's services, health and (unless turned
+/// off) reflection.
 /// Both the gRPC listener and the console's gRPC-Web listener serve exactly this, so a tower
 /// layer that decides who may call what, or how much may run at once, belongs here and
 /// nowhere else: no listener can then bypass it.
@@ -145,10 +150,11 @@ async fn service_stack(
     health_reporter.set_service_status("", ServingStatus::Serving).await;
 
     let mut routes = RoutesBuilder::default();
+    if options.reflection {
+        routes.add_service(reflection_v1).add_service(reflection_v1alpha);
+    }
     routes
         .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
         .add_service(match_service)
         .add_service(catalog_service)
         .add_service(hold_service)
