@@ -144,6 +144,11 @@ pub struct StageGap {
     pub units_substituted_on_time: f64,
     /// Categories of this stage with any unit late or unmet.
     pub categories_short: usize,
+    /// Priority-weighted coverage of the stage's requirements (each requirement's share of its
+    /// units, capped at 1) by their deadlines and by the horizon: what the stage bars draw, so
+    /// a requirement of thousands of relief items counts as one requirement, not as thousands.
+    pub on_time_coverage: f64,
+    pub final_coverage: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -620,7 +625,11 @@ fn shortfalls(
         .map(|stage| {
             let rows: Vec<&Shortfall> =
                 shortfalls.iter().filter(|((_, s), _)| s == stage).map(|(_, row)| row).collect();
+            let ds: Vec<usize> =
+                units.demands().filter(|d| outcome.demands[*d].stage == *stage).collect();
             StageGap {
+                on_time_coverage: coverage_at(outcome, &units.arrivals, &ds, None, true),
+                final_coverage: coverage_at(outcome, &units.arrivals, &ds, None, false),
                 stage: stage.key().to_owned(),
                 units_required: rows.iter().map(|r| r.units_required).sum(),
                 units_on_time: rows.iter().map(|r| r.units_on_time).sum(),
