@@ -194,12 +194,64 @@ fn parse_into(
         DEPLOYMENT_HOURS_DEFAULT,
     );
 
-    let mut deployment_hours = vec![
-        deployment_hours_default.unwrap_or(DEPLOYMENT_HOURS_DEFAULT);
-        catalog.categories.len()
-    ];
+    let deployment_hours = deployment_hours(
+        catalog,
+        source,
+        problems,
+        &file.deployment,
+        deployment_hours_default.unwrap_or(DEPLOYMENT_HOURS_DEFAULT),
+    );
+
+    if file.incident.is_empty() {
+        source.report(problems, file.id.span(), "a drill needs at least one [[incident]]");
+    }
+    if file.incident.len() > INCIDENTS_PER_DRILL_MAX {
+        source.report(
+            problems,
+            file.id.span(),
+            format!("a drill may hold at most {INCIDENTS_PER_DRILL_MAX} incidents"),
+        );
+        return None;
+    }
+    let horizon = horizon_hours.unwrap_or(HORIZON_HOURS_DEFAULT);
+    let incidents = incidents(catalog, source, problems, &file.incident, horizon);
+
+    let what_if = what_if(
+        catalog,
+        source,
+        problems,
+        file.what_if.as_ref().unwrap_or(&WhatIfEntry::default()),
+    );
+
+    Some(Drill {
+        id: id?,
+        name: file.name,
+        summary: file.summary,
+        policy: policy?,
+        time_step_hours: time_step_hours?,
+        horizon_hours: horizon,
+        surge_production: file.surge_production,
+        seed: file.seed,
+        deployment_hours,
+        incidents,
+        what_if: what_if?,
+        prefer_kinds,
+        provenance: drill_provenance?,
+    })
+}
+
+/// Hours to deploy each category's units once on site: the drill's default, and a
+/// `[[deployment]]` entry per category that differs (each category once).
+fn deployment_hours(
+    catalog: &Catalog,
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    entries: &[DeploymentEntry],
+    default: f64,
+) -> Vec<f64> {
+    let mut deployment_hours = vec![default; catalog.categories.len()];
     let mut seen_categories = std::collections::HashSet::new();
-    for entry in &file.deployment {
+    for entry in entries {
         let category = catalog.category_by_id(entry.category.get_ref());
         let hours = number(
             source,
@@ -233,22 +285,20 @@ fn parse_into(
             }
         }
     }
+    deployment_hours
+}
 
-    if file.incident.is_empty() {
-        source.report(problems, file.id.span(), "a drill needs at least one [[incident]]");
-    }
-    if file.incident.len() > INCIDENTS_PER_DRILL_MAX {
-        source.report(
-            problems,
-            file.id.span(),
-            format!("a drill may hold at most {INCIDENTS_PER_DRILL_MAX} incidents"),
-        );
-        return None;
-    }
-    let horizon = horizon_hours.unwrap_or(HORIZON_HOURS_DEFAULT);
-    let mut incidents = Vec::with_capacity(file.incident.len());
+/// The drill's incidents that read, each id once.
+fn incidents(
+    catalog: &Catalog,
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    entries: &[IncidentEntry],
+    horizon: f64,
+) -> Vec<Incident> {
+    let mut incidents = Vec::with_capacity(entries.len());
     let mut incident_ids = std::collections::HashSet::new();
-    for entry in &file.incident {
+    for entry in entries {
         if let Some(incident) = incident(catalog, source, problems, entry, horizon) {
             if !incident_ids.insert(incident.id.clone()) {
                 source.report(
@@ -260,29 +310,7 @@ fn parse_into(
             incidents.push(incident);
         }
     }
-
-    let what_if = what_if(
-        catalog,
-        source,
-        problems,
-        file.what_if.as_ref().unwrap_or(&WhatIfEntry::default()),
-    );
-
-    Some(Drill {
-        id: id?,
-        name: file.name,
-        summary: file.summary,
-        policy: policy?,
-        time_step_hours: time_step_hours?,
-        horizon_hours: horizon,
-        surge_production: file.surge_production,
-        seed: file.seed,
-        deployment_hours,
-        incidents,
-        what_if: what_if?,
-        prefer_kinds,
-        provenance: drill_provenance?,
-    })
+    incidents
 }
 
 /// A list of holder kinds, sorted and without duplicates; unknown ones are located problems.
