@@ -194,129 +194,161 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
     // scenarios referring to it do not add follow-on "unknown category" noise; the load fails
     // anyway because a problem was reported.
     for entry in &accepted {
-        let id = Id::parse(entry.id.get_ref()).expect("checked in the first pass");
-        let stage = keyword(
-            &source,
-            problems,
-            "stage",
-            &entry.stage,
-            ChainStage::parse,
-            &ChainStage::ALL,
-            ChainStage::key,
-        );
-        let miit_class = keyword(
-            &source,
-            problems,
-            "miit_class",
-            &entry.miit_class,
-            MiitClass::parse,
-            &MiitClass::ALL,
-            MiitClass::key,
-        );
-        let transport = keyword(
-            &source,
-            problems,
-            "transport",
-            &entry.transport,
-            Transport::parse,
-            &Transport::ALL,
-            Transport::key,
-        );
-        let capability = number(
-            &source,
-            problems,
-            "capability_per_unit",
-            &entry.capability_per_unit,
-            0.0..1e12,
-            Lower::Excluded,
-        );
-        let provenance = provenance(&source, problems, &entry.source, &entry.grade);
-        let mut certifications = CertSet::default();
-        for cert in &entry.certifications {
-            match cert_ids.get(cert.get_ref().as_str()) {
-                Some(idx) => certifications.insert(*idx),
-                None => source.report(
-                    problems,
-                    cert.span(),
-                    format!("unknown certification {:?}", cert.get_ref()),
-                ),
-            }
-        }
-        let mut substitutes = Vec::new();
-        for substitute in &entry.substitute {
-            let target = category_ids.get(substitute.id.get_ref().as_str()).copied();
-            if target.is_none() {
-                source.report(
-                    problems,
-                    substitute.id.span(),
-                    format!("unknown substitute category {:?}", substitute.id.get_ref()),
-                );
-            }
-            if substitute.id.get_ref() == entry.id.get_ref() {
-                source.report(
-                    problems,
-                    substitute.id.span(),
-                    "a category cannot substitute for itself",
-                );
-                continue;
-            }
-            let efficiency = number(
-                &source,
-                problems,
-                "efficiency",
-                &substitute.efficiency,
-                0.0..1.0,
-                Lower::Excluded,
-            );
-            if let (Some(category), Some(efficiency)) = (target, efficiency) {
-                substitutes.push(Substitute {
-                    category,
-                    efficiency,
-                    note: substitute.note.clone(),
-                });
-            }
-        }
-        let stock_only = entry.stock_only.as_ref().and_then(|reason| {
-            if reason.get_ref().trim().is_empty() {
-                source.report(
-                    problems,
-                    reason.span(),
-                    "stock_only is empty: say why no scenario requires the category",
-                );
-                return None;
-            }
-            Some(reason.get_ref().clone())
-        });
-        for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
-            if text.trim().is_empty() {
-                source.report(
-                    problems,
-                    entry.id.span(),
-                    "names, unit and capability_metric must not be empty",
-                );
-                break;
-            }
-        }
-        data.categories.push(Category {
-            id,
-            name_zh: entry.name_zh.clone(),
-            name_en: entry.name_en.clone(),
-            aliases: entry.aliases.clone(),
-            stage: stage.unwrap_or(ChainStage::EmergencyRescue),
-            miit_class: miit_class.unwrap_or(MiitClass::Rescue),
-            unit: entry.unit.clone(),
-            capability_metric: entry.capability_metric.clone(),
-            capability_per_unit: capability.unwrap_or(1.0),
-            transport: transport.unwrap_or(Transport::Truck),
-            tags: entry.tags.iter().map(|tag| tag.get_ref().clone()).collect(),
-            certifications,
-            substitutes,
-            stock_only,
-            provenance: provenance
-                .unwrap_or(Provenance { source: String::new(), grade: Grade::Model }),
-        });
+        let category = load_category(&source, entry, &cert_ids, &category_ids, problems);
+        data.categories.push(category);
     }
     report_substitute_cycles(&source, &accepted, &data.categories, problems);
+}
+
+/// One category's fields (its id was checked in the first pass). A bad field is reported and
+/// a placeholder kept in its place, so the category still exists for the scenarios that name
+/// it; the load fails on the problem anyway.
+fn load_category(
+    source: &SourceText<'_>,
+    entry: &CategoryEntry,
+    cert_ids: &HashMap<String, usize>,
+    category_ids: &HashMap<String, CategoryIdx>,
+    problems: &mut Problems,
+) -> Category {
+    let id = Id::parse(entry.id.get_ref()).expect("checked in the first pass");
+    let stage = keyword(
+        source,
+        problems,
+        "stage",
+        &entry.stage,
+        ChainStage::parse,
+        &ChainStage::ALL,
+        ChainStage::key,
+    );
+    let miit_class = keyword(
+        source,
+        problems,
+        "miit_class",
+        &entry.miit_class,
+        MiitClass::parse,
+        &MiitClass::ALL,
+        MiitClass::key,
+    );
+    let transport = keyword(
+        source,
+        problems,
+        "transport",
+        &entry.transport,
+        Transport::parse,
+        &Transport::ALL,
+        Transport::key,
+    );
+    let capability = number(
+        source,
+        problems,
+        "capability_per_unit",
+        &entry.capability_per_unit,
+        0.0..1e12,
+        Lower::Excluded,
+    );
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    let certifications = category_certifications(source, entry, cert_ids, problems);
+    let substitutes = category_substitutes(source, entry, category_ids, problems);
+    let stock_only = entry.stock_only.as_ref().and_then(|reason| {
+        if reason.get_ref().trim().is_empty() {
+            source.report(
+                problems,
+                reason.span(),
+                "stock_only is empty: say why no scenario requires the category",
+            );
+            return None;
+        }
+        Some(reason.get_ref().clone())
+    });
+    for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
+        if text.trim().is_empty() {
+            source.report(
+                problems,
+                entry.id.span(),
+                "names, unit and capability_metric must not be empty",
+            );
+            break;
+        }
+    }
+    Category {
+        id,
+        name_zh: entry.name_zh.clone(),
+        name_en: entry.name_en.clone(),
+        aliases: entry.aliases.clone(),
+        stage: stage.unwrap_or(ChainStage::EmergencyRescue),
+        miit_class: miit_class.unwrap_or(MiitClass::Rescue),
+        unit: entry.unit.clone(),
+        capability_metric: entry.capability_metric.clone(),
+        capability_per_unit: capability.unwrap_or(1.0),
+        transport: transport.unwrap_or(Transport::Truck),
+        tags: entry.tags.iter().map(|tag| tag.get_ref().clone()).collect(),
+        certifications,
+        substitutes,
+        stock_only,
+        provenance: provenance.unwrap_or(Provenance { source: String::new(), grade: Grade::Model }),
+    }
+}
+
+/// The certifications a category expects: each must be declared in the taxonomy.
+fn category_certifications(
+    source: &SourceText<'_>,
+    entry: &CategoryEntry,
+    cert_ids: &HashMap<String, usize>,
+    problems: &mut Problems,
+) -> CertSet {
+    let mut certifications = CertSet::default();
+    for cert in &entry.certifications {
+        match cert_ids.get(cert.get_ref().as_str()) {
+            Some(idx) => certifications.insert(*idx),
+            None => source.report(
+                problems,
+                cert.span(),
+                format!("unknown certification {:?}", cert.get_ref()),
+            ),
+        }
+    }
+    certifications
+}
+
+/// A category's substitutes: known categories other than itself, each at an efficiency in
+/// (0, 1].
+fn category_substitutes(
+    source: &SourceText<'_>,
+    entry: &CategoryEntry,
+    category_ids: &HashMap<String, CategoryIdx>,
+    problems: &mut Problems,
+) -> Vec<Substitute> {
+    let mut substitutes = Vec::new();
+    for substitute in &entry.substitute {
+        let target = category_ids.get(substitute.id.get_ref().as_str()).copied();
+        if target.is_none() {
+            source.report(
+                problems,
+                substitute.id.span(),
+                format!("unknown substitute category {:?}", substitute.id.get_ref()),
+            );
+        }
+        if substitute.id.get_ref() == entry.id.get_ref() {
+            source.report(
+                problems,
+                substitute.id.span(),
+                "a category cannot substitute for itself",
+            );
+            continue;
+        }
+        let efficiency = number(
+            source,
+            problems,
+            "efficiency",
+            &substitute.efficiency,
+            0.0..1.0,
+            Lower::Excluded,
+        );
+        if let (Some(category), Some(efficiency)) = (target, efficiency) {
+            substitutes.push(Substitute { category, efficiency, note: substitute.note.clone() });
+        }
+    }
+    substitutes
 }
 
 /// The taxonomy's certifications into `data`, refusing duplicates and those beyond
