@@ -4,6 +4,7 @@
 mod admission;
 pub mod alert_convert;
 mod alert_service;
+pub use alert_service::export_request_resource_in_process;
 pub mod auth;
 pub mod auth_load;
 mod call_layer;
@@ -21,6 +22,7 @@ pub mod overload_bench;
 mod server;
 pub mod shortlist_bench;
 mod status;
+pub mod visibility_bench;
 mod web;
 
 pub use auth::{Security, TlsPem};
