@@ -322,3 +322,62 @@ fn a_long_window_search_in_a_large_category_is_exact_and_not_cut() {
         }
     }
 }
+
+#[test]
+fn a_plan_started_from_the_options_walks_leaves_is_the_plan_without_them() {
+    // The plan's walks take the leaves the options walk opened as seen (`search::Opened`):
+    // whatever the options walk opened — a few leaves for one option, many for fifty, leaves
+    // of substitutes, leaves holding raised lines — the plan is the one found without them.
+    use super::super::plan_search::{self, Work};
+    use super::super::search::{options_opened, Opened, Source, Spec};
+    let catalog = big_catalog();
+    let mut rng = Rng(0x0BE_4ED);
+    // Lines the plans evaluated with and without the options walks' leaves.
+    let mut examined = (0, 0);
+    for round in 0..300 {
+        let holds = TestHolds::random(catalog, &mut rng);
+        let category = CategoryIdx(rng.below(catalog.categories.len()) as u32);
+        let sources: Vec<Source> = std::iter::once(Source::primary(category))
+            .chain(catalog.category(category).substitutes.iter().map(|substitute| Source {
+                category: substitute.category,
+                efficiency: Some(substitute.efficiency),
+            }))
+            .collect();
+        let filters =
+            if rng.unit() < 0.5 { filters(catalog, &mut rng) } else { Filters::default() };
+        let weights = weights(&mut rng);
+        let spec = Spec {
+            at: if rng.unit() < 0.2 { None } else { Some(location(&mut rng).unit_vector()) },
+            window_hours: [2.0, 6.0, 12.0, 24.0, 72.0, 720.0][rng.below(6)],
+            quantity_required: 1.0 + (rng.unit() * 3_000.0).floor(),
+            max_eta_hours: if rng.unit() < 0.3 { Some(2.0 + 40.0 * rng.unit()) } else { None },
+            filters: &filters,
+            weights: &weights,
+            held: &holds,
+            lines_examined_max: LINES_EXAMINED_MAX,
+        };
+        let mut opened = Opened::default();
+        let keep = [1, 5, 50][rng.below(3)];
+        let options = options_opened(catalog, &sources, &spec, keep, &mut opened);
+        let (mut with, mut without) = (Work::default(), Work::default());
+        let required = spec.quantity_required;
+        let (primary, substitutes) = (sources[0], &sources[1..]);
+        let shared = plan_search::plan(
+            catalog,
+            &spec,
+            primary,
+            substitutes,
+            required,
+            &mut with,
+            Some(&opened),
+        );
+        let alone =
+            plan_search::plan(catalog, &spec, primary, substitutes, required, &mut without, None);
+        assert!(!options.cut && !with.cut && !without.cut, "round {round}: cut");
+        assert_eq!(shared, alone, "round {round}: {spec:?}", spec = (category, keep, required));
+        // Not every round: lines known sooner can move when the walks' checks run.
+        examined.0 += with.examined;
+        examined.1 += without.examined;
+    }
+    assert!(examined.0 < examined.1, "the options walks' leaves must spare the plans lines");
+}
