@@ -223,7 +223,6 @@ fn preferred_plan(
                     &sources[1..],
                     left,
                     &mut work,
-                    None,
                 );
                 examined += work.examined;
                 cut |= work.cut;
@@ -275,10 +274,7 @@ fn requirement_result(
     let keep = query.options_per_requirement;
     let (options, mut plan, mut lines_examined, mut search_cut) = match method {
         Method::Indexed => {
-            // The plan's walks take the leaves the options walk opened as they are: the
-            // same spec, so the same candidates.
-            let mut opened = search::Opened::default();
-            let mut found = search::options_opened(catalog, &sources, &spec, keep, &mut opened);
+            let mut found = search::options(catalog, &sources, &spec, keep);
             let mut work = plan_search::Work::default();
             let plan = plan_search::plan(
                 catalog,
@@ -287,7 +283,6 @@ fn requirement_result(
                 &sources[1..],
                 quantity_required,
                 &mut work,
-                Some(&opened),
             );
             found.add_work(&work);
             (found.candidates, plan, found.examined, found.cut)

@@ -27,12 +27,12 @@
 //! at more lines, never at fewer.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 
 use ordered_float::OrderedFloat;
 
 use super::plan::{entries, fewest_then_earliest, size_key, SizeKey};
-use super::search::{evaluate, warm, Bounds, Found, Opened, Source, Spec, Walk};
+use super::search::{evaluate, warm, Bounds, Found, Source, Spec, Walk};
 use super::PlanEntry;
 use crate::catalog::{Catalog, Node};
 use crate::domain::StockLineIdx;
@@ -49,8 +49,7 @@ pub(super) struct Work {
 }
 
 /// The plan of `plan::plan`: primary lines first, substitutes only for what they cannot
-/// cover. `opened`: what an options walk over the same `spec` opened (`search::Opened`); its
-/// leaves are taken as seen, not evaluated again.
+/// cover.
 pub(super) fn plan(
     catalog: &Catalog,
     spec: &Spec<'_>,
@@ -58,12 +57,11 @@ pub(super) fn plan(
     substitutes: &[Source],
     required: f64,
     work: &mut Work,
-    opened: Option<&Opened>,
 ) -> Vec<PlanEntry> {
-    let mut entries = cover(catalog, spec, &[primary], required, work, opened);
+    let mut entries = cover(catalog, spec, &[primary], required, work);
     let covered: f64 = entries.iter().map(|entry| entry.quantity_equivalent).sum();
     if !super::plan::is_covered(covered, required) && !substitutes.is_empty() {
-        entries.extend(cover(catalog, spec, substitutes, required - covered, work, opened));
+        entries.extend(cover(catalog, spec, substitutes, required - covered, work));
     }
     entries
 }
@@ -75,13 +73,12 @@ fn cover(
     sources: &[Source],
     required: f64,
     work: &mut Work,
-    opened: Option<&Opened>,
 ) -> Vec<PlanEntry> {
     if required <= 0.0 {
         return Vec::new();
     }
     let bounds = Bounds { catalog, spec, sources };
-    match how_many(&bounds, required, work, opened) {
+    match how_many(&bounds, required, work) {
         HowMany::All(lines) => {
             let refs: Vec<_> = lines.iter().collect();
             fewest_then_earliest(catalog, &refs, required)
@@ -104,26 +101,15 @@ enum HowMany {
     /// Every on-time line was seen (they cannot cover the quantity, or the walk was cut).
     All(Vec<super::Candidate>),
     /// n lines are needed; every line of a covering set of n has at least `threshold`;
-    /// `seen` are the on-time lines of the leaves `visited` (source, node; sorted), which
-    /// the walk evaluated or took from `Opened`.
-    Lines { n: usize, threshold: f64, seen: Vec<super::Candidate>, visited: Vec<(usize, u32)> },
+    /// `seen` are the on-time lines the walk evaluated, from the leaves `visited`.
+    Lines { n: usize, threshold: f64, seen: Vec<super::Candidate>, visited: HashSet<(usize, u32)> },
 }
 
-/// Walk 1: the fewest lines that cover `required`, largest first. The leaves of `opened`
-/// count as seen from the start: their on-time lines are taken before the walk, and the
-/// walk skips them. That changes no answer: a line's value is final once no unseen line can
-/// be larger, and lines seen early are only more values known sooner.
-fn how_many(
-    bounds: &Bounds<'_>,
-    required: f64,
-    work: &mut Work,
-    opened: Option<&Opened>,
-) -> HowMany {
+/// Walk 1: the fewest lines that cover `required`, largest first.
+fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
     let (catalog, spec, sources) = (bounds.catalog, bounds.spec, bounds.sources);
     let mut seen: Vec<super::Candidate> = Vec::new();
-    // Leaves taken from `opened`, sorted (the walk skips them), and every leaf seen.
-    let mut taken: Vec<(usize, u32)> = Vec::new();
-    let mut visited: Vec<(usize, u32)> = Vec::new();
+    let mut visited: HashSet<(usize, u32)> = HashSet::new();
     // Values not yet known to be final, largest on top; and the final ones, largest first,
     // with their running sum in that order.
     let mut pending: BinaryHeap<OrderedFloat<f64>> = BinaryHeap::new();
@@ -148,24 +134,11 @@ fn how_many(
             work.examined += 1;
             take(evaluate(catalog, *line, *s, spec), &mut seen, &mut pending);
         }
-        for (node, candidates) in opened.into_iter().flat_map(|opened| opened.leaves_of(*s)) {
-            taken.push((source, node));
-            for candidate in candidates {
-                take(Some(candidate.clone()), &mut seen, &mut pending);
-            }
-        }
     }
-    taken.sort_unstable();
-    visited.extend_from_slice(&taken);
     let bound = |source: usize, node: &Node| {
         let eta = bounds.eta_lower_bound(source, node)?;
         let available = bounds.available_upper_bound(source, node, eta);
         (eta <= spec.window_hours && available > 0.0).then_some(OrderedFloat(available))
-    };
-    // What the walk returns: the leaves seen, sorted for `by_when`'s lookups.
-    let lines = |n, threshold, seen, mut visited: Vec<(usize, u32)>| {
-        visited.sort_unstable();
-        HowMany::Lines { n, threshold, seen, visited }
     };
     let mut walk = Walk::new(bounds, &bound);
     loop {
@@ -185,7 +158,7 @@ fn how_many(
             let n = n.map_or(certain.len(), |at| at + 1);
             let largest_others: f64 = certain[..n - 1].iter().sum();
             let threshold = required - largest_others - MARGIN * required;
-            return lines(n, threshold, seen, visited);
+            return HowMany::Lines { n, threshold, seen, visited };
         }
         if next <= 0.0 {
             return HowMany::All(seen);
@@ -216,23 +189,20 @@ fn how_many(
             if sum >= required {
                 let largest_others = certain_sum + (extra - 1) as f64 * next;
                 let threshold = required - largest_others - MARGIN * required;
-                return lines(least, threshold, seen, visited);
+                return HowMany::Lines { n: least, threshold, seen, visited };
             }
         }
         if work.examined >= spec.lines_examined_max {
             work.cut = true;
             return HowMany::All(seen);
         }
-        let Some((source, leaf_lines, node)) = walk.next_leaf(bounds, &bound) else {
+        let Some((source, lines, node)) = walk.next_leaf(bounds, &bound) else {
             return HowMany::All(seen);
         };
-        if !taken.is_empty() && taken.binary_search(&(source, node)).is_ok() {
-            continue;
-        }
-        visited.push((source, node));
+        visited.insert((source, node));
         let raised = bounds.raised(source);
-        warm(catalog, leaf_lines.clone());
-        for line in leaf_lines.map(StockLineIdx) {
+        warm(catalog, lines.clone());
+        for line in lines.map(StockLineIdx) {
             if !raised.is_empty() && raised.binary_search(&line).is_ok() {
                 continue;
             }
@@ -260,7 +230,7 @@ fn by_when(
     n: usize,
     threshold: f64,
     seen: Vec<super::Candidate>,
-    visited: &[(usize, u32)],
+    visited: &HashSet<(usize, u32)>,
     work: &mut Work,
 ) -> ByWhen {
     let (catalog, spec, sources) = (bounds.catalog, bounds.spec, bounds.sources);
@@ -314,7 +284,7 @@ fn by_when(
         let Some((source, lines, node)) = walk.next_leaf(bounds, &bound) else {
             return ByWhen::Kept(kept);
         };
-        if visited.binary_search(&(source, node)).is_ok() {
+        if visited.contains(&(source, node)) {
             continue;
         }
         let raised = bounds.raised(source);

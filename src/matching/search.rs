@@ -585,38 +585,6 @@ impl TopK<'_> {
     }
 }
 
-/// The leaves an options walk opened and the on-time candidates it found in them, kept so
-/// that the plan's walks for the same requirement and the same `Spec` take them as they are
-/// instead of evaluating those lines again (`plan_search::plan`). A leaf is opened whole, so
-/// its candidates are every on-time line of it that passes the filters (lines raised above
-/// the catalog excepted: every walk evaluates those on its own).
-#[derive(Debug, Default)]
-pub(super) struct Opened {
-    /// The source the leaf was searched as, the leaf, and its candidates (a range of
-    /// `candidates`), in the order opened.
-    leaves: Vec<(Source, u32, std::ops::Range<usize>)>,
-    candidates: Vec<Candidate>,
-}
-
-impl Opened {
-    /// The leaves opened for `source` (the same category at the same efficiency), each with
-    /// its on-time candidates.
-    pub fn leaves_of(&self, source: Source) -> impl Iterator<Item = (u32, &[Candidate])> + '_ {
-        self.leaves
-            .iter()
-            .filter(move |(s, _, _)| s.same_as(source))
-            .map(|(_, node, range)| (*node, &self.candidates[range.clone()]))
-    }
-}
-
-impl Source {
-    /// The same category at the same efficiency: its lines evaluate to the same candidates.
-    fn same_as(&self, other: Source) -> bool {
-        self.category == other.category
-            && self.efficiency.map(f64::to_bits) == other.efficiency.map(f64::to_bits)
-    }
-}
-
 /// The best `keep` candidates of the sources by the ranking rules: exactly what ranking every
 /// line of them would keep. Stops when the best key any unseen line could have ranks strictly
 /// below the `keep`-th kept (a tie could still win on supplier id, so ties are looked at).
@@ -625,27 +593,6 @@ pub(super) fn options(
     sources: &[Source],
     spec: &Spec<'_>,
     keep: usize,
-) -> Found {
-    options_walk(catalog, sources, spec, keep, None)
-}
-
-/// `options`, keeping what it opened for the plan's walks (`Opened`).
-pub(super) fn options_opened(
-    catalog: &Catalog,
-    sources: &[Source],
-    spec: &Spec<'_>,
-    keep: usize,
-    opened: &mut Opened,
-) -> Found {
-    options_walk(catalog, sources, spec, keep, Some(opened))
-}
-
-fn options_walk(
-    catalog: &Catalog,
-    sources: &[Source],
-    spec: &Spec<'_>,
-    keep: usize,
-    mut opened: Option<&mut Opened>,
 ) -> Found {
     let bounds = Bounds { catalog, spec, sources };
     let mut top = TopK { catalog, keep, kept: Vec::with_capacity(keep + 1) };
@@ -671,9 +618,8 @@ fn options_walk(
             found.cut = true;
             break;
         }
-        let Some((source, lines, node)) = walk.next_leaf(&bounds, &bound) else { break };
+        let Some((source, lines, _)) = walk.next_leaf(&bounds, &bound) else { break };
         let raised = bounds.raised(source);
-        let first_kept = opened.as_ref().map_or(0, |opened| opened.candidates.len());
         warm(catalog, lines.clone());
         for line in lines.map(StockLineIdx) {
             if !raised.is_empty() && raised.binary_search(&line).is_ok() {
@@ -681,15 +627,8 @@ fn options_walk(
             }
             found.examined += 1;
             if let Some(candidate) = evaluate(catalog, line, sources[source], spec) {
-                if let Some(opened) = opened.as_deref_mut().filter(|_| candidate.on_time) {
-                    opened.candidates.push(candidate.clone());
-                }
                 top.offer(candidate);
             }
-        }
-        if let Some(opened) = opened.as_deref_mut() {
-            let range = first_kept..opened.candidates.len();
-            opened.leaves.push((sources[source], node, range));
         }
     }
     found.candidates = top.kept;

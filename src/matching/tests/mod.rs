@@ -271,15 +271,7 @@ fn a_search_stopped_at_its_work_bound_says_so() {
     assert!(!whole.cut && whole.examined > cut.examined);
 
     let (mut small, mut full) = (Work::default(), Work::default());
-    plan_search::plan(catalog, &spec(40), sources[0], &[], 5_000.0, &mut small, None);
-    plan_search::plan(
-        catalog,
-        &spec(LINES_EXAMINED_MAX),
-        sources[0],
-        &[],
-        5_000.0,
-        &mut full,
-        None,
-    );
+    plan_search::plan(catalog, &spec(40), sources[0], &[], 5_000.0, &mut small);
+    plan_search::plan(catalog, &spec(LINES_EXAMINED_MAX), sources[0], &[], 5_000.0, &mut full);
     assert!(small.cut && !full.cut && full.examined > small.examined);
 }
