@@ -231,10 +231,17 @@ async function renderReport(box, report, catalog, mapBox) {
     label: incident.id, colour: PALETTE[n % PALETTE.length],
     points: report.series_hours.map((hour, k) => [hour, incident.coverage_series[k] ?? 0]),
   })), { xMax: report.horizon_hours, title: t("coverage_over_time") });
-  const stages = stackedBars(report.stages.map((s) => ({ label: stageName(s.stage), parts: [
-    { name: t("units_on_time"), value: s.units_on_time, colour: "#009E73" },
-    { name: t("units_late"), value: s.units_late, colour: "#E69F00" },
-    { name: t("units_unmet"), value: s.units_unmet, colour: "#D55E00" }] })), { title: t("stages") });
+  // Each stage's bar: its requirements' priority-weighted coverage (one requirement counts
+  // once, however many units it asks for), in percent: on time, late, unmet. A stage the
+  // drill asked nothing of has an empty bar.
+  const share = (x) => Math.round(Math.max(0, x) * 1000) / 10;
+  const stages = stackedBars(report.stages.map((s) => {
+    const [onTime, final] = s.units_required > 0 ? [s.on_time_coverage, s.final_coverage] : [0, 1];
+    return { label: stageName(s.stage), parts: [
+      { name: `${t("units_on_time")} %`, value: share(onTime), colour: "#009E73" },
+      { name: `${t("units_late")} %`, value: share(final - onTime), colour: "#E69F00" },
+      { name: `${t("units_unmet")} %`, value: share(1 - final), colour: "#D55E00" }] };
+  }), { title: t("stages") });
   const row = (...cells) => h("tr", {}, cells.map((c) => h("td", { class: typeof c === "number" ? "num" : "" }, c)));
   const head = (...cells) => h("thead", {}, h("tr", {}, cells.map((c) => h("th", { scope: "col" }, c))));
   box.replaceChildren(

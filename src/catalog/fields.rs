@@ -76,6 +76,14 @@ pub(crate) fn provenance(
     Some(Provenance { source: note.get_ref().clone(), grade })
 }
 
+/// Whether a number's range admits its lower end: `[a, b]` or `(a, b]` (the upper end is
+/// always admitted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lower {
+    Included,
+    Excluded,
+}
+
 /// A finite number within `range`; the message names the field and the range.
 pub(crate) fn number(
     source: &SourceText<'_>,
@@ -83,12 +91,18 @@ pub(crate) fn number(
     field: &str,
     value: &Spanned<f64>,
     range: Range<f64>,
-    inclusive_start: bool,
+    lower: Lower,
 ) -> Option<f64> {
     let x = *value.get_ref();
-    let start_ok = if inclusive_start { x >= range.start } else { x > range.start };
+    let start_ok = match lower {
+        Lower::Included => x >= range.start,
+        Lower::Excluded => x > range.start,
+    };
     if !x.is_finite() || !start_ok || x > range.end {
-        let open = if inclusive_start { '[' } else { '(' };
+        let open = match lower {
+            Lower::Included => '[',
+            Lower::Excluded => '(',
+        };
         source.report(
             problems,
             value.span(),

@@ -580,12 +580,25 @@ pub(super) fn load_stock_lines(
         });
         line_numbers.push(rows.line);
     }
+    report_refused_suppliers(&file.name, suppliers, of_refused, problems);
+    drop_duplicates(&file.name, &mut lines, &line_numbers, problems);
+    lines
+}
+
+/// One problem per refused supplier row that stock lines named (on the first of them, with
+/// their count and where the supplier row is), in file order: not one per stock line.
+fn report_refused_suppliers(
+    file_name: &str,
+    suppliers: &LoadedSuppliers,
+    of_refused: HashMap<&str, (u32, u32, u32)>,
+    problems: &mut Problems,
+) {
     let mut refused: Vec<(&str, (u32, u32, u32))> = of_refused.into_iter().collect();
     refused.sort_unstable_by_key(|(_, (line, _, _))| *line);
     for (id, (line, column, count)) in refused {
         let plural = if count == 1 { "" } else { "s" };
         problems.push(
-            &file.name,
+            file_name,
             line,
             Some(column),
             format!(
@@ -594,6 +607,16 @@ pub(super) fn load_stock_lines(
             ),
         );
     }
+}
+
+/// Reports and drops every stock line whose (supplier, category) an earlier line of the file
+/// already gave.
+fn drop_duplicates(
+    file_name: &str,
+    lines: &mut Vec<StockLine>,
+    line_numbers: &[u32],
+    problems: &mut Problems,
+) {
     // Duplicates of (supplier, category): sort a permutation, compare neighbours.
     let mut order: Vec<u32> = (0..lines.len() as u32).collect();
     order.sort_unstable_by_key(|&i| {
@@ -605,7 +628,7 @@ pub(super) fn load_stock_lines(
         if first.supplier == second.supplier && first.category == second.category {
             duplicate[pair[1] as usize] = true;
             problems.push(
-                &file.name,
+                file_name,
                 line_numbers[pair[1] as usize],
                 Some(1),
                 format!(
@@ -619,5 +642,4 @@ pub(super) fn load_stock_lines(
         let mut keep = duplicate.iter().map(|d| !d);
         lines.retain(|_| keep.next().unwrap_or(false));
     }
-    lines
 }

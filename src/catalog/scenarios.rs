@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::fields::{catalog_id, keyword, number, provenance};
+use super::fields::{catalog_id, keyword, number, provenance, Lower};
 use super::files::{
-    CategoryEntry, CertificationEntry, PlaceEntry, PlacesFile, RequirementEntry, ScenarioFile,
-    SeverityFactorEntry, TaxonomyFile,
+    CategoryEntry, CertificationEntry, PlaceEntry, PlacesFile, PumpingEntry, RequirementEntry,
+    ScenarioFile, SeverityFactorEntry, TaxonomyFile,
 };
 use super::problems::{Problems, SourceText};
 use super::SourceFile;
@@ -194,123 +194,161 @@ fn load_taxonomy(file: &SourceFile, data: &mut ScenarioData, problems: &mut Prob
     // scenarios referring to it do not add follow-on "unknown category" noise; the load fails
     // anyway because a problem was reported.
     for entry in &accepted {
-        let id = Id::parse(entry.id.get_ref()).expect("checked in the first pass");
-        let stage = keyword(
-            &source,
-            problems,
-            "stage",
-            &entry.stage,
-            ChainStage::parse,
-            &ChainStage::ALL,
-            ChainStage::key,
-        );
-        let miit_class = keyword(
-            &source,
-            problems,
-            "miit_class",
-            &entry.miit_class,
-            MiitClass::parse,
-            &MiitClass::ALL,
-            MiitClass::key,
-        );
-        let transport = keyword(
-            &source,
-            problems,
-            "transport",
-            &entry.transport,
-            Transport::parse,
-            &Transport::ALL,
-            Transport::key,
-        );
-        let capability = number(
-            &source,
-            problems,
-            "capability_per_unit",
-            &entry.capability_per_unit,
-            0.0..1e12,
-            false,
-        );
-        let provenance = provenance(&source, problems, &entry.source, &entry.grade);
-        let mut certifications = CertSet::default();
-        for cert in &entry.certifications {
-            match cert_ids.get(cert.get_ref().as_str()) {
-                Some(idx) => certifications.insert(*idx),
-                None => source.report(
-                    problems,
-                    cert.span(),
-                    format!("unknown certification {:?}", cert.get_ref()),
-                ),
-            }
-        }
-        let mut substitutes = Vec::new();
-        for substitute in &entry.substitute {
-            let target = category_ids.get(substitute.id.get_ref().as_str()).copied();
-            if target.is_none() {
-                source.report(
-                    problems,
-                    substitute.id.span(),
-                    format!("unknown substitute category {:?}", substitute.id.get_ref()),
-                );
-            }
-            if substitute.id.get_ref() == entry.id.get_ref() {
-                source.report(
-                    problems,
-                    substitute.id.span(),
-                    "a category cannot substitute for itself",
-                );
-                continue;
-            }
-            let efficiency =
-                number(&source, problems, "efficiency", &substitute.efficiency, 0.0..1.0, false);
-            if let (Some(category), Some(efficiency)) = (target, efficiency) {
-                substitutes.push(Substitute {
-                    category,
-                    efficiency,
-                    note: substitute.note.clone(),
-                });
-            }
-        }
-        let stock_only = entry.stock_only.as_ref().and_then(|reason| {
-            if reason.get_ref().trim().is_empty() {
-                source.report(
-                    problems,
-                    reason.span(),
-                    "stock_only is empty: say why no scenario requires the category",
-                );
-                return None;
-            }
-            Some(reason.get_ref().clone())
-        });
-        for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
-            if text.trim().is_empty() {
-                source.report(
-                    problems,
-                    entry.id.span(),
-                    "names, unit and capability_metric must not be empty",
-                );
-                break;
-            }
-        }
-        data.categories.push(Category {
-            id,
-            name_zh: entry.name_zh.clone(),
-            name_en: entry.name_en.clone(),
-            aliases: entry.aliases.clone(),
-            stage: stage.unwrap_or(ChainStage::EmergencyRescue),
-            miit_class: miit_class.unwrap_or(MiitClass::Rescue),
-            unit: entry.unit.clone(),
-            capability_metric: entry.capability_metric.clone(),
-            capability_per_unit: capability.unwrap_or(1.0),
-            transport: transport.unwrap_or(Transport::Truck),
-            tags: entry.tags.iter().map(|tag| tag.get_ref().clone()).collect(),
-            certifications,
-            substitutes,
-            stock_only,
-            provenance: provenance
-                .unwrap_or(Provenance { source: String::new(), grade: Grade::Model }),
-        });
+        let category = load_category(&source, entry, &cert_ids, &category_ids, problems);
+        data.categories.push(category);
     }
     report_substitute_cycles(&source, &accepted, &data.categories, problems);
+}
+
+/// One category's fields (its id was checked in the first pass). A bad field is reported and
+/// a placeholder kept in its place, so the category still exists for the scenarios that name
+/// it; the load fails on the problem anyway.
+fn load_category(
+    source: &SourceText<'_>,
+    entry: &CategoryEntry,
+    cert_ids: &HashMap<String, usize>,
+    category_ids: &HashMap<String, CategoryIdx>,
+    problems: &mut Problems,
+) -> Category {
+    let id = Id::parse(entry.id.get_ref()).expect("checked in the first pass");
+    let stage = keyword(
+        source,
+        problems,
+        "stage",
+        &entry.stage,
+        ChainStage::parse,
+        &ChainStage::ALL,
+        ChainStage::key,
+    );
+    let miit_class = keyword(
+        source,
+        problems,
+        "miit_class",
+        &entry.miit_class,
+        MiitClass::parse,
+        &MiitClass::ALL,
+        MiitClass::key,
+    );
+    let transport = keyword(
+        source,
+        problems,
+        "transport",
+        &entry.transport,
+        Transport::parse,
+        &Transport::ALL,
+        Transport::key,
+    );
+    let capability = number(
+        source,
+        problems,
+        "capability_per_unit",
+        &entry.capability_per_unit,
+        0.0..1e12,
+        Lower::Excluded,
+    );
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    let certifications = category_certifications(source, entry, cert_ids, problems);
+    let substitutes = category_substitutes(source, entry, category_ids, problems);
+    let stock_only = entry.stock_only.as_ref().and_then(|reason| {
+        if reason.get_ref().trim().is_empty() {
+            source.report(
+                problems,
+                reason.span(),
+                "stock_only is empty: say why no scenario requires the category",
+            );
+            return None;
+        }
+        Some(reason.get_ref().clone())
+    });
+    for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
+        if text.trim().is_empty() {
+            source.report(
+                problems,
+                entry.id.span(),
+                "names, unit and capability_metric must not be empty",
+            );
+            break;
+        }
+    }
+    Category {
+        id,
+        name_zh: entry.name_zh.clone(),
+        name_en: entry.name_en.clone(),
+        aliases: entry.aliases.clone(),
+        stage: stage.unwrap_or(ChainStage::EmergencyRescue),
+        miit_class: miit_class.unwrap_or(MiitClass::Rescue),
+        unit: entry.unit.clone(),
+        capability_metric: entry.capability_metric.clone(),
+        capability_per_unit: capability.unwrap_or(1.0),
+        transport: transport.unwrap_or(Transport::Truck),
+        tags: entry.tags.iter().map(|tag| tag.get_ref().clone()).collect(),
+        certifications,
+        substitutes,
+        stock_only,
+        provenance: provenance.unwrap_or(Provenance { source: String::new(), grade: Grade::Model }),
+    }
+}
+
+/// The certifications a category expects: each must be declared in the taxonomy.
+fn category_certifications(
+    source: &SourceText<'_>,
+    entry: &CategoryEntry,
+    cert_ids: &HashMap<String, usize>,
+    problems: &mut Problems,
+) -> CertSet {
+    let mut certifications = CertSet::default();
+    for cert in &entry.certifications {
+        match cert_ids.get(cert.get_ref().as_str()) {
+            Some(idx) => certifications.insert(*idx),
+            None => source.report(
+                problems,
+                cert.span(),
+                format!("unknown certification {:?}", cert.get_ref()),
+            ),
+        }
+    }
+    certifications
+}
+
+/// A category's substitutes: known categories other than itself, each at an efficiency in
+/// (0, 1].
+fn category_substitutes(
+    source: &SourceText<'_>,
+    entry: &CategoryEntry,
+    category_ids: &HashMap<String, CategoryIdx>,
+    problems: &mut Problems,
+) -> Vec<Substitute> {
+    let mut substitutes = Vec::new();
+    for substitute in &entry.substitute {
+        let target = category_ids.get(substitute.id.get_ref().as_str()).copied();
+        if target.is_none() {
+            source.report(
+                problems,
+                substitute.id.span(),
+                format!("unknown substitute category {:?}", substitute.id.get_ref()),
+            );
+        }
+        if substitute.id.get_ref() == entry.id.get_ref() {
+            source.report(
+                problems,
+                substitute.id.span(),
+                "a category cannot substitute for itself",
+            );
+            continue;
+        }
+        let efficiency = number(
+            source,
+            problems,
+            "efficiency",
+            &substitute.efficiency,
+            0.0..1.0,
+            Lower::Excluded,
+        );
+        if let (Some(category), Some(efficiency)) = (target, efficiency) {
+            substitutes.push(Substitute { category, efficiency, note: substitute.note.clone() });
+        }
+    }
+    substitutes
 }
 
 /// The taxonomy's certifications into `data`, refusing duplicates and those beyond
@@ -452,52 +490,32 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             &ZoneTier::ALL,
             ZoneTier::key,
         );
-        let latitude = number(&source, problems, "latitude", &entry.latitude, -90.0..90.0, true);
-        let longitude =
-            number(&source, problems, "longitude", &entry.longitude, -180.0..180.0, true);
-        let weight =
-            number(&source, problems, "supplier_weight", &entry.supplier_weight, 0.0..1e6, true);
+        let latitude =
+            number(&source, problems, "latitude", &entry.latitude, -90.0..90.0, Lower::Included);
+        let longitude = number(
+            &source,
+            problems,
+            "longitude",
+            &entry.longitude,
+            -180.0..180.0,
+            Lower::Included,
+        );
+        let weight = number(
+            &source,
+            problems,
+            "supplier_weight",
+            &entry.supplier_weight,
+            0.0..1e6,
+            Lower::Included,
+        );
         let provenance = provenance(&source, problems, &entry.source, &entry.grade);
-        let host = match (&entry.host, kind) {
-            (Some(host), Some(PlaceKind::DemonstrationBase)) => {
-                let found = place_ids.get(host.get_ref().as_str()).copied();
-                if found.is_none() {
-                    source.report(
-                        problems,
-                        host.span(),
-                        format!("unknown host place {:?}", host.get_ref()),
-                    );
-                }
-                found
-            }
-            (Some(host), Some(_)) => {
-                source.report(problems, host.span(), "only a demonstration_base has a host");
-                None
-            }
-            (None, Some(PlaceKind::DemonstrationBase)) => {
-                source.report(
-                    problems,
-                    entry.kind.span(),
-                    "a demonstration_base needs a host (the city or park it belongs to)",
-                );
-                None
-            }
-            _ => None,
-        };
-        for speciality in &entry.specialities {
-            if !known_tags.contains(speciality.get_ref().as_str()) {
-                source.report(
-                    problems,
-                    speciality.span(),
-                    format!("speciality {:?} is no category's tag", speciality.get_ref()),
-                );
-            }
-        }
+        let host = place_host(&source, entry, kind, &place_ids, problems);
+        check_specialities(&source, entry, &known_tags, problems);
         let location = latitude.zip(longitude).and_then(|(lat, lon)| LatLon::new(lat, lon).ok());
         let admin_code = admin_code(&source, problems, entry, &mut admin_codes);
         let area = entry.area.as_ref().and_then(|area| {
             let inner = area.get_ref();
-            let km2 = number(&source, problems, "area.km2", &inner.km2, 0.0..1e7, false);
+            let km2 = number(&source, problems, "area.km2", &inner.km2, 0.0..1e7, Lower::Excluded);
             let area_provenance =
                 super::fields::provenance(&source, problems, &inner.source, &inner.grade);
             km2.zip(area_provenance)
@@ -528,6 +546,61 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
     if data.places.len() != place_ids.len() {
         for place in &mut data.places {
             place.host = None;
+        }
+    }
+}
+
+/// A place's host: a demonstration base names the city or park it belongs to; nothing else
+/// has one.
+fn place_host(
+    source: &SourceText<'_>,
+    entry: &PlaceEntry,
+    kind: Option<PlaceKind>,
+    place_ids: &HashMap<String, PlaceIdx>,
+    problems: &mut Problems,
+) -> Option<PlaceIdx> {
+    match (&entry.host, kind) {
+        (Some(host), Some(PlaceKind::DemonstrationBase)) => {
+            let found = place_ids.get(host.get_ref().as_str()).copied();
+            if found.is_none() {
+                source.report(
+                    problems,
+                    host.span(),
+                    format!("unknown host place {:?}", host.get_ref()),
+                );
+            }
+            found
+        }
+        (Some(host), Some(_)) => {
+            source.report(problems, host.span(), "only a demonstration_base has a host");
+            None
+        }
+        (None, Some(PlaceKind::DemonstrationBase)) => {
+            source.report(
+                problems,
+                entry.kind.span(),
+                "a demonstration_base needs a host (the city or park it belongs to)",
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Every speciality of a place must be some category's tag.
+fn check_specialities(
+    source: &SourceText<'_>,
+    entry: &PlaceEntry,
+    known_tags: &std::collections::HashSet<&str>,
+    problems: &mut Problems,
+) {
+    for speciality in &entry.specialities {
+        if !known_tags.contains(speciality.get_ref().as_str()) {
+            source.report(
+                problems,
+                speciality.span(),
+                format!("speciality {:?} is no category's tag", speciality.get_ref()),
+            );
         }
     }
 }
@@ -587,14 +660,20 @@ fn load_scenario(
         "severity_factor",
         &scenario.severity_factor,
         0.0..SEVERITY_FACTOR_MAX,
-        false,
+        Lower::Excluded,
     );
-    let displaced_share = scenario
-        .displaced_share
-        .as_ref()
-        .and_then(|table| level_table(&source, problems, "displaced_share", table, 0.0..1.0, true));
+    let displaced_share = scenario.displaced_share.as_ref().and_then(|table| {
+        level_table(&source, problems, "displaced_share", table, 0.0..1.0, Lower::Included)
+    });
     let rain_excess_mm = scenario.rain_excess_mm.as_ref().and_then(|table| {
-        level_table(&source, problems, "rain_excess_mm", table, 0.0..RAIN_EXCESS_MM_MAX, true)
+        level_table(
+            &source,
+            problems,
+            "rain_excess_mm",
+            table,
+            0.0..RAIN_EXCESS_MM_MAX,
+            Lower::Included,
+        )
     });
     let fire_shape = scenario.fire_shape.as_ref().and_then(|shape| {
         let inner = shape.get_ref();
@@ -604,7 +683,7 @@ fn load_scenario(
             "fire_shape.length_to_breadth",
             &inner.length_to_breadth,
             1.0..FIRE_LENGTH_TO_BREADTH_MAX,
-            true,
+            Lower::Included,
         );
         let provenance = provenance(&source, problems, &inner.source, &inner.grade);
         Some(FireShape { length_to_breadth: ratio?, provenance: provenance? })
@@ -707,7 +786,7 @@ fn level_table(
     name: &str,
     table: &Spanned<SeverityFactorEntry>,
     range: Range<f64>,
-    inclusive_start: bool,
+    lower: Lower,
 ) -> Option<LevelTable> {
     let entry = table.get_ref();
     let mut values = [0.0; 4];
@@ -718,14 +797,7 @@ fn level_table(
         ("II", &entry.ii),
         ("I", &entry.i),
     ]) {
-        match number(
-            source,
-            problems,
-            &format!("{name}.{level}"),
-            value,
-            range.clone(),
-            inclusive_start,
-        ) {
+        match number(source, problems, &format!("{name}.{level}"), value, range.clone(), lower) {
             Some(x) => *slot = x,
             None => complete = false,
         }
@@ -750,24 +822,8 @@ fn load_requirement(
     tables: &ScenarioTables,
     problems: &mut Problems,
 ) -> Option<Requirement> {
-    let category = category_ids.get(entry.category.get_ref().as_str()).copied();
+    let category = requirement_category(source, entry, categories, category_ids, problems);
     let found = category.map(|idx| &categories[idx.0 as usize]);
-    match found {
-        None => source.report(
-            problems,
-            entry.category.span(),
-            format!("unknown category {:?}", entry.category.get_ref()),
-        ),
-        Some(Category { stock_only: Some(reason), .. }) => source.report(
-            problems,
-            entry.category.span(),
-            format!(
-                "category {:?} is marked stock_only ({reason}); a scenario cannot require it",
-                entry.category.get_ref()
-            ),
-        ),
-        Some(_) => {}
-    }
     let priority = keyword(
         source,
         problems,
@@ -783,7 +839,7 @@ fn load_requirement(
         "needed_within_hours",
         &entry.needed_within_hours,
         0.0..NEEDED_WITHIN_HOURS_MAX,
-        false,
+        Lower::Excluded,
     );
     let base = number(
         source,
@@ -791,11 +847,18 @@ fn load_requirement(
         "base_quantity",
         &entry.base_quantity,
         0.0..REQUIREMENT_QUANTITY_MAX,
-        true,
+        Lower::Included,
     );
     let max = entry.max_quantity.as_ref().map(|max| {
         (
-            number(source, problems, "max_quantity", max, 1.0..REQUIREMENT_QUANTITY_MAX, true),
+            number(
+                source,
+                problems,
+                "max_quantity",
+                max,
+                1.0..REQUIREMENT_QUANTITY_MAX,
+                Lower::Included,
+            ),
             max.span(),
         )
     });
@@ -808,6 +871,56 @@ fn load_requirement(
             );
         }
     }
+    let [per_population, per_area_km2, per_displaced, per_fire_line_km] =
+        load_rates(source, entry, tables, problems);
+    let pumping = entry
+        .pumping
+        .as_ref()
+        .and_then(|pumping| load_pumping(source, pumping, found, tables, problems));
+    if let Some(base) = base {
+        let any_term = per_population.is_some()
+            || per_area_km2.is_some()
+            || entry.per_displaced.is_some()
+            || entry.per_fire_line.is_some()
+            || entry.pumping.is_some();
+        if base == 0.0 && !any_term {
+            source.report(
+                problems,
+                entry.base_quantity.span(),
+                "base_quantity is 0 and the rule has no other term: it would never ask for anything",
+            );
+        }
+    }
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    let max_quantity = match max {
+        Some((value, _)) => Some(value?),
+        None => None,
+    };
+    Some(Requirement {
+        category: category?,
+        stage,
+        priority: priority?,
+        needed_within_hours: needed?,
+        base_quantity: base?,
+        per_population,
+        per_area_km2,
+        per_displaced,
+        per_fire_line_km,
+        pumping,
+        scales_with_severity: entry.scales_with_severity.unwrap_or(true),
+        max_quantity,
+        provenance: provenance?,
+    })
+}
+
+/// A requirement's rate terms, in order: per population, per km² of area, per displaced
+/// person, per km of fire line (each needs its scenario table, where it has one).
+fn load_rates(
+    source: &SourceText<'_>,
+    entry: &RequirementEntry,
+    tables: &ScenarioTables,
+    problems: &mut Problems,
+) -> [Option<Rate>; 4] {
     let per_population = entry.per_population.as_ref().and_then(|rate| {
         let inner = rate.get_ref();
         rate_of(
@@ -862,83 +975,86 @@ fn load_requirement(
             inner.quantity,
         )
     });
-    let pumping = entry.pumping.as_ref().and_then(|pumping| {
-        if !tables.rain_excess_mm {
-            source.report(
-                problems,
-                pumping.span(),
-                "pumping needs the scenario's [rain_excess_mm] table",
-            );
-        }
-        let hours = pumping.get_ref().hours;
-        let share = pumping.get_ref().share.unwrap_or(1.0);
-        if !share.is_finite() || share <= 0.0 || share > 1.0 {
-            source.report(
-                problems,
-                pumping.span(),
-                format!("pumping.share must be a finite number in (0, 1], not {share}"),
-            );
-            return None;
-        }
-        if !hours.is_finite() || hours <= 0.0 || hours > NEEDED_WITHIN_HOURS_MAX {
-            source.report(
-                problems,
-                pumping.span(),
-                format!(
-                    "pumping.hours must be a finite number in (0, {NEEDED_WITHIN_HOURS_MAX}], not {hours}"
-                ),
-            );
-            return None;
-        }
-        let category = found?;
-        if category.capability_metric != PUMPING_METRIC {
-            source.report(
-                problems,
-                pumping.span(),
-                format!(
-                    "pumping needs a category rated in {PUMPING_METRIC}; {:?} is rated in {:?}",
-                    category.id.as_str(),
-                    category.capability_metric
-                ),
-            );
-            return None;
-        }
-        Some(Pumping { hours, share, unit_m3_per_h: category.capability_per_unit })
-    });
-    if let Some(base) = base {
-        let any_term = per_population.is_some()
-            || per_area_km2.is_some()
-            || entry.per_displaced.is_some()
-            || entry.per_fire_line.is_some()
-            || entry.pumping.is_some();
-        if base == 0.0 && !any_term {
-            source.report(
-                problems,
-                entry.base_quantity.span(),
-                "base_quantity is 0 and the rule has no other term: it would never ask for anything",
-            );
-        }
+    [per_population, per_area_km2, per_displaced, per_fire_line_km]
+}
+
+/// The category a requirement names: it must exist and not be `stock_only`.
+fn requirement_category(
+    source: &SourceText<'_>,
+    entry: &RequirementEntry,
+    categories: &[Category],
+    category_ids: &HashMap<&str, CategoryIdx>,
+    problems: &mut Problems,
+) -> Option<CategoryIdx> {
+    let category = category_ids.get(entry.category.get_ref().as_str()).copied();
+    match category.map(|idx| &categories[idx.0 as usize]) {
+        None => source.report(
+            problems,
+            entry.category.span(),
+            format!("unknown category {:?}", entry.category.get_ref()),
+        ),
+        Some(Category { stock_only: Some(reason), .. }) => source.report(
+            problems,
+            entry.category.span(),
+            format!(
+                "category {:?} is marked stock_only ({reason}); a scenario cannot require it",
+                entry.category.get_ref()
+            ),
+        ),
+        Some(_) => {}
     }
-    let provenance = provenance(source, problems, &entry.source, &entry.grade);
-    let max_quantity = match max {
-        Some((value, _)) => Some(value?),
-        None => None,
-    };
-    Some(Requirement {
-        category: category?,
-        stage,
-        priority: priority?,
-        needed_within_hours: needed?,
-        base_quantity: base?,
-        per_population,
-        per_area_km2,
-        per_displaced,
-        per_fire_line_km,
-        pumping,
-        scales_with_severity: entry.scales_with_severity.unwrap_or(true),
-        max_quantity,
-        provenance: provenance?,
-    })
+    category
+}
+
+/// A requirement's `pumping` term: hours and share in range, on a category rated in m³/h.
+fn load_pumping(
+    source: &SourceText<'_>,
+    pumping: &Spanned<PumpingEntry>,
+    category: Option<&Category>,
+    tables: &ScenarioTables,
+    problems: &mut Problems,
+) -> Option<Pumping> {
+    if !tables.rain_excess_mm {
+        source.report(
+            problems,
+            pumping.span(),
+            "pumping needs the scenario's [rain_excess_mm] table",
+        );
+    }
+    let hours = pumping.get_ref().hours;
+    let share = pumping.get_ref().share.unwrap_or(1.0);
+    if !share.is_finite() || share <= 0.0 || share > 1.0 {
+        source.report(
+            problems,
+            pumping.span(),
+            format!("pumping.share must be a finite number in (0, 1], not {share}"),
+        );
+        return None;
+    }
+    if !hours.is_finite() || hours <= 0.0 || hours > NEEDED_WITHIN_HOURS_MAX {
+        source.report(
+            problems,
+            pumping.span(),
+            format!(
+                "pumping.hours must be a finite number in (0, {NEEDED_WITHIN_HOURS_MAX}], not {hours}"
+            ),
+        );
+        return None;
+    }
+    let category = category?;
+    if category.capability_metric != PUMPING_METRIC {
+        source.report(
+            problems,
+            pumping.span(),
+            format!(
+                "pumping needs a category rated in {PUMPING_METRIC}; {:?} is rated in {:?}",
+                category.id.as_str(),
+                category.capability_metric
+            ),
+        );
+        return None;
+    }
+    Some(Pumping { hours, share, unit_m3_per_h: category.capability_per_unit })
 }
 
 fn rate_of(

@@ -3,8 +3,8 @@
 //! - `bench load`: a registry's full catalog load (validation, sorting, spatial indexes)
 //!   against only parsing its CSV, side by side in one run.
 //! - `bench grpc`: the load generator (`grpc::load`, N connections × M calls in flight, fixed
-//!   warm-up and duration) measures the health check (the empty call), Shortlist and Match
-//!   against the same server in one run; this prints the ratios. `--holds` adds a PlaceHold
+//!   warm-up and duration) measures the health check (the empty call), Shortlist, Match and
+//!   Match with the plan-only view against the same server in one run; this prints the ratios. `--holds` adds a PlaceHold
 //!   phase, for a server on a throwaway store.
 //! - `bench drill`: a generated N-incident drill against N independent Match calls for the same
 //!   incidents, in process, same catalog, same run.
@@ -211,13 +211,14 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
         seconds: args.seconds,
         holds: args.holds,
     };
-    let LoadReport { empty, shortlist, matched, place_hold: held } = match load::run(&options) {
-        Ok(report) => report,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let LoadReport { empty, shortlist, matched, matched_plan_only, place_hold: held } =
+        match load::run(&options) {
+            Ok(report) => report,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
     let ratio = |x: f64| if empty.qps > 0.0 { x / empty.qps } else { 0.0 };
     if args.json {
         println!(
@@ -227,6 +228,9 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
                 "empty_qps": empty.qps, "match_qps": matched.qps, "shortlist_qps": shortlist.qps,
                 "match_ratio": ratio(matched.qps), "shortlist_ratio": ratio(shortlist.qps),
                 "empty": empty, "match": matched, "shortlist": shortlist,
+                "match_plan_only_qps": matched_plan_only.qps,
+                "match_plan_only_ratio": ratio(matched_plan_only.qps),
+                "match_plan_only": matched_plan_only,
                 "place_hold": held, "place_hold_ratio": held.map(|h| ratio(h.qps)),
             })
         );
@@ -239,11 +243,12 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
             ("health (empty)", Some(empty)),
             ("Shortlist", Some(shortlist)),
             ("Match", Some(matched)),
+            ("Match, plan only", Some(matched_plan_only)),
             ("PlaceHold", held),
         ];
         for (name, r) in phases.into_iter().filter_map(|(name, r)| r.map(|r| (name, r))) {
             println!(
-                "  {name:<15} {:>9.0} calls/s  p50 {:>7.0} µs  p99 {:>7.0} µs  errors {}  ratio {:.3}",
+                "  {name:<16} {:>9.0} calls/s  p50 {:>7.0} µs  p99 {:>7.0} µs  errors {}  ratio {:.3}",
                 r.qps,
                 r.p50_us,
                 r.p99_us,
@@ -252,7 +257,12 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
             );
         }
     }
-    if empty.errors + shortlist.errors + matched.errors + held.map_or(0, |h| h.errors) > 0 {
+    let errors = empty.errors
+        + shortlist.errors
+        + matched.errors
+        + matched_plan_only.errors
+        + held.map_or(0, |h| h.errors);
+    if errors > 0 {
         eprintln!("error: some calls failed");
         return ExitCode::FAILURE;
     }
@@ -347,6 +357,15 @@ fn inproc(
         }),
         None => (0.0, None),
     };
+    // What `view = MATCH_VIEW_PLAN_ONLY` asks of the engine: no options ranked, the plan only.
+    let match_plan_only_qps = match scenario {
+        Some(scenario) => calls_per_second(seconds, |n| {
+            let mut query = match_query(scenario, Severity::ALL[(n % 4) as usize], n);
+            query.options_per_requirement = 0;
+            std::hint::black_box(crate::matching::match_incident(&catalog, &NoHolds, &query));
+        }),
+        None => 0.0,
+    };
     // What one call looks at: the profile of the work behind the rates above.
     let (mut requirements, mut examined) = (0usize, 0usize);
     if let Some(scenario) = scenario {
@@ -369,6 +388,8 @@ fn inproc(
             serde_json::json!({
                 "stock_lines": counts.stock_lines, "shortlist_qps": shortlist_qps, "match_qps": match_qps,
                 "shortlist_us": 1e6 / shortlist_qps, "match_us": 1e6 / match_qps,
+                "match_plan_only_qps": match_plan_only_qps,
+                "match_plan_only_us": 1e6 / match_plan_only_qps,
                 "match_requirements": requirements, "match_lines_examined": examined,
                 "shortlist_lines_examined": shortlist_examined,
                 "category_lines": catalog.category_lines(category).len(),
@@ -377,7 +398,7 @@ fn inproc(
         );
     } else {
         println!(
-            "{} stock lines, one thread: Shortlist {:.0} calls/s ({:.1} µs, {} of {} lines examined), Match {:.0} calls/s ({:.1} µs, {} requirements, {} lines examined)",
+            "{} stock lines, one thread: Shortlist {:.0} calls/s ({:.1} µs, {} of {} lines examined), Match {:.0} calls/s ({:.1} µs, {} requirements, {} lines examined), Match plan only {:.0} calls/s ({:.1} µs)",
             counts.stock_lines,
             shortlist_qps,
             1e6 / shortlist_qps,
@@ -386,7 +407,9 @@ fn inproc(
             match_qps,
             1e6 / match_qps,
             requirements,
-            examined
+            examined,
+            match_plan_only_qps,
+            1e6 / match_plan_only_qps
         );
     }
     ExitCode::SUCCESS

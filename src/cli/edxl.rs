@@ -14,11 +14,10 @@ use super::DataArgs;
 use crate::domain::LatLon;
 use crate::grpc::alert_convert::imported_to_pb;
 use crate::grpc::client::{self, EdxlServiceClient};
-use crate::grpc::convert::{match_query, match_response};
 use crate::grpc::pb;
-use crate::interop::edxl_rm::{self, RequestOptions};
+use crate::interop::edxl_rm;
 use crate::interop::time::{parse_datetime, DateTimeRule};
-use crate::matching::{self, NoHolds};
+use crate::matching::NoHolds;
 
 #[derive(Debug, Args)]
 pub struct EdxlArgs {
@@ -187,32 +186,13 @@ fn print_document(document: Result<pb::EdxlDocument, super::remote::BoxError>) -
 }
 
 /// The same validation and answer as the server's ExportRequestResource, on the catalog in
-/// process with no holds.
+/// process with no holds (one function serves both).
 fn request_local(
     request: &pb::ExportRequestResourceRequest,
     data: &DataArgs,
 ) -> Result<pb::EdxlDocument, super::remote::BoxError> {
     let catalog = super::cap::load_catalog(data).ok_or("the catalog did not load")?;
-    let match_request = request.r#match.as_ref().ok_or("no match")?;
-    let query = match_query(&catalog, match_request).map_err(tonic::Status::from)?;
-    let result = matching::match_incident(&catalog, &NoHolds, &query);
-    let sent_ms = if request.sent_unix_ms == 0 {
-        (crate::holds::system_clock())()
-    } else {
-        request.sent_unix_ms
-    };
-    let options = RequestOptions {
-        sent_ms,
-        incident_id: request.incident_id.clone(),
-        requester: request.requester.clone(),
-        shortfalls_only: request.shortfalls_only,
-    };
-    let xml = edxl_rm::request_resource(&catalog, &query, &result, &options)?;
-    Ok(pb::EdxlDocument {
-        xml,
-        message_id: String::new(),
-        r#match: Some(match_response(&catalog, &result)),
-    })
+    crate::grpc::export_request_resource_in_process(&catalog, request)
 }
 
 fn read_local(

@@ -164,6 +164,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 cap_dir,
                 engine: engine.engine_config(),
                 metrics_addr: engine.metrics,
+                reflection: !security.no_reflection,
                 ..Default::default()
             };
             serve(listen, console, &store, options, &data, &security)

@@ -37,6 +37,10 @@ pub struct SecurityArgs {
     /// may change stock and holds. For a network you trust completely.
     #[arg(long, conflicts_with = "jwks")]
     pub insecure_no_auth: bool,
+    /// Do not serve gRPC server reflection. It shows the contract's schema (never data) to
+    /// anyone who reaches the port, with or without a token, as health does.
+    #[arg(long)]
+    pub no_reflection: bool,
 }
 
 /// What `serve` must say before it starts, or why it must not start.

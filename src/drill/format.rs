@@ -8,7 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Drill, Incident, Policy, WhatIf};
-use crate::catalog::fields::{catalog_id, keyword, number, provenance};
+use crate::catalog::fields::{catalog_id, keyword, number, provenance, Lower};
 use crate::catalog::{Catalog, Problems, SourceText};
 use crate::domain::{HolderKind, LatLon, Severity, ZoneTier};
 use crate::matching::{AFFECTED_AREA_KM2_MAX, AFFECTED_POPULATION_MAX};
@@ -172,7 +172,7 @@ fn parse_into(
         "time_step_hours",
         file.time_step_hours.as_ref(),
         TIME_STEP_HOURS_MIN..TIME_STEP_HOURS_MAX,
-        true,
+        Lower::Included,
         TIME_STEP_HOURS_DEFAULT,
     );
     let horizon_hours = optional_number(
@@ -181,7 +181,7 @@ fn parse_into(
         "horizon_hours",
         file.horizon_hours.as_ref(),
         0.0..HORIZON_HOURS_MAX,
-        false,
+        Lower::Excluded,
         HORIZON_HOURS_DEFAULT,
     );
     let deployment_hours_default = optional_number(
@@ -190,19 +190,77 @@ fn parse_into(
         "deployment_hours_default",
         file.deployment_hours_default.as_ref(),
         0.0..DEPLOYMENT_HOURS_MAX,
-        false,
+        Lower::Excluded,
         DEPLOYMENT_HOURS_DEFAULT,
     );
 
-    let mut deployment_hours = vec![
-        deployment_hours_default.unwrap_or(DEPLOYMENT_HOURS_DEFAULT);
-        catalog.categories.len()
-    ];
+    let deployment_hours = deployment_hours(
+        catalog,
+        source,
+        problems,
+        &file.deployment,
+        deployment_hours_default.unwrap_or(DEPLOYMENT_HOURS_DEFAULT),
+    );
+
+    if file.incident.is_empty() {
+        source.report(problems, file.id.span(), "a drill needs at least one [[incident]]");
+    }
+    if file.incident.len() > INCIDENTS_PER_DRILL_MAX {
+        source.report(
+            problems,
+            file.id.span(),
+            format!("a drill may hold at most {INCIDENTS_PER_DRILL_MAX} incidents"),
+        );
+        return None;
+    }
+    let horizon = horizon_hours.unwrap_or(HORIZON_HOURS_DEFAULT);
+    let incidents = incidents(catalog, source, problems, &file.incident, horizon);
+
+    let what_if = what_if(
+        catalog,
+        source,
+        problems,
+        file.what_if.as_ref().unwrap_or(&WhatIfEntry::default()),
+    );
+
+    Some(Drill {
+        id: id?,
+        name: file.name,
+        summary: file.summary,
+        policy: policy?,
+        time_step_hours: time_step_hours?,
+        horizon_hours: horizon,
+        surge_production: file.surge_production,
+        seed: file.seed,
+        deployment_hours,
+        incidents,
+        what_if: what_if?,
+        prefer_kinds,
+        provenance: drill_provenance?,
+    })
+}
+
+/// Hours to deploy each category's units once on site: the drill's default, and a
+/// `[[deployment]]` entry per category that differs (each category once).
+fn deployment_hours(
+    catalog: &Catalog,
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    entries: &[DeploymentEntry],
+    default: f64,
+) -> Vec<f64> {
+    let mut deployment_hours = vec![default; catalog.categories.len()];
     let mut seen_categories = std::collections::HashSet::new();
-    for entry in &file.deployment {
+    for entry in entries {
         let category = catalog.category_by_id(entry.category.get_ref());
-        let hours =
-            number(source, problems, "hours", &entry.hours, 0.0..DEPLOYMENT_HOURS_MAX, false);
+        let hours = number(
+            source,
+            problems,
+            "hours",
+            &entry.hours,
+            0.0..DEPLOYMENT_HOURS_MAX,
+            Lower::Excluded,
+        );
         provenance(source, problems, &entry.source, &entry.grade);
         match category {
             None => source.report(
@@ -227,22 +285,20 @@ fn parse_into(
             }
         }
     }
+    deployment_hours
+}
 
-    if file.incident.is_empty() {
-        source.report(problems, file.id.span(), "a drill needs at least one [[incident]]");
-    }
-    if file.incident.len() > INCIDENTS_PER_DRILL_MAX {
-        source.report(
-            problems,
-            file.id.span(),
-            format!("a drill may hold at most {INCIDENTS_PER_DRILL_MAX} incidents"),
-        );
-        return None;
-    }
-    let horizon = horizon_hours.unwrap_or(HORIZON_HOURS_DEFAULT);
-    let mut incidents = Vec::with_capacity(file.incident.len());
+/// The drill's incidents that read, each id once.
+fn incidents(
+    catalog: &Catalog,
+    source: &SourceText<'_>,
+    problems: &mut Problems,
+    entries: &[IncidentEntry],
+    horizon: f64,
+) -> Vec<Incident> {
+    let mut incidents = Vec::with_capacity(entries.len());
     let mut incident_ids = std::collections::HashSet::new();
-    for entry in &file.incident {
+    for entry in entries {
         if let Some(incident) = incident(catalog, source, problems, entry, horizon) {
             if !incident_ids.insert(incident.id.clone()) {
                 source.report(
@@ -254,29 +310,7 @@ fn parse_into(
             incidents.push(incident);
         }
     }
-
-    let what_if = what_if(
-        catalog,
-        source,
-        problems,
-        file.what_if.as_ref().unwrap_or(&WhatIfEntry::default()),
-    );
-
-    Some(Drill {
-        id: id?,
-        name: file.name,
-        summary: file.summary,
-        policy: policy?,
-        time_step_hours: time_step_hours?,
-        horizon_hours: horizon,
-        surge_production: file.surge_production,
-        seed: file.seed,
-        deployment_hours,
-        incidents,
-        what_if: what_if?,
-        prefer_kinds,
-        provenance: drill_provenance?,
-    })
+    incidents
 }
 
 /// A list of holder kinds, sorted and without duplicates; unknown ones are located problems.
@@ -326,8 +360,14 @@ fn incident(
             ),
         );
     }
-    let start_hours =
-        number(source, problems, "start_hours", &entry.start_hours, 0.0..horizon_hours, true);
+    let start_hours = number(
+        source,
+        problems,
+        "start_hours",
+        &entry.start_hours,
+        0.0..horizon_hours,
+        Lower::Included,
+    );
     let severity = keyword(
         source,
         problems,
@@ -343,12 +383,17 @@ fn incident(
         "affected_population",
         &entry.affected_population,
         0.0..AFFECTED_POPULATION_MAX,
-        true,
+        Lower::Included,
     );
     let affected_area_km2 = match &entry.affected_area_km2 {
-        Some(value) => {
-            number(source, problems, "affected_area_km2", value, 0.0..AFFECTED_AREA_KM2_MAX, true)
-        }
+        Some(value) => number(
+            source,
+            problems,
+            "affected_area_km2",
+            value,
+            0.0..AFFECTED_AREA_KM2_MAX,
+            Lower::Included,
+        ),
         None => Some(0.0),
     };
     let provenance = provenance(source, problems, &entry.source, &entry.grade);
@@ -447,19 +492,31 @@ fn what_if(
     }
     let kinds_offline = holder_kinds(source, problems, &entry.kinds_offline);
     let stock_factor = match &entry.stock_factor {
-        Some(value) => number(source, problems, "stock_factor", value, 0.0..STOCK_FACTOR_MAX, true),
+        Some(value) => {
+            number(source, problems, "stock_factor", value, 0.0..STOCK_FACTOR_MAX, Lower::Included)
+        }
         None => Some(1.0),
     };
     let road_factor_scale = match &entry.road_factor_scale {
-        Some(value) => {
-            number(source, problems, "road_factor_scale", value, 0.0..ROAD_FACTOR_SCALE_MAX, false)
-        }
+        Some(value) => number(
+            source,
+            problems,
+            "road_factor_scale",
+            value,
+            0.0..ROAD_FACTOR_SCALE_MAX,
+            Lower::Excluded,
+        ),
         None => Some(1.0),
     };
     let random_share = match &entry.random_suppliers_offline_share {
-        Some(value) => {
-            number(source, problems, "random_suppliers_offline_share", value, 0.0..1.0, true)
-        }
+        Some(value) => number(
+            source,
+            problems,
+            "random_suppliers_offline_share",
+            value,
+            0.0..1.0,
+            Lower::Included,
+        ),
         None => Some(0.0),
     };
     if problems.total() != before {
@@ -489,11 +546,11 @@ fn optional_number(
     field: &str,
     value: Option<&Spanned<f64>>,
     range: Range<f64>,
-    inclusive_start: bool,
+    lower: Lower,
     default: f64,
 ) -> Option<f64> {
     match value {
-        Some(value) => number(source, problems, field, value, range, inclusive_start),
+        Some(value) => number(source, problems, field, value, range, lower),
         None => Some(default),
     }
 }

@@ -80,6 +80,11 @@ pub fn render(report: &DrillReport, places: &[MapPlace]) -> String {
                 h2 { "Gaps by chain stage" }
                 div.row { (stage_chart(report)) (stage_table(report)) }
                 p.muted {
+                    "The bars: each stage's requirements covered on time, late and not at all, "
+                    "weighted by priority — one requirement counts once, however many units it asks for. "
+                    "The table counts units. "
+                }
+                p.muted {
                     "By substitutes: required units covered by another category at its efficiency, "
                     "after the category's own stock."
                 }
@@ -353,14 +358,17 @@ fn stage_chart(report: &DrillReport) -> Markup {
     html! {
         svg width=(w) height=(h) viewBox={"0 0 " (w) " " (h)} role="img" aria-label="gaps by stage" {
             @for (n, stage) in report.stages.iter().enumerate() {
-                @let total = stage.units_required.max(1) as f64;
                 @let y = n as f64 * (bar_h + gap) + 6.0;
-                @let parts = [(stage.units_on_time, "#009E73"), (stage.units_late, "#E69F00"), (stage.units_unmet, "#D55E00")];
+                // A stage the drill asked nothing of has an empty bar.
+                @let (on_time, fin) = if stage.units_required > 0 { (stage.on_time_coverage, stage.final_coverage) } else { (0.0, 1.0) };
+                @let parts = [(on_time, "#009E73"), ((fin - on_time).max(0.0), "#E69F00"), ((1.0 - fin).max(0.0), "#D55E00")];
                 text x="4" y=(px(y + 15.0)) { (stage_name(&stage.stage)) }
-                @for (k, (units, colour)) in parts.iter().enumerate() {
-                    @let before: i64 = parts[..k].iter().map(|(u, _)| *u).sum();
-                    rect x=(px(left + width * before as f64 / total)) y=(px(y))
-                        width=(px(width * *units as f64 / total)) height=(bar_h) fill=(colour) {}
+                @for (k, (share, colour)) in parts.iter().enumerate() {
+                    @let before: f64 = parts[..k].iter().map(|(s, _)| *s).sum();
+                    rect x=(px(left + width * before)) y=(px(y))
+                        width=(px(width * *share)) height=(bar_h) fill=(colour) {
+                        title { (format!("{:.1} %", share * 100.0)) }
+                    }
                 }
             }
             @for (k, (label, colour)) in legend.iter().enumerate() {

@@ -144,6 +144,11 @@ pub struct StageGap {
     pub units_substituted_on_time: f64,
     /// Categories of this stage with any unit late or unmet.
     pub categories_short: usize,
+    /// Priority-weighted coverage of the stage's requirements (each requirement's share of its
+    /// units, capped at 1) by their deadlines and by the horizon: what the stage bars draw, so
+    /// a requirement of thousands of relief items counts as one requirement, not as thousands.
+    pub on_time_coverage: f64,
+    pub final_coverage: f64,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -405,90 +410,160 @@ pub fn coverage_due_within(
 }
 
 pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> DrillReport {
-    let arrivals = arrivals(outcome);
-    let series_step =
-        drill.time_step_hours.max(drill.horizon_hours / (SERIES_POINTS_MAX - 1) as f64);
+    let units = Units { outcome, arrivals: arrivals(outcome) };
+    let series_hours = series_hours(drill);
+    let incidents = drill
+        .incidents
+        .iter()
+        .enumerate()
+        .map(|(i, incident)| incident_report(catalog, outcome, &units, &series_hours, i, incident))
+        .collect();
+    let cut_categories = cut_categories(outcome);
+    let (shortfalls, stages) = shortfalls(catalog, &units, &cut_categories);
+    let supply = supply(catalog, drill, outcome);
+    DrillReport {
+        drill_id: drill.id.to_string(),
+        name: drill.name.clone(),
+        summary: drill.summary.clone(),
+        policy: outcome.policy.key().to_owned(),
+        catalog_version: catalog.version.clone(),
+        time_step_hours: drill.time_step_hours,
+        horizon_hours: drill.horizon_hours,
+        surge_production: drill.surge_production,
+        seed: drill.seed,
+        what_if: what_if_report(catalog, drill, outcome),
+        totals: totals(drill, &units, cut_categories.len()),
+        series_hours,
+        incidents,
+        stages,
+        shortfalls,
+        single_points_of_failure: single_points_of_failure(catalog, drill, outcome),
+        supply_map: supply.map,
+        zones: supply.zones,
+        holder_kinds: holder_kinds(catalog, outcome),
+        standing: None,
+        prefer_kinds: drill.prefer_kinds.iter().map(|k| k.key().to_owned()).collect(),
+        shipments_truncated: supply.shipments_total > supply.shipments.len(),
+        shipments: supply.shipments,
+    }
+}
+
+/// The times of every coverage series: the drill's step, coarser when the horizon would need
+/// more than `SERIES_POINTS_MAX` points.
+fn series_hours(drill: &Drill) -> Vec<f64> {
+    let step = drill.time_step_hours.max(drill.horizon_hours / (SERIES_POINTS_MAX - 1) as f64);
     let mut series_hours = Vec::new();
     let mut t = 0.0;
     while t <= drill.horizon_hours + 1e-9 && series_hours.len() < SERIES_POINTS_MAX {
         series_hours.push(t);
-        t += series_step;
+        t += step;
+    }
+    series_hours
+}
+
+/// What reached each demand: the category's own units (whole), and what substitutes covered
+/// (in its units, capped at what its own units left).
+struct Units<'a> {
+    outcome: &'a Outcome,
+    arrivals: Vec<Vec<Arrival>>,
+}
+
+impl Units<'_> {
+    fn on_time(&self, d: usize) -> i64 {
+        let deadline = self.outcome.demands[d].deadline_hours;
+        arrived(&self.arrivals, d, Some(deadline), Some(true)).round() as i64
     }
 
-    // The category's own units (whole), and what substitutes covered (in its units, capped at
-    // what its own units left).
-    let on_time_units = |d: usize| -> i64 {
-        arrived(&arrivals, d, Some(outcome.demands[d].deadline_hours), Some(true)).round() as i64
-    };
-    let served_units = |d: usize| -> i64 { arrived(&arrivals, d, None, Some(true)).round() as i64 };
-    let substituted = |d: usize, on_time: bool| -> f64 {
-        let demand = &outcome.demands[d];
+    fn served(&self, d: usize) -> i64 {
+        arrived(&self.arrivals, d, None, Some(true)).round() as i64
+    }
+
+    fn substituted(&self, d: usize, on_time: bool) -> f64 {
+        let demand = &self.outcome.demands[d];
         let limit = on_time.then_some(demand.deadline_hours);
-        let own = arrived(&arrivals, d, limit, Some(true));
+        let own = arrived(&self.arrivals, d, limit, Some(true));
         // `+ 0.0`: an empty float sum is −0.0, which would print as "-0".
-        arrived(&arrivals, d, limit, Some(false)).min((demand.units as f64 - own).max(0.0)) + 0.0
-    };
-    let unmet_units = |d: usize| -> i64 {
-        let left = outcome.demands[d].units as f64 - served_units(d) as f64 - substituted(d, false);
+        arrived(&self.arrivals, d, limit, Some(false)).min((demand.units as f64 - own).max(0.0))
+            + 0.0
+    }
+
+    fn unmet(&self, d: usize) -> i64 {
+        let left = self.outcome.demands[d].units as f64
+            - self.served(d) as f64
+            - self.substituted(d, false);
         if left <= 1e-9 {
             0
         } else {
             (left - 1e-9).ceil() as i64
         }
-    };
-
-    let mut incidents = Vec::with_capacity(drill.incidents.len());
-    for (i, incident) in drill.incidents.iter().enumerate() {
-        let own: Vec<usize> =
-            (0..outcome.demands.len()).filter(|d| outcome.demands[*d].incident == i).collect();
-        let stages = ChainStage::ALL
-            .iter()
-            .map(|stage| {
-                let ds: Vec<usize> =
-                    own.iter().copied().filter(|d| outcome.demands[*d].stage == *stage).collect();
-                StageCoverage {
-                    stage: stage.key().to_owned(),
-                    units_required: ds.iter().map(|d| outcome.demands[*d].units).sum(),
-                    units_on_time: ds.iter().map(|d| on_time_units(*d)).sum(),
-                    units_served: ds.iter().map(|d| served_units(*d)).sum(),
-                    on_time_coverage: coverage_at(outcome, &arrivals, &ds, None, true),
-                    final_coverage: coverage_at(outcome, &arrivals, &ds, None, false),
-                    hours_to_full_coverage: full_at(outcome, &arrivals, &ds)
-                        .map(|at| (at - incident.start_hours).max(0.0)),
-                    coverage_series: series_hours
-                        .iter()
-                        .map(|t| coverage_at(outcome, &arrivals, &ds, Some(*t), false))
-                        .collect(),
-                }
-            })
-            .collect();
-        incidents.push(IncidentReport {
-            id: incident.id.to_string(),
-            scenario_id: incident.scenario.to_string(),
-            severity: incident.severity.roman().to_owned(),
-            start_hours: incident.start_hours,
-            place_id: incident.place.map(|p| catalog.place(p).id.to_string()),
-            latitude: incident.location.latitude(),
-            longitude: incident.location.longitude(),
-            affected_population: incident.affected_population,
-            units_required: own.iter().map(|d| outcome.demands[*d].units).sum(),
-            units_on_time: own.iter().map(|d| on_time_units(*d)).sum(),
-            units_served: own.iter().map(|d| served_units(*d)).sum(),
-            on_time_coverage: coverage_at(outcome, &arrivals, &own, None, true),
-            final_coverage: coverage_at(outcome, &arrivals, &own, None, false),
-            hours_to_full_coverage: full_at(outcome, &arrivals, &own)
-                .map(|at| (at - incident.start_hours).max(0.0)),
-            stages,
-            coverage_series: series_hours
-                .iter()
-                .map(|t| coverage_at(outcome, &arrivals, &own, Some(*t), false))
-                .collect(),
-        });
     }
 
-    // Shortfalls by category and stage.
-    // Counted by the category demanded: a cut substitute pass counts for the one it stood in for.
-    let mut cut_categories: Vec<u32> = outcome
+    fn demands(&self) -> std::ops::Range<usize> {
+        0..self.outcome.demands.len()
+    }
+}
+
+/// Coverage of one incident, whole and per chain stage, over time.
+fn incident_report(
+    catalog: &Catalog,
+    outcome: &Outcome,
+    units: &Units<'_>,
+    series_hours: &[f64],
+    i: usize,
+    incident: &super::Incident,
+) -> IncidentReport {
+    let arrivals = &units.arrivals;
+    let own: Vec<usize> =
+        (0..outcome.demands.len()).filter(|d| outcome.demands[*d].incident == i).collect();
+    let stages = ChainStage::ALL
+        .iter()
+        .map(|stage| {
+            let ds: Vec<usize> =
+                own.iter().copied().filter(|d| outcome.demands[*d].stage == *stage).collect();
+            StageCoverage {
+                stage: stage.key().to_owned(),
+                units_required: ds.iter().map(|d| outcome.demands[*d].units).sum(),
+                units_on_time: ds.iter().map(|d| units.on_time(*d)).sum(),
+                units_served: ds.iter().map(|d| units.served(*d)).sum(),
+                on_time_coverage: coverage_at(outcome, arrivals, &ds, None, true),
+                final_coverage: coverage_at(outcome, arrivals, &ds, None, false),
+                hours_to_full_coverage: full_at(outcome, arrivals, &ds)
+                    .map(|at| (at - incident.start_hours).max(0.0)),
+                coverage_series: series_hours
+                    .iter()
+                    .map(|t| coverage_at(outcome, arrivals, &ds, Some(*t), false))
+                    .collect(),
+            }
+        })
+        .collect();
+    IncidentReport {
+        id: incident.id.to_string(),
+        scenario_id: incident.scenario.to_string(),
+        severity: incident.severity.roman().to_owned(),
+        start_hours: incident.start_hours,
+        place_id: incident.place.map(|p| catalog.place(p).id.to_string()),
+        latitude: incident.location.latitude(),
+        longitude: incident.location.longitude(),
+        affected_population: incident.affected_population,
+        units_required: own.iter().map(|d| outcome.demands[*d].units).sum(),
+        units_on_time: own.iter().map(|d| units.on_time(*d)).sum(),
+        units_served: own.iter().map(|d| units.served(*d)).sum(),
+        on_time_coverage: coverage_at(outcome, arrivals, &own, None, true),
+        final_coverage: coverage_at(outcome, arrivals, &own, None, false),
+        hours_to_full_coverage: full_at(outcome, arrivals, &own)
+            .map(|at| (at - incident.start_hours).max(0.0)),
+        stages,
+        coverage_series: series_hours
+            .iter()
+            .map(|t| coverage_at(outcome, arrivals, &own, Some(*t), false))
+            .collect(),
+    }
+}
+
+/// The categories whose candidate lines were cut, sorted: counted by the category demanded
+/// (a cut substitute pass counts for the one it stood in for).
+fn cut_categories(outcome: &Outcome) -> Vec<u32> {
+    let mut cut: Vec<u32> = outcome
         .categories
         .iter()
         .filter(|c| c.cut)
@@ -497,8 +572,19 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             Pass::Own | Pass::AfterPreferred => c.category.0,
         })
         .collect();
-    cut_categories.sort_unstable();
-    cut_categories.dedup();
+    cut.sort_unstable();
+    cut.dedup();
+    cut
+}
+
+/// Shortfalls by category and stage (those short or substituted, worst first), and their sums
+/// per chain stage.
+fn shortfalls(
+    catalog: &Catalog,
+    units: &Units<'_>,
+    cut_categories: &[u32],
+) -> (Vec<Shortfall>, Vec<StageGap>) {
+    let outcome = units.outcome;
     let mut shortfalls: BTreeMap<(u32, ChainStage), Shortfall> = BTreeMap::new();
     let mut incidents_per: BTreeMap<(u32, ChainStage), Vec<usize>> = BTreeMap::new();
     for (d, demand) in outcome.demands.iter().enumerate() {
@@ -518,13 +604,13 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             units_substituted_on_time: 0.0,
             candidates_cut: cut_categories.binary_search(&demand.category.0).is_ok(),
         });
-        let (on_time, served) = (on_time_units(d), served_units(d));
+        let (on_time, served) = (units.on_time(d), units.served(d));
         entry.units_required += demand.units;
         entry.units_on_time += on_time;
         entry.units_late += served - on_time;
-        entry.units_unmet += unmet_units(d);
-        entry.units_substituted += substituted(d, false);
-        entry.units_substituted_on_time += substituted(d, true);
+        entry.units_unmet += units.unmet(d);
+        entry.units_substituted += units.substituted(d, false);
+        entry.units_substituted_on_time += units.substituted(d, true);
         incidents_per.entry(key).or_default().push(demand.incident);
     }
     for (key, list) in &mut incidents_per {
@@ -539,7 +625,11 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
         .map(|stage| {
             let rows: Vec<&Shortfall> =
                 shortfalls.iter().filter(|((_, s), _)| s == stage).map(|(_, row)| row).collect();
+            let ds: Vec<usize> =
+                units.demands().filter(|d| outcome.demands[*d].stage == *stage).collect();
             StageGap {
+                on_time_coverage: coverage_at(outcome, &units.arrivals, &ds, None, true),
+                final_coverage: coverage_at(outcome, &units.arrivals, &ds, None, false),
                 stage: stage.key().to_owned(),
                 units_required: rows.iter().map(|r| r.units_required).sum(),
                 units_on_time: rows.iter().map(|r| r.units_on_time).sum(),
@@ -561,8 +651,15 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             .then(a.category_id.cmp(&b.category_id))
             .then(a.stage.cmp(&b.stage))
     });
+    (shortfalls, stages)
+}
 
-    // Single points of failure: a requirement only one supplier, or one place, can serve in time.
+/// Requirements only one supplier, or one place, can serve in time (or none), sorted.
+fn single_points_of_failure(
+    catalog: &Catalog,
+    drill: &Drill,
+    outcome: &Outcome,
+) -> Vec<SinglePointOfFailure> {
     let mut single_points_of_failure = Vec::new();
     for demand in &outcome.demands {
         let suppliers = &demand.on_time_suppliers;
@@ -598,8 +695,20 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             &b.incident_id,
         ))
     });
+    single_points_of_failure
+}
 
-    // Supply map: units leaving suppliers (not redeployments), by place or base and by zone.
+/// Where the units came from: per supplying place or base, per zone, and the shipments.
+struct Supply {
+    map: Vec<SupplyRow>,
+    zones: Vec<ZoneRow>,
+    /// The first `SHIPMENTS_IN_REPORT_MAX`.
+    shipments: Vec<ShipmentRow>,
+    shipments_total: usize,
+}
+
+/// The supply map: units leaving suppliers (not redeployments), by place or base and by zone.
+fn supply(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Supply {
     let mut rows: BTreeMap<u32, (SupplyRow, Vec<u32>)> = BTreeMap::new();
     let mut zone_units: BTreeMap<ZoneTier, Vec<i64>> = BTreeMap::new();
     let mut shipments = Vec::new();
@@ -666,7 +775,7 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             }
         }
     }
-    let mut supply_map: Vec<SupplyRow> = rows
+    let mut map: Vec<SupplyRow> = rows
         .into_values()
         .map(|(mut row, mut used)| {
             used.sort_unstable();
@@ -675,7 +784,7 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             row
         })
         .collect();
-    supply_map.sort_by(|a, b| b.units_total.cmp(&a.units_total).then(a.place_id.cmp(&b.place_id)));
+    map.sort_by(|a, b| b.units_total.cmp(&a.units_total).then(a.place_id.cmp(&b.place_id)));
     let zone_total: i64 = zone_units.values().flatten().sum();
     let zones = ZoneTier::ALL
         .iter()
@@ -691,10 +800,15 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
             }
         })
         .collect();
+    Supply { map, zones, shipments, shipments_total: n_shipments }
+}
 
+/// The drill's totals.
+fn totals(drill: &Drill, units: &Units<'_>, categories_cut: usize) -> Totals {
+    let outcome = units.outcome;
     let units_required: i64 = outcome.demands.iter().map(|d| d.units).sum();
-    let units_on_time: i64 = (0..outcome.demands.len()).map(on_time_units).sum();
-    let units_served: i64 = (0..outcome.demands.len()).map(served_units).sum();
+    let units_on_time: i64 = units.demands().map(|d| units.on_time(d)).sum();
+    let units_served: i64 = units.demands().map(|d| units.served(d)).sum();
     let mut categories: Vec<u32> = outcome.demands.iter().map(|d| d.category.0).collect();
     categories.sort_unstable();
     categories.dedup();
@@ -705,71 +819,52 @@ pub fn build_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> Dril
         .collect();
     candidate_lines.sort_unstable();
     candidate_lines.dedup();
-    let totals = Totals {
+    Totals {
         incidents: drill.incidents.len(),
         requirements: outcome.demands.len(),
         categories: categories.len(),
         candidate_lines: candidate_lines.len(),
-        categories_cut: cut_categories.len(),
+        categories_cut,
         units_required,
         units_on_time,
         units_late: units_served - units_on_time,
-        units_unmet: (0..outcome.demands.len()).map(unmet_units).sum(),
-        units_substituted: (0..outcome.demands.len()).map(|d| substituted(d, false)).sum(),
-        units_substituted_on_time: (0..outcome.demands.len()).map(|d| substituted(d, true)).sum(),
+        units_unmet: units.demands().map(|d| units.unmet(d)).sum(),
+        units_substituted: units.demands().map(|d| units.substituted(d, false)).sum(),
+        units_substituted_on_time: units.demands().map(|d| units.substituted(d, true)).sum(),
         objective: outcome.categories.iter().map(|c| c.allocation.objective).sum(),
         passes: outcome.categories.len(),
-        min_served_fraction: (0..outcome.demands.len())
+        min_served_fraction: units
+            .demands()
             .map(|d| {
                 let demand = &outcome.demands[d];
-                let got = served_units(d) as f64 + substituted(d, false);
+                let got = units.served(d) as f64 + units.substituted(d, false);
                 ratio(got.min(demand.units as f64), demand.units as f64)
             })
             .fold(1.0, f64::min),
-    };
+    }
+}
+
+/// The what-if the drill ran, with ids for names.
+fn what_if_report(catalog: &Catalog, drill: &Drill, outcome: &Outcome) -> WhatIfReport {
     let what_if = &drill.what_if;
-    DrillReport {
-        drill_id: drill.id.to_string(),
-        name: drill.name.clone(),
-        summary: drill.summary.clone(),
-        policy: outcome.policy.key().to_owned(),
-        catalog_version: catalog.version.clone(),
-        time_step_hours: drill.time_step_hours,
-        horizon_hours: drill.horizon_hours,
-        surge_production: drill.surge_production,
-        seed: drill.seed,
-        what_if: WhatIfReport {
-            suppliers_offline_listed: what_if
-                .suppliers_offline
-                .iter()
-                .map(|s| catalog.supplier(*s).id.to_string())
-                .collect(),
-            places_offline: what_if
-                .places_offline
-                .iter()
-                .map(|p| catalog.place(*p).id.to_string())
-                .collect(),
-            zones_offline: what_if.zones_offline.iter().map(|z| z.key().to_owned()).collect(),
-            kinds_offline: what_if.kinds_offline.iter().map(|k| k.key().to_owned()).collect(),
-            stock_factor: what_if.stock_factor,
-            road_factor_scale: what_if.road_factor_scale,
-            random_suppliers_offline_share: what_if.random_suppliers_offline_share,
-            suppliers_offline_total: outcome.suppliers_offline,
-            note: what_if.note.clone(),
-        },
-        totals,
-        series_hours,
-        incidents,
-        stages,
-        shortfalls,
-        single_points_of_failure,
-        supply_map,
-        zones,
-        holder_kinds: holder_kinds(catalog, outcome),
-        standing: None,
-        prefer_kinds: drill.prefer_kinds.iter().map(|k| k.key().to_owned()).collect(),
-        shipments_truncated: n_shipments > shipments.len(),
-        shipments,
+    WhatIfReport {
+        suppliers_offline_listed: what_if
+            .suppliers_offline
+            .iter()
+            .map(|s| catalog.supplier(*s).id.to_string())
+            .collect(),
+        places_offline: what_if
+            .places_offline
+            .iter()
+            .map(|p| catalog.place(*p).id.to_string())
+            .collect(),
+        zones_offline: what_if.zones_offline.iter().map(|z| z.key().to_owned()).collect(),
+        kinds_offline: what_if.kinds_offline.iter().map(|k| k.key().to_owned()).collect(),
+        stock_factor: what_if.stock_factor,
+        road_factor_scale: what_if.road_factor_scale,
+        random_suppliers_offline_share: what_if.random_suppliers_offline_share,
+        suppliers_offline_total: outcome.suppliers_offline,
+        note: what_if.note.clone(),
     }
 }
 

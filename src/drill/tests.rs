@@ -103,3 +103,39 @@ fn a_stopped_run_returns_nothing_after_the_categories_it_did() {
     assert!(outcome.is_none());
     assert_eq!(done.get(), 2);
 }
+
+/// A stage's coverage over the drill is a priority-weighted mean over its requirements, so it
+/// lies between the coverages of that stage in the incidents that have it (each of which is
+/// the same mean over fewer requirements), and on time never exceeds final.
+#[test]
+fn a_stages_coverage_lies_between_its_incidents() {
+    let catalog = catalog();
+    for (name, text) in sample_drills() {
+        let drill = parse(&catalog, &name, &text).expect("parses");
+        let outcome = run(&catalog, &drill, Policy::Efficiency, &mut |_| {});
+        let report = build_report(&catalog, &drill, &outcome);
+        for (k, stage) in report.stages.iter().enumerate() {
+            assert!(stage.on_time_coverage <= stage.final_coverage + 1e-12, "{name} {k}");
+            let of_incidents: Vec<(f64, f64)> = report
+                .incidents
+                .iter()
+                .map(|incident| &incident.stages[k])
+                .filter(|s| s.units_required > 0)
+                .map(|s| (s.on_time_coverage, s.final_coverage))
+                .collect();
+            if of_incidents.is_empty() {
+                assert_eq!(stage.units_required, 0, "{name} {k}");
+                continue;
+            }
+            for (pick, value) in [(0, stage.on_time_coverage), (1, stage.final_coverage)] {
+                let values = of_incidents.iter().map(|p| if pick == 0 { p.0 } else { p.1 });
+                let (low, high) = values
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+                assert!(
+                    low - 1e-9 <= value && value <= high + 1e-9,
+                    "{name} {k}: {value} not in [{low}, {high}]"
+                );
+            }
+        }
+    }
+}

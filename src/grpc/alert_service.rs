@@ -10,7 +10,7 @@ use super::pb::alert_service_server::AlertService;
 use super::pb::edxl_service_server::EdxlService;
 use super::{alert_convert, convert, finish, pb};
 use crate::catalog::Catalog;
-use crate::domain::LatLon;
+use crate::domain::{HeldStock, LatLon};
 use crate::error::{Error, FieldViolation, PreconditionViolation};
 use crate::holds::{Clock, Command, HoldStore, Outcome};
 use crate::interop::active::ActiveAlerts;
@@ -79,29 +79,8 @@ impl EdxlApi {
         &self,
         request: &pb::ExportRequestResourceRequest,
     ) -> Result<pb::EdxlDocument, Error> {
-        let Some(match_request) = &request.r#match else {
-            return Err(Error::InvalidArgument(vec![FieldViolation::new("match", "required")]));
-        };
-        let query = convert::match_query(&self.catalog, match_request)?;
         let held = self.holds.held();
-        let result = matching::match_incident(&self.catalog, &*held, &query);
-        let options = RequestOptions {
-            sent_ms: self.sent(request.sent_unix_ms),
-            incident_id: request.incident_id.clone(),
-            requester: if request.requester.is_empty() {
-                "equipmatch".into()
-            } else {
-                request.requester.clone()
-            },
-            shortfalls_only: request.shortfalls_only,
-        };
-        let xml = edxl_rm::request_resource(&self.catalog, &query, &result, &options)
-            .map_err(|reason| nothing_to_do("MATCH", "match", reason))?;
-        Ok(pb::EdxlDocument {
-            message_id: message_id(&xml),
-            xml,
-            r#match: Some(convert::match_response(&self.catalog, &result)),
-        })
+        export_request_resource(&self.catalog, &*held, request, self.sent(request.sent_unix_ms))
     }
 
     async fn export_commit(
@@ -149,6 +128,54 @@ fn nothing_to_do(kind: &'static str, subject: &str, description: String) -> Erro
         description,
         available_units: None,
     }])
+}
+
+/// ExportRequestResource's answer on `catalog` with `held` stock, the message sent at `sent_ms`:
+/// the server's handler and `edxl-rm request` without `--server` both call this, so the two
+/// validate alike and write the same document.
+pub fn export_request_resource(
+    catalog: &Catalog,
+    held: &dyn HeldStock,
+    request: &pb::ExportRequestResourceRequest,
+    sent_ms: i64,
+) -> Result<pb::EdxlDocument, Error> {
+    let Some(match_request) = &request.r#match else {
+        return Err(Error::InvalidArgument(vec![FieldViolation::new("match", "required")]));
+    };
+    let query = convert::match_query(catalog, match_request)?;
+    let result = matching::match_incident(catalog, held, &query);
+    let options = RequestOptions {
+        sent_ms,
+        incident_id: request.incident_id.clone(),
+        requester: if request.requester.is_empty() {
+            "equipmatch".into()
+        } else {
+            request.requester.clone()
+        },
+        shortfalls_only: request.shortfalls_only,
+    };
+    let xml = edxl_rm::request_resource(catalog, &query, &result, &options)
+        .map_err(|reason| nothing_to_do("MATCH", "match", reason))?;
+    Ok(pb::EdxlDocument {
+        message_id: message_id(&xml),
+        xml,
+        r#match: Some(convert::match_response(catalog, &result)),
+    })
+}
+
+/// `edxl-rm request` without `--server`: the same answer on a catalog in process with no holds,
+/// a refusal as the status the server would send (so the CLI prints both alike).
+pub fn export_request_resource_in_process(
+    catalog: &Catalog,
+    request: &pb::ExportRequestResourceRequest,
+) -> Result<pb::EdxlDocument, Box<dyn std::error::Error + Send + Sync>> {
+    let sent_ms = if request.sent_unix_ms == 0 {
+        (crate::holds::system_clock())()
+    } else {
+        request.sent_unix_ms
+    };
+    export_request_resource(catalog, &crate::domain::NoHolds, request, sent_ms)
+        .map_err(|error| Status::from(error).into())
 }
 
 /// The MessageID of a document we wrote (the text of its first MessageID element).

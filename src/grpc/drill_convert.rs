@@ -345,6 +345,8 @@ fn stage_gap_to_pb(r: &report::StageGap) -> pb::DrillStageGap {
         categories_short: r.categories_short as u64,
         units_substituted: r.units_substituted,
         units_substituted_on_time: r.units_substituted_on_time,
+        on_time_coverage: r.on_time_coverage,
+        final_coverage: r.final_coverage,
     }
 }
 
@@ -358,6 +360,8 @@ fn stage_gap_from_pb(m: pb::DrillStageGap) -> report::StageGap {
         categories_short: m.categories_short as usize,
         units_substituted: m.units_substituted,
         units_substituted_on_time: m.units_substituted_on_time,
+        on_time_coverage: m.on_time_coverage,
+        final_coverage: m.final_coverage,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The gRPC load generator behind `equipmatch bench grpc`: N connections × M calls in flight,
 //! a fixed warm-up and duration per phase, against a running server; the empty call (health
-//! check), Shortlist and Match, and with `holds` a PlaceHold phase (1 % of calls retry the
+//! check), Shortlist, Match (the full answer) and Match with `MATCH_VIEW_PLAN_ONLY` (what a
+//! dispatch system that only wants the plan pays), and with `holds` a PlaceHold phase (1 % of calls retry the
 //! previous hold id) on a server with a throwaway store: it sets the on-hand of the lines it
 //! uses to the maximum first, so stock never runs out. It lives here because it speaks tonic
 //! and the generated types; `cli::bench` only parses flags and prints the report.
@@ -38,6 +39,8 @@ pub struct LoadReport {
     pub empty: PhaseResult,
     pub shortlist: PhaseResult,
     pub matched: PhaseResult,
+    /// The same Match requests with `view = MATCH_VIEW_PLAN_ONLY`: no options ranked or sent.
+    pub matched_plan_only: PhaseResult,
     pub place_hold: Option<PhaseResult>,
 }
 
@@ -52,13 +55,14 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, BoxError> {
         let empty = phase(&channels, options, Call::Health, &[]).await?;
         let shortlist = phase(&channels, options, Call::Shortlist, &[]).await?;
         let matched = phase(&channels, options, Call::Match, &[]).await?;
+        let matched_plan_only = phase(&channels, options, Call::MatchPlanOnly, &[]).await?;
         let place_hold = if options.holds {
             let lines = hold_lines(&channels[0]).await?;
             Some(phase(&channels, options, Call::PlaceHold, &lines).await?)
         } else {
             None
         };
-        Ok(LoadReport { empty, shortlist, matched, place_hold })
+        Ok(LoadReport { empty, shortlist, matched, matched_plan_only, place_hold })
     })
 }
 
@@ -134,6 +138,7 @@ enum Call {
     Health,
     Shortlist,
     Match,
+    MatchPlanOnly,
     PlaceHold,
 }
 
@@ -221,6 +226,11 @@ async fn phase(
                             .is_ok(),
                         Call::Match => {
                             matching.r#match(matches[i % matches.len()].clone()).await.is_ok()
+                        }
+                        Call::MatchPlanOnly => {
+                            let mut request = matches[i % matches.len()].clone();
+                            request.view = pb::MatchView::PlanOnly as i32;
+                            matching.r#match(request).await.is_ok()
                         }
                         Call::PlaceHold => {
                             let n = if i % HOLD_RETRY_EVERY == 0 { i - 1 } else { i };

@@ -4,6 +4,7 @@
 mod admission;
 pub mod alert_convert;
 mod alert_service;
+pub use alert_service::export_request_resource_in_process;
 pub mod auth;
 pub mod auth_load;
 mod call_layer;
@@ -20,6 +21,7 @@ mod match_service;
 pub mod overload_bench;
 mod server;
 mod status;
+pub mod visibility_bench;
 mod web;
 
 pub use auth::{Security, TlsPem};

@@ -56,6 +56,9 @@ pub struct ServerOptions {
     pub metrics_addr: Option<SocketAddr>,
     /// TLS on the listeners and bearer-token verification (`serve --tls-cert`, `--jwks`).
     pub security: Security,
+    /// Serve gRPC server reflection (the contract's schema, no data; open like health, even
+    /// with auth on). `serve --no-reflection` turns it off for those who keep the schema private.
+    pub reflection: bool,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +72,7 @@ impl Default for ServerOptions {
             engine: EngineConfig::default(),
             metrics_addr: None,
             security: Security::default(),
+            reflection: true,
         }
     }
 }
@@ -84,7 +88,8 @@ pub async fn serve(
     serve_with_console(catalog, holds, listener, None, options, shutdown).await
 }
 
-/// The service stack every listener serves: equipmatch's services, health and reflection.
+/// The service stack every listener serves: equipmatch's services, health and (unless turned
+/// off) reflection.
 /// Both the gRPC listener and the console's gRPC-Web listener serve exactly this, so a tower
 /// layer that decides who may call what, or how much may run at once, belongs here and
 /// nowhere else: no listener can then bypass it.
@@ -145,10 +150,11 @@ async fn service_stack(
     health_reporter.set_service_status("", ServingStatus::Serving).await;
 
     let mut routes = RoutesBuilder::default();
+    if options.reflection {
+        routes.add_service(reflection_v1).add_service(reflection_v1alpha);
+    }
     routes
         .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
         .add_service(match_service)
         .add_service(catalog_service)
         .add_service(hold_service)
@@ -230,15 +236,16 @@ async fn serve_all(
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    // Calls on the gRPC listener are counted by service, method and code (the console's
-    // gRPC-Web calls reach the same engine, and its counters, but are not in these).
+    // Calls are counted by service, method and code on both listeners: here around the
+    // routes, on the console around the routes inside the gRPC-Web translation.
+    let call_layer = CallLayer::new(metrics);
     let mut builder = Server::builder();
     if let Some(tls) = &options.security.tls {
         builder = builder.tls_config(tls.server_config())?;
     }
     let grpc = builder
         .concurrency_limit_per_connection(options.concurrency_per_connection)
-        .layer(CallLayer::new(metrics))
+        .layer(call_layer.clone())
         .add_routes(stack.clone())
         // TCP_NODELAY: without it a small response waits for the peer's delayed ACK (~40 ms
         // per call on Linux); with it one call costs what the work costs.
@@ -248,7 +255,13 @@ async fn serve_all(
         );
     match console {
         Some(console) => {
-            let web = super::web::serve_console(stack, console, options.clone(), stopped(stop_rx));
+            let web = super::web::serve_console(
+                stack,
+                call_layer,
+                console,
+                options.clone(),
+                stopped(stop_rx),
+            );
             let (grpc, web) = tokio::join!(grpc, web);
             grpc?;
             web?;

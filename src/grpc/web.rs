@@ -11,18 +11,24 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_web::GrpcWebLayer;
 
+use super::call_layer::CallLayer;
 use super::server::ServerOptions;
 
 /// Serves the console on `listener` until `shutdown` completes.
 pub(super) async fn serve_console(
     stack: Routes,
+    call_layer: CallLayer,
     listener: TcpListener,
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     // Every path the console's router does not claim goes to the service stack, through
-    // the gRPC-Web translation (which answers 400 to an HTTP/1.1 request that is not gRPC-Web).
-    let grpc_web = stack.into_axum_router().layer(GrpcWebLayer::new());
+    // the gRPC-Web translation (which answers 400 to an HTTP/1.1 request that is not gRPC-Web)
+    // and then the call layer, which sees plain gRPC: the console's calls are counted (and a
+    // handler's panic answered) as the gRPC listener's are.
+    let grpc_web = axum::Router::new()
+        .fallback_service(tower_layer::Layer::layer(&call_layer, stack))
+        .layer(GrpcWebLayer::new());
     let app = crate::console::router().merge(grpc_web);
     // TLS when the server has it: a browser's token must not cross the network in clear.
     let mut builder = Server::builder();

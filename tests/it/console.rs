@@ -7,6 +7,7 @@
 //!   violation in grpc-status-details-bin, a state-changing PlaceHold lands in the same store
 //!   the gRPC listener reads, and the stack's request size limit refuses an oversized request;
 //! - an HTTP/1.1 request that is not gRPC-Web does not reach the services;
+//! - the console's calls are counted in `equipmatch_grpc_calls_total` as gRPC calls are;
 //! - `--console off` (no console address) starts no console listener.
 
 use std::io::{Read, Write};
@@ -284,4 +285,54 @@ fn base64_decode(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// The value of one `equipmatch_grpc_calls_total` series in a `/metrics` text (0 when absent).
+fn calls_total(exposition: &str, service: &str, method: &str, code: &str) -> f64 {
+    let labels = format!("{{code=\"{code}\",method=\"{method}\",service=\"{service}\"}}");
+    exposition
+        .lines()
+        .filter_map(|line| line.strip_prefix("equipmatch_grpc_calls_total"))
+        .filter_map(|rest| rest.strip_prefix(labels.as_str()))
+        .map(|value| value.trim().parse::<f64>().expect("a number"))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_consoles_calls_are_counted_like_the_grpc_listeners() {
+    let catalog = embedded_catalog();
+    let (store, _dir) = temp_sqlite_store(catalog.clone(), equipmatch::holds::system_clock());
+    let localhost: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let options = ServerOptions { metrics_addr: Some(localhost), ..ServerOptions::default() };
+    let server =
+        ServerHandle::start_with_console(catalog, store, localhost, Some(localhost), options)
+            .await
+            .expect("binds");
+    let console = server.console_addr.expect("a console");
+    let metrics = server.metrics_addr.expect("a metrics listener");
+    let checks = tokio::task::spawn_blocking(move || {
+        let scrape = || String::from_utf8(get(metrics, "/metrics").2).expect("UTF-8");
+        let places = |text: &str, code| {
+            calls_total(text, "equipmatch.v1.CatalogService", "ListPlaces", code)
+        };
+        let invalid = |text: &str| {
+            calls_total(text, "equipmatch.v1.MatchService", "Match", "INVALID_ARGUMENT")
+        };
+        let before = scrape();
+        for _ in 0..3 {
+            let (_, _, trailers) = grpc_web(
+                console,
+                "equipmatch.v1.CatalogService/ListPlaces",
+                &pb::ListPlacesRequest {},
+            );
+            assert_eq!(find(&trailers, "grpc-status"), Some("0"));
+        }
+        let bad = pb::MatchRequest { scenario_id: "earthquake".into(), ..Default::default() };
+        grpc_web(console, "equipmatch.v1.MatchService/Match", &bad);
+        let after = scrape();
+        assert_eq!(places(&after, "OK") - places(&before, "OK"), 3.0, "{after}");
+        assert_eq!(invalid(&after) - invalid(&before), 1.0, "{after}");
+    });
+    checks.await.expect("checks pass");
+    server.stop().await.expect("stops");
 }

@@ -10,6 +10,7 @@
 //! - a Match view trims the answer (no score parts; no options) and never changes the plan;
 //!   an unknown view is INVALID_ARGUMENT;
 //! - the health service says SERVING; reflection v1 and v1alpha list and describe the services;
+//!   with reflection turned off both answer UNIMPLEMENTED and every other service answers;
 //! - determinism: the same request twice gives identical bytes;
 //! - ranking: all else equal nearer ranks higher; a supplier that cannot deliver within the
 //!   window ranks below one that can; excluded suppliers and filtered zones never appear;
@@ -385,6 +386,56 @@ async fn health_says_serving_and_reflection_describes_the_services() {
         };
         assert!(list.service.iter().any(|s| s.name == "equipmatch.v1.MatchService"));
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn without_reflection_the_schema_is_not_served_and_the_rest_is() {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    let catalog = crate::support::embedded_catalog();
+    let (store, dir) =
+        crate::support::temp_sqlite_store(catalog.clone(), equipmatch::holds::system_clock());
+    let options = equipmatch::grpc::ServerOptions { reflection: false, ..Default::default() };
+    let server = TestServer::start_with_options(catalog, store, Some(dir), options).await;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let refused = async {
+        let mut stream = ServerReflectionClient::new(server.channel.clone())
+            .server_reflection_info(tokio_stream::iter(vec![request]))
+            .await?
+            .into_inner();
+        stream.message().await
+    };
+    let status = refused.await.expect_err("reflection is off");
+    assert_eq!(status.code(), Code::Unimplemented, "{status:?}");
+    let mut alpha =
+        tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient::new(
+            server.channel.clone(),
+        );
+    let alpha_request = tonic_reflection::pb::v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest::ListServices(
+                String::new(),
+            ),
+        ),
+    };
+    let refused = async {
+        alpha
+            .server_reflection_info(tokio_stream::iter(vec![alpha_request]))
+            .await?
+            .into_inner()
+            .message()
+            .await
+    };
+    assert_eq!(refused.await.expect_err("v1alpha is off too").code(), Code::Unimplemented);
+    // Everything else is served as before.
+    let scenarios = server.catalog().list_scenarios(pb::ListScenariosRequest::default()).await;
+    assert!(!scenarios.expect("the catalog answers").into_inner().scenarios.is_empty());
     server.stop().await;
 }
 
