@@ -269,10 +269,14 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs `call` for `seconds` (bounded by PHASE_SECONDS_MAX) and returns calls per second
-/// and the time this thread spent on a CPU per call (µs), when the kernel reports it: on a
-/// shared machine the wall time also counts the time other processes held the core, the CPU
-/// time does not.
+/// Runs `call` for `seconds` (bounded by PHASE_SECONDS_MAX) and returns calls per second.
+fn calls_per_second(seconds: u64, call: impl FnMut(u64)) -> f64 {
+    calls_per_second_and_cpu(seconds, call).0
+}
+
+/// `calls_per_second`, and the time this thread spent on a CPU per call (µs), when the
+/// kernel reports it: on a shared machine the wall time also counts the time other
+/// processes held the core, the CPU time does not.
 fn calls_per_second_and_cpu(seconds: u64, mut call: impl FnMut(u64)) -> (f64, Option<f64>) {
     let duration = Duration::from_secs(seconds.clamp(1, PHASE_SECONDS_MAX));
     let cpu_started = thread_cpu_ns();
