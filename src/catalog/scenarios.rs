@@ -509,41 +509,8 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             Lower::Included,
         );
         let provenance = provenance(&source, problems, &entry.source, &entry.grade);
-        let host = match (&entry.host, kind) {
-            (Some(host), Some(PlaceKind::DemonstrationBase)) => {
-                let found = place_ids.get(host.get_ref().as_str()).copied();
-                if found.is_none() {
-                    source.report(
-                        problems,
-                        host.span(),
-                        format!("unknown host place {:?}", host.get_ref()),
-                    );
-                }
-                found
-            }
-            (Some(host), Some(_)) => {
-                source.report(problems, host.span(), "only a demonstration_base has a host");
-                None
-            }
-            (None, Some(PlaceKind::DemonstrationBase)) => {
-                source.report(
-                    problems,
-                    entry.kind.span(),
-                    "a demonstration_base needs a host (the city or park it belongs to)",
-                );
-                None
-            }
-            _ => None,
-        };
-        for speciality in &entry.specialities {
-            if !known_tags.contains(speciality.get_ref().as_str()) {
-                source.report(
-                    problems,
-                    speciality.span(),
-                    format!("speciality {:?} is no category's tag", speciality.get_ref()),
-                );
-            }
-        }
+        let host = place_host(&source, entry, kind, &place_ids, problems);
+        check_specialities(&source, entry, &known_tags, problems);
         let location = latitude.zip(longitude).and_then(|(lat, lon)| LatLon::new(lat, lon).ok());
         let admin_code = admin_code(&source, problems, entry, &mut admin_codes);
         let area = entry.area.as_ref().and_then(|area| {
@@ -579,6 +546,61 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
     if data.places.len() != place_ids.len() {
         for place in &mut data.places {
             place.host = None;
+        }
+    }
+}
+
+/// A place's host: a demonstration base names the city or park it belongs to; nothing else
+/// has one.
+fn place_host(
+    source: &SourceText<'_>,
+    entry: &PlaceEntry,
+    kind: Option<PlaceKind>,
+    place_ids: &HashMap<String, PlaceIdx>,
+    problems: &mut Problems,
+) -> Option<PlaceIdx> {
+    match (&entry.host, kind) {
+        (Some(host), Some(PlaceKind::DemonstrationBase)) => {
+            let found = place_ids.get(host.get_ref().as_str()).copied();
+            if found.is_none() {
+                source.report(
+                    problems,
+                    host.span(),
+                    format!("unknown host place {:?}", host.get_ref()),
+                );
+            }
+            found
+        }
+        (Some(host), Some(_)) => {
+            source.report(problems, host.span(), "only a demonstration_base has a host");
+            None
+        }
+        (None, Some(PlaceKind::DemonstrationBase)) => {
+            source.report(
+                problems,
+                entry.kind.span(),
+                "a demonstration_base needs a host (the city or park it belongs to)",
+            );
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Every speciality of a place must be some category's tag.
+fn check_specialities(
+    source: &SourceText<'_>,
+    entry: &PlaceEntry,
+    known_tags: &std::collections::HashSet<&str>,
+    problems: &mut Problems,
+) {
+    for speciality in &entry.specialities {
+        if !known_tags.contains(speciality.get_ref().as_str()) {
+            source.report(
+                problems,
+                speciality.span(),
+                format!("speciality {:?} is no category's tag", speciality.get_ref()),
+            );
         }
     }
 }

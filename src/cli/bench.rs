@@ -274,15 +274,35 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
 }
 
 /// Runs `call` for `seconds` (bounded by PHASE_SECONDS_MAX) and returns calls per second.
-fn calls_per_second(seconds: u64, mut call: impl FnMut(u64)) -> f64 {
+fn calls_per_second(seconds: u64, call: impl FnMut(u64)) -> f64 {
+    calls_per_second_and_cpu(seconds, call).0
+}
+
+/// `calls_per_second`, and the time this thread spent on a CPU per call (µs), when the
+/// kernel reports it: on a shared machine the wall time also counts the time other
+/// processes held the core, the CPU time does not.
+fn calls_per_second_and_cpu(seconds: u64, mut call: impl FnMut(u64)) -> (f64, Option<f64>) {
     let duration = Duration::from_secs(seconds.clamp(1, PHASE_SECONDS_MAX));
+    let cpu_started = thread_cpu_ns();
     let started = Instant::now();
     let mut n = 0u64;
     while started.elapsed() < duration {
         call(n);
         n += 1;
     }
-    n as f64 / started.elapsed().as_secs_f64()
+    let qps = n as f64 / started.elapsed().as_secs_f64();
+    let cpu_us = match (cpu_started, thread_cpu_ns()) {
+        (Some(from), Some(to)) if n > 0 => Some(to.saturating_sub(from) as f64 / 1e3 / n as f64),
+        _ => None,
+    };
+    (qps, cpu_us)
+}
+
+/// Nanoseconds this thread has run on a CPU (the first field of
+/// `/proc/thread-self/schedstat`); `None` where the kernel does not provide it.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 fn inproc(
@@ -336,15 +356,15 @@ fn inproc(
         weights: Weights::default(),
         prefer_kinds: Vec::new(),
     };
-    let shortlist_qps = calls_per_second(seconds, |n| {
+    let (shortlist_qps, shortlist_cpu_us) = calls_per_second_and_cpu(seconds, |n| {
         std::hint::black_box(crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(n)));
     });
-    let match_qps = match scenario {
-        Some(scenario) => calls_per_second(seconds, |n| {
+    let (match_qps, match_cpu_us) = match scenario {
+        Some(scenario) => calls_per_second_and_cpu(seconds, |n| {
             let query = match_query(scenario, Severity::ALL[(n % 4) as usize], n);
             std::hint::black_box(crate::matching::match_incident(&catalog, &NoHolds, &query));
         }),
-        None => 0.0,
+        None => (0.0, None),
     };
     // What `view = MATCH_VIEW_PLAN_ONLY` asks of the engine: no options ranked, the plan only.
     let match_plan_only_qps = match scenario {
@@ -385,6 +405,7 @@ fn inproc(
             "match_requirements": requirements, "match_lines_examined": examined,
             "shortlist_lines_examined": shortlist_examined,
             "category_lines": catalog.category_lines(category).len(),
+            "shortlist_cpu_us": shortlist_cpu_us, "match_cpu_us": match_cpu_us,
         });
         if let Some(mix) = mix {
             report["grpc_mix_search_us"] = mix.search_us.into();

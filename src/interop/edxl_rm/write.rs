@@ -7,10 +7,10 @@ use super::{
     CATEGORY_URN, GML_NS, PRIORITY_URN, RM_MSG_NS, RM_NS, STAGE_URN, SUPPLIER_URN, UNIT_URN,
 };
 use crate::catalog::Catalog;
-use crate::domain::LatLon;
+use crate::domain::{ChainStage, LatLon};
 use crate::holds::{Hold, HoldState};
 use crate::interop::time::format_utc;
-use crate::matching::{MatchQuery, MatchResult};
+use crate::matching::{MatchQuery, MatchResult, RequirementResult};
 
 /// What a RequestResource says beyond the Match.
 #[derive(Debug, Clone)]
@@ -225,46 +225,59 @@ pub fn request_resource(
     xml.close("rm:ContactLocation");
     xml.close("rmsg:ContactInformation");
     for (stage, requirement, amount) in lines {
-        let category = catalog.category(requirement.category);
-        xml.open("rmsg:ResourceInformation", &[]);
-        xml.leaf("rmsg:ResourceInfoElementID", &format!("{}.{}", category.id, stage.key()));
-        xml.open("rmsg:Resource", &[]);
-        xml.leaf("rmsg:Name", &format!("{} ({})", category.name_en, category.name_zh));
-        xml.value_list("rmsg:TypeStructure", CATEGORY_URN, category.id.as_str());
-        xml.value_list("rmsg:Keyword", STAGE_URN, stage.key());
-        xml.value_list("rmsg:Keyword", PRIORITY_URN, requirement.priority.key());
-        xml.leaf(
-            "rmsg:Description",
-            &format!(
-                "{}: needed {} {} within {} h ({}); the region's plan covers {} ({:.0}%), short {}. Rule: {}",
-                stage.name_en(),
-                requirement.quantity_required,
-                category.unit,
-                requirement.needed_within_hours,
-                requirement.priority.key(),
-                requirement.quantity_planned,
-                100.0 * requirement.coverage,
-                requirement.shortfall,
-                requirement.rule
-            ),
-        );
-        xml.close("rmsg:Resource");
-        xml.open("rmsg:AssignmentInformation", &[]);
-        xml.measured(amount, &category.unit);
-        xml.leaf("rmsg:AnticipatedFunction", &format!("{} ({})", stage.name_en(), stage.name_zh()));
-        xml.close("rmsg:AssignmentInformation");
-        xml.open("rmsg:ScheduleInformation", &[]);
-        xml.leaf("rmsg:ScheduleType", "RequestedArrival");
-        let arrival_ms = options.sent_ms + (requirement.needed_within_hours * 3_600_000.0) as i64;
-        xml.leaf("rmsg:DateTime", &format_utc(arrival_ms));
-        xml.open("rmsg:Location", &[]);
-        xml.point("incident location", Some(location));
-        xml.close("rmsg:Location");
-        xml.close("rmsg:ScheduleInformation");
-        xml.close("rmsg:ResourceInformation");
+        resource_information(&mut xml, catalog, stage, requirement, amount, options, location);
     }
     xml.close("rmsg:RequestResource");
     Ok(xml.out)
+}
+
+/// One requested resource: the category, why and how much, by when, where.
+fn resource_information(
+    xml: &mut Xml,
+    catalog: &Catalog,
+    stage: ChainStage,
+    requirement: &RequirementResult,
+    amount: f64,
+    options: &RequestOptions,
+    location: LatLon,
+) {
+    let category = catalog.category(requirement.category);
+    xml.open("rmsg:ResourceInformation", &[]);
+    xml.leaf("rmsg:ResourceInfoElementID", &format!("{}.{}", category.id, stage.key()));
+    xml.open("rmsg:Resource", &[]);
+    xml.leaf("rmsg:Name", &format!("{} ({})", category.name_en, category.name_zh));
+    xml.value_list("rmsg:TypeStructure", CATEGORY_URN, category.id.as_str());
+    xml.value_list("rmsg:Keyword", STAGE_URN, stage.key());
+    xml.value_list("rmsg:Keyword", PRIORITY_URN, requirement.priority.key());
+    xml.leaf(
+        "rmsg:Description",
+        &format!(
+            "{}: needed {} {} within {} h ({}); the region's plan covers {} ({:.0}%), short {}. Rule: {}",
+            stage.name_en(),
+            requirement.quantity_required,
+            category.unit,
+            requirement.needed_within_hours,
+            requirement.priority.key(),
+            requirement.quantity_planned,
+            100.0 * requirement.coverage,
+            requirement.shortfall,
+            requirement.rule
+        ),
+    );
+    xml.close("rmsg:Resource");
+    xml.open("rmsg:AssignmentInformation", &[]);
+    xml.measured(amount, &category.unit);
+    xml.leaf("rmsg:AnticipatedFunction", &format!("{} ({})", stage.name_en(), stage.name_zh()));
+    xml.close("rmsg:AssignmentInformation");
+    xml.open("rmsg:ScheduleInformation", &[]);
+    xml.leaf("rmsg:ScheduleType", "RequestedArrival");
+    let arrival_ms = options.sent_ms + (requirement.needed_within_hours * 3_600_000.0) as i64;
+    xml.leaf("rmsg:DateTime", &format_utc(arrival_ms));
+    xml.open("rmsg:Location", &[]);
+    xml.point("incident location", Some(location));
+    xml.close("rmsg:Location");
+    xml.close("rmsg:ScheduleInformation");
+    xml.close("rmsg:ResourceInformation");
 }
 
 /// A CommitResource for a confirmed hold: one ResourceInformation per hold line, accepted,
