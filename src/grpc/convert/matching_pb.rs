@@ -22,9 +22,9 @@ pub fn match_query<'a>(
         v.add("affected_population", format!("at most {AFFECTED_POPULATION_MAX}"));
     }
     let area = match request.affected_area_km2 {
-        Some(area) => {
-            v.number("affected_area_km2", area, 0.0, AFFECTED_AREA_KM2_MAX, false).unwrap_or(0.0)
-        }
+        Some(area) => v
+            .number("affected_area_km2", area, 0.0, AFFECTED_AREA_KM2_MAX, Lower::Included)
+            .unwrap_or(0.0),
         None => 0.0,
     };
     let options = match request.options_per_requirement as usize {
@@ -38,7 +38,7 @@ pub fn match_query<'a>(
     let constraints = request.constraints.clone().unwrap_or_default();
     let max_eta_hours = constraints
         .max_eta_hours
-        .and_then(|h| v.number("constraints.max_eta_hours", h, 0.0, HOURS_MAX, true));
+        .and_then(|h| v.number("constraints.max_eta_hours", h, 0.0, HOURS_MAX, Lower::Excluded));
     let required_certifications = v.certifications(
         catalog,
         "constraints.required_certifications",
@@ -119,8 +119,9 @@ pub fn shortlist_query(
             v.add(format!("category_ids[{i}]"), format!("{id:?} is listed twice"));
         }
     }
-    let quantity =
-        v.number("quantity", request.quantity, 0.0, SHORTLIST_QUANTITY_MAX, true).unwrap_or(1.0);
+    let quantity = v
+        .number("quantity", request.quantity, 0.0, SHORTLIST_QUANTITY_MAX, Lower::Excluded)
+        .unwrap_or(1.0);
     let location =
         request.location.as_ref().and_then(|location| v.location("location", Some(location)));
     let filters = request.filters.clone().unwrap_or_default();
@@ -137,9 +138,9 @@ pub fn shortlist_query(
     );
     let max_lead_time_hours = filters
         .max_lead_time_hours
-        .and_then(|h| v.number("filters.max_lead_time_hours", h, 0.0, HOURS_MAX, false));
+        .and_then(|h| v.number("filters.max_lead_time_hours", h, 0.0, HOURS_MAX, Lower::Included));
     let min_reliability = v
-        .number("filters.min_reliability", filters.min_reliability, 0.0, 1.0, false)
+        .number("filters.min_reliability", filters.min_reliability, 0.0, 1.0, Lower::Included)
         .unwrap_or(0.0);
     let count = match request.count as usize {
         0 => SHORTLIST_COUNT_DEFAULT,
@@ -151,7 +152,7 @@ pub fn shortlist_query(
     };
     let window_hours = match request.needed_within_hours {
         Some(h) => v
-            .number("needed_within_hours", h, 0.0, HOURS_MAX, true)
+            .number("needed_within_hours", h, 0.0, HOURS_MAX, Lower::Excluded)
             .unwrap_or(SHORTLIST_WINDOW_HOURS_DEFAULT),
         None => SHORTLIST_WINDOW_HOURS_DEFAULT,
     };

@@ -14,6 +14,7 @@ pub use matching_pb::*;
 
 use super::pb;
 use crate::auth::Principal;
+use crate::catalog::fields::Lower;
 use crate::catalog::Catalog;
 use crate::domain::Id;
 use crate::domain::{
@@ -78,13 +79,19 @@ impl Violations {
         Err(Error::InvalidArgument(self.list))
     }
 
-    /// A finite number in [min, max] (or (min, max] when `open_min`).
-    fn number(&mut self, field: &str, x: f64, min: f64, max: f64, open_min: bool) -> Option<f64> {
-        let above_min = if open_min { x > min } else { x >= min };
+    /// A finite number in [min, max] or (min, max], as `lower` says.
+    fn number(&mut self, field: &str, x: f64, min: f64, max: f64, lower: Lower) -> Option<f64> {
+        let above_min = match lower {
+            Lower::Included => x >= min,
+            Lower::Excluded => x > min,
+        };
         if x.is_finite() && above_min && x <= max {
             Some(x)
         } else {
-            let open = if open_min { '(' } else { '[' };
+            let open = match lower {
+                Lower::Included => '[',
+                Lower::Excluded => '(',
+            };
             self.add(field, format!("must be a finite number in {open}{min}, {max}], got {x}"));
             None
         }
@@ -95,10 +102,20 @@ impl Violations {
             self.add(field, "required");
             return None;
         };
-        let latitude =
-            self.number(&format!("{field}.latitude"), location.latitude, -90.0, 90.0, false);
-        let longitude =
-            self.number(&format!("{field}.longitude"), location.longitude, -180.0, 180.0, false);
+        let latitude = self.number(
+            &format!("{field}.latitude"),
+            location.latitude,
+            -90.0,
+            90.0,
+            Lower::Included,
+        );
+        let longitude = self.number(
+            &format!("{field}.longitude"),
+            location.longitude,
+            -180.0,
+            180.0,
+            Lower::Included,
+        );
         LatLon::new(latitude?, longitude?).ok()
     }
 
@@ -168,7 +185,13 @@ impl Violations {
         let mut ok = true;
         for i in 0..5 {
             if let Some(w) = given[i] {
-                match self.number(&format!("weights.{}", names[i]), w, 0.0, WEIGHT_MAX, false) {
+                match self.number(
+                    &format!("weights.{}", names[i]),
+                    w,
+                    0.0,
+                    WEIGHT_MAX,
+                    Lower::Included,
+                ) {
                     Some(w) => raw[i] = w,
                     None => ok = false,
                 }
