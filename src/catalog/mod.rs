@@ -415,104 +415,18 @@ fn assemble(
     mut stock_lines: Vec<StockLine>,
     notes: Vec<String>,
 ) -> Catalog {
-    // Suppliers sorted by id, stock lines renumbered to match: output order never depends on
-    // file order.
-    let mut order: Vec<u32> = (0..suppliers.len() as u32).collect();
-    order.sort_unstable_by(|a, b| suppliers[*a as usize].id.cmp(&suppliers[*b as usize].id));
-    let mut new_idx = vec![0u32; suppliers.len()];
-    for (new, old) in order.iter().enumerate() {
-        new_idx[*old as usize] = new as u32;
-    }
-    let mut slots: Vec<Option<Supplier>> = suppliers.drain(..).map(Some).collect();
-    suppliers = order.iter().filter_map(|old| slots[*old as usize].take()).collect();
-    for line in &mut stock_lines {
-        line.supplier = SupplierIdx(new_idx[line.supplier.0 as usize]);
-    }
-    stock_lines.sort_unstable_by_key(|line| (line.category, line.supplier));
-
-    let n_categories = data.categories.len();
-    let mut category_ranges = vec![(0u32, 0u32); n_categories];
-    let mut start = 0usize;
-    while start < stock_lines.len() {
-        let category = stock_lines[start].category;
-        let end = start + stock_lines[start..].partition_point(|line| line.category == category);
-        category_ranges[category.0 as usize] = (start as u32, end as u32);
-        start = end;
-    }
-    let supplier_points: Vec<SupplierPoint> = suppliers
-        .iter()
-        .map(|supplier| {
-            let zone = data.places[supplier.place.0 as usize].zone;
-            SupplierPoint {
-                unit: supplier.location.unit_vector(),
-                reliability: supplier.reliability,
-                certifications: supplier.certifications,
-                zone,
-                zone_value: zone_value(zone, supplier.base.is_some()),
-                place: supplier.place,
-                base: supplier.base,
-                kind: supplier.kind,
-            }
-        })
-        .collect();
-    // Each category's index, and its lines stored in the index's leaf order.
-    let mut indexes = Vec::with_capacity(n_categories);
-    for &(start, end) in &category_ranges {
-        let (start, end) = (start as usize, end as usize);
-        let lines = stock_lines[start..end]
-            .iter()
-            .enumerate()
-            .map(|(position, line)| {
-                let point = &supplier_points[line.supplier.0 as usize];
-                let category = &data.categories[line.category.0 as usize];
-                IndexedLine {
-                    unit: point.unit,
-                    position: position as u32,
-                    lead_time_hours: line.lead_time_hours,
-                    quantity_on_hand: line.quantity_on_hand,
-                    surge_per_day: line.surge_per_day,
-                    reliability: point.reliability,
-                    zone: point.zone,
-                    zone_value: point.zone_value,
-                    certification_fit: category.certification_fit(point.certifications),
-                    certifications: point.certifications,
-                }
-            })
-            .collect();
-        let (index, order) = CategoryIndex::build(lines);
-        let in_order: Vec<StockLine> =
-            order.iter().map(|position| stock_lines[start + *position as usize]).collect();
-        stock_lines[start..end].copy_from_slice(&in_order);
-        indexes.push(index);
-    }
-
-    let mut counts = vec![0u32; suppliers.len() + 1];
-    for line in &stock_lines {
-        counts[line.supplier.0 as usize + 1] += 1;
-    }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
-    }
-    let supplier_line_offsets = counts.clone();
-    let mut supplier_line_idx = vec![0u32; stock_lines.len()];
-    let mut fill = counts;
-    for (i, line) in stock_lines.iter().enumerate() {
-        let slot = &mut fill[line.supplier.0 as usize];
-        supplier_line_idx[*slot as usize] = i as u32;
-        *slot += 1;
-    }
+    sort_suppliers(&mut suppliers, &mut stock_lines);
+    let category_ranges = category_ranges(&stock_lines, data.categories.len());
+    let supplier_points = supplier_points(&suppliers, &data.places);
+    let indexes =
+        build_indexes(&mut stock_lines, &category_ranges, &supplier_points, &data.categories);
+    let (supplier_line_offsets, supplier_line_idx) =
+        lines_by_supplier(&stock_lines, suppliers.len());
+    let category_id_rank = category_id_rank(&data.categories);
 
     let index_by_id = |ids: Vec<&Id>| {
         ids.into_iter().enumerate().map(|(i, id)| (id.clone(), i)).collect::<HashMap<Id, usize>>()
     };
-    let mut by_id: Vec<u32> = (0..n_categories as u32).collect();
-    by_id.sort_unstable_by(|a, b| {
-        data.categories[*a as usize].id.cmp(&data.categories[*b as usize].id)
-    });
-    let mut category_id_rank = vec![0u32; n_categories];
-    for (rank, idx) in by_id.iter().enumerate() {
-        category_id_rank[*idx as usize] = rank as u32;
-    }
     let category_by_id = data
         .categories
         .iter()
@@ -557,6 +471,128 @@ fn assemble(
         geocode_schemes,
         place_by_admin_code,
     }
+}
+
+/// Suppliers sorted by id, stock lines renumbered to match and grouped by category (then
+/// supplier): output order never depends on file order.
+fn sort_suppliers(suppliers: &mut Vec<Supplier>, stock_lines: &mut [StockLine]) {
+    let mut order: Vec<u32> = (0..suppliers.len() as u32).collect();
+    order.sort_unstable_by(|a, b| suppliers[*a as usize].id.cmp(&suppliers[*b as usize].id));
+    let mut new_idx = vec![0u32; suppliers.len()];
+    for (new, old) in order.iter().enumerate() {
+        new_idx[*old as usize] = new as u32;
+    }
+    let mut slots: Vec<Option<Supplier>> = suppliers.drain(..).map(Some).collect();
+    *suppliers = order.iter().filter_map(|old| slots[*old as usize].take()).collect();
+    for line in stock_lines.iter_mut() {
+        line.supplier = SupplierIdx(new_idx[line.supplier.0 as usize]);
+    }
+    stock_lines.sort_unstable_by_key(|line| (line.category, line.supplier));
+}
+
+/// Each category's run of the (category-grouped) stock lines, as [start, end).
+fn category_ranges(stock_lines: &[StockLine], n_categories: usize) -> Vec<(u32, u32)> {
+    let mut category_ranges = vec![(0u32, 0u32); n_categories];
+    let mut start = 0usize;
+    while start < stock_lines.len() {
+        let category = stock_lines[start].category;
+        let end = start + stock_lines[start..].partition_point(|line| line.category == category);
+        category_ranges[category.0 as usize] = (start as u32, end as u32);
+        start = end;
+    }
+    category_ranges
+}
+
+/// What evaluating a line reads of its supplier, packed apart from names and ids.
+fn supplier_points(suppliers: &[Supplier], places: &[Place]) -> Vec<SupplierPoint> {
+    suppliers
+        .iter()
+        .map(|supplier| {
+            let zone = places[supplier.place.0 as usize].zone;
+            SupplierPoint {
+                unit: supplier.location.unit_vector(),
+                reliability: supplier.reliability,
+                certifications: supplier.certifications,
+                zone,
+                zone_value: zone_value(zone, supplier.base.is_some()),
+                place: supplier.place,
+                base: supplier.base,
+                kind: supplier.kind,
+            }
+        })
+        .collect()
+}
+
+/// Each category's index, with its lines stored in the index's leaf order.
+fn build_indexes(
+    stock_lines: &mut [StockLine],
+    category_ranges: &[(u32, u32)],
+    supplier_points: &[SupplierPoint],
+    categories: &[Category],
+) -> Vec<CategoryIndex> {
+    let mut indexes = Vec::with_capacity(category_ranges.len());
+    for &(start, end) in category_ranges {
+        let (start, end) = (start as usize, end as usize);
+        let lines = stock_lines[start..end]
+            .iter()
+            .enumerate()
+            .map(|(position, line)| {
+                let point = &supplier_points[line.supplier.0 as usize];
+                let category = &categories[line.category.0 as usize];
+                IndexedLine {
+                    unit: point.unit,
+                    position: position as u32,
+                    lead_time_hours: line.lead_time_hours,
+                    quantity_on_hand: line.quantity_on_hand,
+                    surge_per_day: line.surge_per_day,
+                    reliability: point.reliability,
+                    zone: point.zone,
+                    zone_value: point.zone_value,
+                    certification_fit: category.certification_fit(point.certifications),
+                    certifications: point.certifications,
+                }
+            })
+            .collect();
+        let (index, order) = CategoryIndex::build(lines);
+        let in_order: Vec<StockLine> =
+            order.iter().map(|position| stock_lines[start + *position as usize]).collect();
+        stock_lines[start..end].copy_from_slice(&in_order);
+        indexes.push(index);
+    }
+    indexes
+}
+
+/// Each supplier's stock lines: offsets (one past the last supplier too) into a list of line
+/// indexes grouped by supplier.
+fn lines_by_supplier(stock_lines: &[StockLine], n_suppliers: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut counts = vec![0u32; n_suppliers + 1];
+    for line in stock_lines {
+        counts[line.supplier.0 as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let offsets = counts.clone();
+    let mut idx = vec![0u32; stock_lines.len()];
+    let mut fill = counts;
+    for (i, line) in stock_lines.iter().enumerate() {
+        let slot = &mut fill[line.supplier.0 as usize];
+        idx[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+    (offsets, idx)
+}
+
+/// Each category's rank among the categories sorted by id: the last tie-break, so no answer
+/// depends on the taxonomy's file order.
+fn category_id_rank(categories: &[Category]) -> Vec<u32> {
+    let mut by_id: Vec<u32> = (0..categories.len() as u32).collect();
+    by_id.sort_unstable_by(|a, b| categories[*a as usize].id.cmp(&categories[*b as usize].id));
+    let mut category_id_rank = vec![0u32; categories.len()];
+    for (rank, idx) in by_id.iter().enumerate() {
+        category_id_rank[*idx as usize] = rank as u32;
+    }
+    category_id_rank
 }
 
 /// FNV-1a over base names and bytes, in name order: stable across runs, platforms and the
