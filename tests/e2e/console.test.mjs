@@ -108,6 +108,9 @@ test("a Match through the form shows the three stages; its plan is held, then co
   assert.equal(await page.getAttribute("#holds-table tr[data-hold=e2e-plan-1]", "data-state"), "HOLD_STATE_PENDING");
   await page.click("#holds-table tr[data-hold=e2e-plan-1] button.confirm");
   await page.waitForSelector("#holds-table tr[data-hold=e2e-plan-1][data-state=HOLD_STATE_CONFIRMED]");
+  // The page re-reads the hold's history after the table (GetHold): wait for it, not only the
+  // table, or a loaded machine reads the list before it is drawn.
+  await page.waitForSelector("#hold-events li:nth-child(2)");
   const events = await page.locator("#hold-events li").allTextContents();
   assert.equal(events.length, 2, events.join("\n"));
   assert.match(events[1], /PENDING → CONFIRMED/);
