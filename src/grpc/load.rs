@@ -106,6 +106,8 @@ pub fn match_requests() -> Vec<pb::MatchRequest> {
     requests
 }
 
+/// Shortlist requests over eight categories and places (the same for `bench grpc`, `bench
+/// overload` and `bench inproc --grpc-mix`), deterministic.
 pub fn shortlist_requests() -> Vec<pb::ShortlistRequest> {
     const CATEGORIES: [&str; 8] = [
         "ambulance",

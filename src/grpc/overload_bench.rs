@@ -203,7 +203,7 @@ async fn phase(config: &OverloadConfig, callers: usize) -> Result<PhaseReport, B
     ));
     let sampler = config.server_pid.map(|pid| tokio::spawn(sample_rss(pid, end)));
     let matches = Arc::new(match_requests(config.options));
-    let shortlists = Arc::new(shortlist_requests());
+    let shortlists = Arc::new(super::load::shortlist_requests());
     let mut tasks = Vec::with_capacity(callers);
     for caller in 0..callers {
         let channel = channels[caller % connections].clone();
@@ -437,31 +437,4 @@ fn match_requests(options: u32) -> Vec<pb::MatchRequest> {
         request.options_per_requirement = options;
     }
     requests
-}
-
-fn shortlist_requests() -> Vec<pb::ShortlistRequest> {
-    const CATEGORIES: [&str; 8] = [
-        "ambulance",
-        "drainage-truck-large",
-        "life-detector-radar-uwb",
-        "rescuer-ppe-kit",
-        "snow-plough-truck",
-        "forest-fire-engine-4x4",
-        "gas-sensor-manhole",
-        "uav-air-base-station",
-    ];
-    CATEGORIES
-        .iter()
-        .enumerate()
-        .map(|(i, category)| pb::ShortlistRequest {
-            category_ids: vec![(*category).into()],
-            quantity: (2 + i * 3) as f64,
-            location: Some(pb::LatLng {
-                latitude: 39.0 + 0.2 * i as f64,
-                longitude: 116.0 + 0.3 * i as f64,
-            }),
-            count: 20,
-            ..Default::default()
-        })
-        .collect()
 }
