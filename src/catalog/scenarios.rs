@@ -6,8 +6,8 @@ use std::ops::Range;
 
 use super::fields::{catalog_id, keyword, number, provenance, Lower};
 use super::files::{
-    CategoryEntry, CertificationEntry, PlaceEntry, PlacesFile, PumpingEntry, RequirementEntry,
-    ScenarioFile, SeverityFactorEntry, TaxonomyFile,
+    CategoryEntry, CertificationEntry, FireShapeEntry, PlaceEntry, PlacesFile, PumpingEntry,
+    RequirementEntry, ScenarioFile, SeverityFactorEntry, TaxonomyFile,
 };
 use super::problems::{Problems, SourceText};
 use super::SourceFile;
@@ -470,75 +470,11 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
         place_ids.insert(id.as_str().to_owned(), PlaceIdx(accepted.len() as u32));
         accepted.push(entry);
     }
+    let known = KnownIds { places: &place_ids, tags: &known_tags };
     for entry in accepted {
-        let id = Id::parse(entry.id.get_ref()).expect("checked above");
-        let kind = keyword(
-            &source,
-            problems,
-            "kind",
-            &entry.kind,
-            PlaceKind::parse,
-            &PlaceKind::ALL,
-            PlaceKind::key,
-        );
-        let zone = keyword(
-            &source,
-            problems,
-            "zone",
-            &entry.zone,
-            ZoneTier::parse,
-            &ZoneTier::ALL,
-            ZoneTier::key,
-        );
-        let latitude =
-            number(&source, problems, "latitude", &entry.latitude, -90.0..90.0, Lower::Included);
-        let longitude = number(
-            &source,
-            problems,
-            "longitude",
-            &entry.longitude,
-            -180.0..180.0,
-            Lower::Included,
-        );
-        let weight = number(
-            &source,
-            problems,
-            "supplier_weight",
-            &entry.supplier_weight,
-            0.0..1e6,
-            Lower::Included,
-        );
-        let provenance = provenance(&source, problems, &entry.source, &entry.grade);
-        let host = place_host(&source, entry, kind, &place_ids, problems);
-        check_specialities(&source, entry, &known_tags, problems);
-        let location = latitude.zip(longitude).and_then(|(lat, lon)| LatLon::new(lat, lon).ok());
-        let admin_code = admin_code(&source, problems, entry, &mut admin_codes);
-        let area = entry.area.as_ref().and_then(|area| {
-            let inner = area.get_ref();
-            let km2 = number(&source, problems, "area.km2", &inner.km2, 0.0..1e7, Lower::Excluded);
-            let area_provenance =
-                super::fields::provenance(&source, problems, &inner.source, &inner.grade);
-            km2.zip(area_provenance)
-        });
-        let (Some(kind), Some(zone), Some(location), Some(provenance)) =
-            (kind, zone, location, provenance)
-        else {
-            continue;
-        };
-        data.places.push(Place {
-            id,
-            name_zh: entry.name_zh.clone(),
-            name_en: entry.name_en.clone(),
-            kind,
-            zone,
-            location,
-            host,
-            specialities: entry.specialities.iter().map(|s| s.get_ref().clone()).collect(),
-            supplier_weight: weight.unwrap_or(0.0),
-            provenance,
-            admin_code,
-            area,
-        });
+        if let Some(place) = load_place(&source, entry, &known, &mut admin_codes, problems) {
+            data.places.push(place);
+        }
     }
     // Places with problems were skipped above, so indexes taken before may be stale: if any
     // was skipped the load fails anyway; keep the data consistent by dropping hosts that no
@@ -548,6 +484,84 @@ fn load_places(file: &SourceFile, data: &mut ScenarioData, problems: &mut Proble
             place.host = None;
         }
     }
+}
+
+/// The ids and tags a place entry may refer to.
+struct KnownIds<'a> {
+    places: &'a HashMap<String, PlaceIdx>,
+    tags: &'a std::collections::HashSet<&'a str>,
+}
+
+/// One place's fields (its id was checked already); None when one did not read (reported).
+fn load_place(
+    source: &SourceText<'_>,
+    entry: &PlaceEntry,
+    known: &KnownIds<'_>,
+    admin_codes: &mut HashMap<String, String>,
+    problems: &mut Problems,
+) -> Option<Place> {
+    let id = Id::parse(entry.id.get_ref()).expect("checked above");
+    let kind = keyword(
+        source,
+        problems,
+        "kind",
+        &entry.kind,
+        PlaceKind::parse,
+        &PlaceKind::ALL,
+        PlaceKind::key,
+    );
+    let zone = keyword(
+        source,
+        problems,
+        "zone",
+        &entry.zone,
+        ZoneTier::parse,
+        &ZoneTier::ALL,
+        ZoneTier::key,
+    );
+    let latitude =
+        number(source, problems, "latitude", &entry.latitude, -90.0..90.0, Lower::Included);
+    let longitude =
+        number(source, problems, "longitude", &entry.longitude, -180.0..180.0, Lower::Included);
+    let weight = number(
+        source,
+        problems,
+        "supplier_weight",
+        &entry.supplier_weight,
+        0.0..1e6,
+        Lower::Included,
+    );
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    let host = place_host(source, entry, kind, known.places, problems);
+    check_specialities(source, entry, known.tags, problems);
+    let location = latitude.zip(longitude).and_then(|(lat, lon)| LatLon::new(lat, lon).ok());
+    let admin_code = admin_code(source, problems, entry, admin_codes);
+    let area = entry.area.as_ref().and_then(|area| {
+        let inner = area.get_ref();
+        let km2 = number(source, problems, "area.km2", &inner.km2, 0.0..1e7, Lower::Excluded);
+        let area_provenance =
+            super::fields::provenance(source, problems, &inner.source, &inner.grade);
+        km2.zip(area_provenance)
+    });
+    let (Some(kind), Some(zone), Some(location), Some(provenance)) =
+        (kind, zone, location, provenance)
+    else {
+        return None;
+    };
+    Some(Place {
+        id,
+        name_zh: entry.name_zh.clone(),
+        name_en: entry.name_en.clone(),
+        kind,
+        zone,
+        location,
+        host,
+        specialities: entry.specialities.iter().map(|s| s.get_ref().clone()).collect(),
+        supplier_weight: weight.unwrap_or(0.0),
+        provenance,
+        admin_code,
+        area,
+    })
 }
 
 /// A place's host: a demonstration base names the city or park it belongs to; nothing else
@@ -675,19 +689,8 @@ fn load_scenario(
             Lower::Included,
         )
     });
-    let fire_shape = scenario.fire_shape.as_ref().and_then(|shape| {
-        let inner = shape.get_ref();
-        let ratio = number(
-            &source,
-            problems,
-            "fire_shape.length_to_breadth",
-            &inner.length_to_breadth,
-            1.0..FIRE_LENGTH_TO_BREADTH_MAX,
-            Lower::Included,
-        );
-        let provenance = provenance(&source, problems, &inner.source, &inner.grade);
-        Some(FireShape { length_to_breadth: ratio?, provenance: provenance? })
-    });
+    let fire_shape =
+        scenario.fire_shape.as_ref().and_then(|shape| load_fire_shape(&source, shape, problems));
     let tables = ScenarioTables {
         displaced_share: scenario.displaced_share.is_some(),
         rain_excess_mm: scenario.rain_excess_mm.is_some(),
@@ -701,57 +704,8 @@ fn load_scenario(
         (ChainStage::EmergencyRescue, &scenario.emergency_rescue),
     ];
     for (stage, entries) in stages {
-        if entries.is_empty() {
-            problems.push(
-                source.name,
-                1,
-                None,
-                format!(
-                    "scenario has no requirement in chain stage {} ([[{}]])",
-                    stage.name_en(),
-                    stage.key()
-                ),
-            );
-            continue;
-        }
-        if entries.len() > REQUIREMENTS_PER_STAGE_MAX {
-            problems.push(
-                source.name,
-                1,
-                None,
-                format!(
-                    "more than {REQUIREMENTS_PER_STAGE_MAX} requirements in stage {}",
-                    stage.key()
-                ),
-            );
-        }
-        let mut seen: HashMap<CategoryIdx, ()> = HashMap::new();
-        for entry in entries.iter().take(REQUIREMENTS_PER_STAGE_MAX) {
-            let Some(requirement) = load_requirement(
-                &source,
-                stage,
-                entry,
-                categories,
-                category_ids,
-                &tables,
-                problems,
-            ) else {
-                continue;
-            };
-            if seen.insert(requirement.category, ()).is_some() {
-                source.report(
-                    problems,
-                    entry.category.span(),
-                    format!(
-                        "category {:?} is required twice in stage {}",
-                        entry.category.get_ref(),
-                        stage.key()
-                    ),
-                );
-                continue;
-            }
-            requirements.push(requirement);
-        }
+        let loaded = StageEntries { stage, entries, categories, category_ids, tables: &tables };
+        requirements.extend(load_stage_requirements(&source, &loaded, problems));
     }
     if problems.total() != before {
         return None;
@@ -770,6 +724,88 @@ fn load_scenario(
         fire_shape,
         requirements,
     })
+}
+
+/// A scenario's `[fire_shape]`: the fire's length-to-breadth ratio, with its provenance.
+fn load_fire_shape(
+    source: &SourceText<'_>,
+    shape: &Spanned<FireShapeEntry>,
+    problems: &mut Problems,
+) -> Option<FireShape> {
+    let inner = shape.get_ref();
+    let ratio = number(
+        source,
+        problems,
+        "fire_shape.length_to_breadth",
+        &inner.length_to_breadth,
+        1.0..FIRE_LENGTH_TO_BREADTH_MAX,
+        Lower::Included,
+    );
+    let provenance = provenance(source, problems, &inner.source, &inner.grade);
+    Some(FireShape { length_to_breadth: ratio?, provenance: provenance? })
+}
+
+/// One chain stage's requirement entries and what reading them needs.
+struct StageEntries<'a> {
+    stage: ChainStage,
+    entries: &'a [RequirementEntry],
+    categories: &'a [Category],
+    category_ids: &'a HashMap<&'a str, CategoryIdx>,
+    tables: &'a ScenarioTables,
+}
+
+/// The requirements of one chain stage: at least one, at most `REQUIREMENTS_PER_STAGE_MAX`,
+/// each category once.
+fn load_stage_requirements(
+    source: &SourceText<'_>,
+    loaded: &StageEntries<'_>,
+    problems: &mut Problems,
+) -> Vec<Requirement> {
+    let StageEntries { stage, entries, categories, category_ids, tables } = *loaded;
+    let mut requirements = Vec::new();
+    if entries.is_empty() {
+        problems.push(
+            source.name,
+            1,
+            None,
+            format!(
+                "scenario has no requirement in chain stage {} ([[{}]])",
+                stage.name_en(),
+                stage.key()
+            ),
+        );
+        return requirements;
+    }
+    if entries.len() > REQUIREMENTS_PER_STAGE_MAX {
+        problems.push(
+            source.name,
+            1,
+            None,
+            format!("more than {REQUIREMENTS_PER_STAGE_MAX} requirements in stage {}", stage.key()),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for entry in entries.iter().take(REQUIREMENTS_PER_STAGE_MAX) {
+        let Some(requirement) =
+            load_requirement(source, stage, entry, categories, category_ids, tables, problems)
+        else {
+            continue;
+        };
+        if !seen.insert(requirement.category) {
+            source.report(
+                problems,
+                entry.category.span(),
+                format!(
+                    "category {:?} is required twice in stage {}",
+                    entry.category.get_ref(),
+                    stage.key()
+                ),
+            );
+            continue;
+        }
+        requirements.push(requirement);
+    }
+    requirements
 }
 
 /// Which of the optional scenario tables a file gives (a direct term needs its table).
@@ -841,6 +877,57 @@ fn load_requirement(
         0.0..NEEDED_WITHIN_HOURS_MAX,
         Lower::Excluded,
     );
+    let (base, max_quantity) = load_base_and_max(source, entry, problems);
+    let [per_population, per_area_km2, per_displaced, per_fire_line_km] =
+        load_rates(source, entry, tables, problems);
+    let pumping = entry
+        .pumping
+        .as_ref()
+        .and_then(|pumping| load_pumping(source, pumping, found, tables, problems));
+    if let Some(base) = base {
+        let any_term = per_population.is_some()
+            || per_area_km2.is_some()
+            || entry.per_displaced.is_some()
+            || entry.per_fire_line.is_some()
+            || entry.pumping.is_some();
+        if base == 0.0 && !any_term {
+            source.report(
+                problems,
+                entry.base_quantity.span(),
+                "base_quantity is 0 and the rule has no other term: it would never ask for anything",
+            );
+        }
+    }
+    let provenance = provenance(source, problems, &entry.source, &entry.grade);
+    // None: no cap; Some(None): a cap that did not read (already reported).
+    let max_quantity = match max_quantity {
+        Some(value) => Some(value?),
+        None => None,
+    };
+    Some(Requirement {
+        category: category?,
+        stage,
+        priority: priority?,
+        needed_within_hours: needed?,
+        base_quantity: base?,
+        per_population,
+        per_area_km2,
+        per_displaced,
+        per_fire_line_km,
+        pumping,
+        scales_with_severity: entry.scales_with_severity.unwrap_or(true),
+        max_quantity,
+        provenance: provenance?,
+    })
+}
+
+/// A requirement's base quantity and its optional cap (`Some(None)`: a cap that did not read),
+/// the cap at or above the base.
+fn load_base_and_max(
+    source: &SourceText<'_>,
+    entry: &RequirementEntry,
+    problems: &mut Problems,
+) -> (Option<f64>, Option<Option<f64>>) {
     let base = number(
         source,
         problems,
@@ -871,46 +958,7 @@ fn load_requirement(
             );
         }
     }
-    let [per_population, per_area_km2, per_displaced, per_fire_line_km] =
-        load_rates(source, entry, tables, problems);
-    let pumping = entry
-        .pumping
-        .as_ref()
-        .and_then(|pumping| load_pumping(source, pumping, found, tables, problems));
-    if let Some(base) = base {
-        let any_term = per_population.is_some()
-            || per_area_km2.is_some()
-            || entry.per_displaced.is_some()
-            || entry.per_fire_line.is_some()
-            || entry.pumping.is_some();
-        if base == 0.0 && !any_term {
-            source.report(
-                problems,
-                entry.base_quantity.span(),
-                "base_quantity is 0 and the rule has no other term: it would never ask for anything",
-            );
-        }
-    }
-    let provenance = provenance(source, problems, &entry.source, &entry.grade);
-    let max_quantity = match max {
-        Some((value, _)) => Some(value?),
-        None => None,
-    };
-    Some(Requirement {
-        category: category?,
-        stage,
-        priority: priority?,
-        needed_within_hours: needed?,
-        base_quantity: base?,
-        per_population,
-        per_area_km2,
-        per_displaced,
-        per_fire_line_km,
-        pumping,
-        scales_with_severity: entry.scales_with_severity.unwrap_or(true),
-        max_quantity,
-        provenance: provenance?,
-    })
+    (base, max.map(|(value, _)| value))
 }
 
 /// A requirement's rate terms, in order: per population, per km² of area, per displaced
