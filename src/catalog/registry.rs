@@ -314,65 +314,27 @@ pub(super) fn load_suppliers(
             );
             break;
         }
-        let mut ok = true;
-        let id = match Id::parse(rows.field(0)) {
-            Ok(id) if ids.contains_key(&id) => {
-                rows.report(
-                    problems,
-                    0,
-                    "supplier_id",
-                    format!("duplicate supplier id {:?}", id.as_str()),
-                );
-                None
-            }
-            Ok(id) => Some(id),
-            Err(error) => {
-                rows.report(problems, 0, "supplier_id", error);
-                None
-            }
-        };
-        let name = rows.field(1).trim();
-        if name.is_empty() || name.len() > SUPPLIER_NAME_BYTES_MAX {
-            rows.report(
-                problems,
-                1,
-                "name",
-                format!("must be 1 to {SUPPLIER_NAME_BYTES_MAX} bytes"),
-            );
-            ok = false;
-        }
+        let id = supplier_id(&rows, problems, ids);
+        let name = supplier_name(&rows, problems);
         let place = lookups.place_ids.get(rows.field(2)).copied();
         if place.is_none() {
             rows.report(problems, 2, "place_id", format!("unknown place {:?}", rows.field(2)));
         }
         let base = supplier_base(&rows, problems, lookups, place);
         let location = supplier_location(&rows, problems);
-        let mut certifications = CertSet::default();
-        for cert in rows.field(6).split(';').map(str::trim).filter(|cert| !cert.is_empty()) {
-            match lookups.cert_ids.get(cert) {
-                Some(idx) => certifications.insert(*idx),
-                None => {
-                    rows.report(
-                        problems,
-                        6,
-                        "certifications",
-                        format!("unknown certification {cert:?}"),
-                    );
-                    ok = false;
-                }
-            }
-        }
+        let certifications = supplier_certifications(&rows, problems, lookups);
         let reliability = rows.number(problems, 7, "reliability", 1.0);
         let kind = holder_kind(&rows, problems);
         let (
             Some(id),
+            Some(name),
             Some(place),
             Some(base),
             Some(location),
+            Some(certifications),
             Some(reliability),
             Some(kind),
-            true,
-        ) = (id, place, base, location, reliability, kind, ok)
+        ) = (id, name, place, base, location, certifications, reliability, kind)
         else {
             if let Ok(id) = Id::parse(rows.field(0)) {
                 if !ids.contains_key(&id) && refused.len() < REFUSED_SUPPLIERS_TRACKED_MAX {
@@ -394,6 +356,66 @@ pub(super) fn load_suppliers(
         });
     }
     loaded
+}
+
+/// A row's supplier id: valid and not given by an earlier row.
+fn supplier_id(
+    rows: &Rows<'_>,
+    problems: &mut Problems,
+    ids: &HashMap<Id, SupplierIdx>,
+) -> Option<Id> {
+    match Id::parse(rows.field(0)) {
+        Ok(id) if ids.contains_key(&id) => {
+            rows.report(
+                problems,
+                0,
+                "supplier_id",
+                format!("duplicate supplier id {:?}", id.as_str()),
+            );
+            None
+        }
+        Ok(id) => Some(id),
+        Err(error) => {
+            rows.report(problems, 0, "supplier_id", error);
+            None
+        }
+    }
+}
+
+/// A row's supplier name, trimmed: 1 to `SUPPLIER_NAME_BYTES_MAX` bytes.
+fn supplier_name<'r>(rows: &'r Rows<'_>, problems: &mut Problems) -> Option<&'r str> {
+    let name = rows.field(1).trim();
+    if name.is_empty() || name.len() > SUPPLIER_NAME_BYTES_MAX {
+        rows.report(problems, 1, "name", format!("must be 1 to {SUPPLIER_NAME_BYTES_MAX} bytes"));
+        return None;
+    }
+    Some(name)
+}
+
+/// A row's certifications (`;`-separated), each declared in the taxonomy; None when one is not
+/// (every unknown one reported).
+fn supplier_certifications(
+    rows: &Rows<'_>,
+    problems: &mut Problems,
+    lookups: &Lookups<'_>,
+) -> Option<CertSet> {
+    let mut certifications = CertSet::default();
+    let mut known = true;
+    for cert in rows.field(6).split(';').map(str::trim).filter(|cert| !cert.is_empty()) {
+        match lookups.cert_ids.get(cert) {
+            Some(idx) => certifications.insert(*idx),
+            None => {
+                rows.report(
+                    problems,
+                    6,
+                    "certifications",
+                    format!("unknown certification {cert:?}"),
+                );
+                known = false;
+            }
+        }
+    }
+    known.then_some(certifications)
 }
 
 /// A supplier row's demonstration base: `Some(None)` when it has none, `None` when the field
