@@ -194,6 +194,20 @@ impl<'a> Rows<'a> {
         (line, start)
     }
 
+    /// Whether the current row has the header's number of fields (reported when not).
+    fn has_every_field(&self, problems: &mut Problems) -> bool {
+        if self.record.len() == self.width {
+            return true;
+        }
+        problems.push(
+            &self.file.name,
+            self.line,
+            None,
+            format!("expected {} fields, found {}", self.width, self.record.len()),
+        );
+        false
+    }
+
     fn field(&self, idx: usize) -> &str {
         std::str::from_utf8(self.record.get(idx).unwrap_or_default()).unwrap_or("\u{FFFD}")
     }
@@ -296,13 +310,7 @@ pub(super) fn load_suppliers(
     };
     let LoadedSuppliers { suppliers, ids, refused, .. } = &mut loaded;
     while rows.next(problems) {
-        if rows.record.len() != rows.width {
-            problems.push(
-                &file.name,
-                rows.line,
-                None,
-                format!("expected {} fields, found {}", rows.width, rows.record.len()),
-            );
+        if !rows.has_every_field(problems) {
             continue;
         }
         if suppliers.len() >= SUPPLIERS_MAX {
@@ -531,13 +539,7 @@ pub(super) fn load_stock_lines(
     let supplier_by_str: HashMap<&str, SupplierIdx> =
         supplier_ids.iter().map(|(id, idx)| (id.as_str(), *idx)).collect();
     while rows.next(problems) {
-        if rows.record.len() != rows.width {
-            problems.push(
-                &file.name,
-                rows.line,
-                None,
-                format!("expected {} fields, found {}", rows.width, rows.record.len()),
-            );
+        if !rows.has_every_field(problems) {
             continue;
         }
         if lines.len() >= STOCK_LINES_MAX {
@@ -549,21 +551,8 @@ pub(super) fn load_stock_lines(
             );
             break;
         }
-        let supplier = supplier_by_str.get(rows.field(0)).copied();
-        if supplier.is_none() {
-            match suppliers.refused.get_key_value(rows.field(0)) {
-                Some((id, _)) => {
-                    let (line, column) = (rows.line, rows.column(0));
-                    of_refused.entry(id.as_str()).or_insert((line, column, 0)).2 += 1;
-                }
-                None => rows.report(
-                    problems,
-                    0,
-                    "supplier_id",
-                    format!("unknown supplier {:?}", rows.field(0)),
-                ),
-            }
-        }
+        let supplier =
+            stock_line_supplier(&rows, &supplier_by_str, suppliers, &mut of_refused, problems);
         let category = lookups.category_ids.get(rows.field(1)).copied();
         if category.is_none() {
             rows.report(
@@ -605,6 +594,33 @@ pub(super) fn load_stock_lines(
     report_refused_suppliers(&file.name, suppliers, of_refused, problems);
     drop_duplicates(&file.name, &mut lines, &line_numbers, problems);
     lines
+}
+
+/// The supplier a stock line names. A supplier whose own row was refused is counted for one
+/// problem on its first stock line (`report_refused_suppliers`), not reported on each.
+fn stock_line_supplier<'s>(
+    rows: &Rows<'_>,
+    supplier_by_str: &HashMap<&str, SupplierIdx>,
+    suppliers: &'s LoadedSuppliers,
+    of_refused: &mut HashMap<&'s str, (u32, u32, u32)>,
+    problems: &mut Problems,
+) -> Option<SupplierIdx> {
+    let supplier = supplier_by_str.get(rows.field(0)).copied();
+    if supplier.is_none() {
+        match suppliers.refused.get_key_value(rows.field(0)) {
+            Some((id, _)) => {
+                let (line, column) = (rows.line, rows.column(0));
+                of_refused.entry(id.as_str()).or_insert((line, column, 0)).2 += 1;
+            }
+            None => rows.report(
+                problems,
+                0,
+                "supplier_id",
+                format!("unknown supplier {:?}", rows.field(0)),
+            ),
+        }
+    }
+    supplier
 }
 
 /// One problem per refused supplier row that stock lines named (on the first of them, with
