@@ -117,41 +117,7 @@ impl<'a> Rows<'a> {
             );
             return None;
         }
-        let found: Vec<&[u8]> = rows.record.iter().collect();
-        let expected: Vec<&[u8]> = header.iter().map(|name| name.as_bytes()).collect();
-        // A spreadsheet may save a UTF-8 byte-order mark before the header.
-        let bom_free =
-            found.first().map(|first| first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first));
-        let older = expected.len() - COLUMNS_ADDED_LATER;
-        if !(found.len() == expected.len() || found.len() == older)
-            || bom_free != expected.first().copied()
-            || found[1..] != expected[1..found.len()]
-        {
-            problems.push(
-                &file.name,
-                1,
-                Some(1),
-                format!(
-                    "header must be exactly {} (or, in a file written before the column {:?}, {})",
-                    header.join(","),
-                    header[older..].join(","),
-                    header[..older].join(",")
-                ),
-            );
-            return None;
-        }
-        if found.len() == older {
-            rows.width = older;
-            notes.push(format!(
-                "{}: no {} column (a file written before it existed): {}",
-                file.name,
-                header[older..].join(","),
-                match header[older] {
-                    "kind" => "every holder is read as a manufacturer",
-                    _ => "every stock line is read as leaving without crew (0 per unit)",
-                }
-            ));
-        }
+        rows.width = header_width(file, &rows.record, header, problems, notes)?;
         Some(rows)
     }
 
@@ -283,6 +249,52 @@ impl<'a> Rows<'a> {
             }
         }
     }
+}
+
+/// The width of a file's rows, from its header: exactly `header` (a UTF-8 byte-order mark
+/// allowed), or `header` without the columns added later (noted: what their rows then read
+/// as). None, reported, for any other header.
+fn header_width(
+    file: &SourceFile,
+    record: &csv::ByteRecord,
+    header: &[&str],
+    problems: &mut Problems,
+    notes: &mut Vec<String>,
+) -> Option<usize> {
+    let found: Vec<&[u8]> = record.iter().collect();
+    let expected: Vec<&[u8]> = header.iter().map(|name| name.as_bytes()).collect();
+    // A spreadsheet may save a UTF-8 byte-order mark before the header.
+    let bom_free = found.first().map(|first| first.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first));
+    let older = expected.len() - COLUMNS_ADDED_LATER;
+    if !(found.len() == expected.len() || found.len() == older)
+        || bom_free != expected.first().copied()
+        || found[1..] != expected[1..found.len()]
+    {
+        problems.push(
+            &file.name,
+            1,
+            Some(1),
+            format!(
+                "header must be exactly {} (or, in a file written before the column {:?}, {})",
+                header.join(","),
+                header[older..].join(","),
+                header[..older].join(",")
+            ),
+        );
+        return None;
+    }
+    if found.len() == older {
+        notes.push(format!(
+            "{}: no {} column (a file written before it existed): {}",
+            file.name,
+            header[older..].join(","),
+            match header[older] {
+                "kind" => "every holder is read as a manufacturer",
+                _ => "every stock line is read as leaving without crew (0 per unit)",
+            }
+        ));
+    }
+    Some(found.len())
 }
 
 /// What `load_suppliers` read: the suppliers it kept, their ids, and the rows it refused.
