@@ -89,29 +89,7 @@ pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioDat
         .enumerate()
         .map(|(idx, category)| (category.id.as_str(), CategoryIdx(idx as u32)))
         .collect();
-    let mut scenario_files: Vec<&SourceFile> = files
-        .iter()
-        .filter(|file| {
-            let name = file.base_name();
-            name.ends_with(".toml")
-                && name != TAXONOMY_FILE
-                && name != PLACES_FILE
-                && name != super::alert_mapping::ALERT_MAPPING_FILE
-        })
-        .collect();
-    scenario_files.sort_by(|a, b| a.name.cmp(&b.name));
-    if scenario_files.is_empty() {
-        problems.push(
-            "scenarios",
-            0,
-            None,
-            "no scenario file (*.toml besides taxonomy and places)",
-        );
-    }
-    if scenario_files.len() > SCENARIOS_MAX {
-        problems.push("scenarios", 0, None, format!("more than {SCENARIOS_MAX} scenario files"));
-        scenario_files.truncate(SCENARIOS_MAX);
-    }
+    let scenario_files = scenario_files(files, problems);
     let mut scenario_ids: HashMap<String, String> = HashMap::new();
     for file in scenario_files {
         let Some(scenario) = load_scenario(file, &data.categories, &category_ids, problems) else {
@@ -136,6 +114,35 @@ pub(super) fn load(files: &[SourceFile], problems: &mut Problems) -> ScenarioDat
             super::alert_mapping::load(file, &scenario_ids, &category_ids, problems);
     }
     data
+}
+
+/// The scenario files: every `*.toml` but the taxonomy, places and alert mapping, by name; at
+/// least one, at most `SCENARIOS_MAX`.
+fn scenario_files<'f>(files: &'f [SourceFile], problems: &mut Problems) -> Vec<&'f SourceFile> {
+    let mut scenario_files: Vec<&SourceFile> = files
+        .iter()
+        .filter(|file| {
+            let name = file.base_name();
+            name.ends_with(".toml")
+                && name != TAXONOMY_FILE
+                && name != PLACES_FILE
+                && name != super::alert_mapping::ALERT_MAPPING_FILE
+        })
+        .collect();
+    scenario_files.sort_by(|a, b| a.name.cmp(&b.name));
+    if scenario_files.is_empty() {
+        problems.push(
+            "scenarios",
+            0,
+            None,
+            "no scenario file (*.toml besides taxonomy and places)",
+        );
+    }
+    if scenario_files.len() > SCENARIOS_MAX {
+        problems.push("scenarios", 0, None, format!("more than {SCENARIOS_MAX} scenario files"));
+        scenario_files.truncate(SCENARIOS_MAX);
+    }
+    scenario_files
 }
 
 /// Parses a file into its serde struct; a syntax or type error is one located problem.
@@ -249,27 +256,8 @@ fn load_category(
     let provenance = provenance(source, problems, &entry.source, &entry.grade);
     let certifications = category_certifications(source, entry, cert_ids, problems);
     let substitutes = category_substitutes(source, entry, category_ids, problems);
-    let stock_only = entry.stock_only.as_ref().and_then(|reason| {
-        if reason.get_ref().trim().is_empty() {
-            source.report(
-                problems,
-                reason.span(),
-                "stock_only is empty: say why no scenario requires the category",
-            );
-            return None;
-        }
-        Some(reason.get_ref().clone())
-    });
-    for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
-        if text.trim().is_empty() {
-            source.report(
-                problems,
-                entry.id.span(),
-                "names, unit and capability_metric must not be empty",
-            );
-            break;
-        }
-    }
+    let stock_only = category_stock_only(source, entry, problems);
+    check_category_texts(source, entry, problems);
     Category {
         id,
         name_zh: entry.name_zh.clone(),
@@ -286,6 +274,39 @@ fn load_category(
         substitutes,
         stock_only,
         provenance: provenance.unwrap_or(Provenance { source: String::new(), grade: Grade::Model }),
+    }
+}
+
+/// A category's `stock_only` reason, which must say something.
+fn category_stock_only(
+    source: &SourceText<'_>,
+    entry: &CategoryEntry,
+    problems: &mut Problems,
+) -> Option<String> {
+    entry.stock_only.as_ref().and_then(|reason| {
+        if reason.get_ref().trim().is_empty() {
+            source.report(
+                problems,
+                reason.span(),
+                "stock_only is empty: say why no scenario requires the category",
+            );
+            return None;
+        }
+        Some(reason.get_ref().clone())
+    })
+}
+
+/// A category's names, unit and capability metric must not be empty (one problem for all).
+fn check_category_texts(source: &SourceText<'_>, entry: &CategoryEntry, problems: &mut Problems) {
+    for text in [&entry.name_zh, &entry.name_en, &entry.unit, &entry.capability_metric] {
+        if text.trim().is_empty() {
+            source.report(
+                problems,
+                entry.id.span(),
+                "names, unit and capability_metric must not be empty",
+            );
+            break;
+        }
     }
 }
 
