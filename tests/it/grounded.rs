@@ -11,9 +11,9 @@
 //!   no longer moves them (`scales_with_severity = false`), so level I asks what level IV asks.
 
 use equipmatch::catalog::Catalog;
-use equipmatch::domain::{ChainStage, Grade, Impact, Quantity, Severity};
+use equipmatch::domain::{ChainStage, Grade, Severity};
 
-use crate::support::embedded_catalog;
+use crate::support::{embedded_catalog, impact, quantity};
 
 /// The keys of the Sources table: the rows that start with "| `[KEY]`".
 fn source_keys() -> Vec<String> {
@@ -73,28 +73,6 @@ fn every_graded_requirement_cites_a_source_a_reader_can_follow() {
     }
     // 88 at the start of issue 14's grounding; the branch that grounds more raises this floor.
     assert!(graded >= 141, "{graded} requirements graded above MODEL");
-}
-
-/// The rule of `category` in `stage` of `scenario` for an incident.
-fn quantity(
-    catalog: &Catalog,
-    scenario: &str,
-    stage: ChainStage,
-    category: &str,
-    impact: Impact,
-) -> Quantity {
-    let scenario_ref = catalog.scenario_by_id(scenario).expect("scenario");
-    let category_idx = catalog.category_by_id(category).expect("category");
-    let requirement = scenario_ref
-        .requirements
-        .iter()
-        .find(|r| r.category == category_idx && r.stage == stage)
-        .unwrap_or_else(|| panic!("{scenario} has no {category} in {stage:?}"));
-    scenario_ref.quantity(requirement, &impact)
-}
-
-fn impact(severity: Severity, population: f64, area_km2: f64) -> Impact {
-    Impact { severity, affected_population: population, affected_area_km2: area_km2 }
 }
 
 /// Units asked at level IV and at level I must agree (the source carries the size), and equal

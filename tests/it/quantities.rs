@@ -19,32 +19,10 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use equipmatch::catalog::{audit, Catalog, CatalogSources};
-use equipmatch::domain::{ChainStage, Grade, Impact, Quantity, Severity};
+use equipmatch::domain::{ChainStage, Grade, Severity};
 use equipmatch::grpc::pb;
 
-use crate::support::{embedded_catalog, TestServer};
-
-/// The rule of `category` in `stage` of `scenario` for an incident.
-fn quantity(
-    catalog: &Catalog,
-    scenario: &str,
-    stage: ChainStage,
-    category: &str,
-    impact: Impact,
-) -> Quantity {
-    let scenario_ref = catalog.scenario_by_id(scenario).expect("scenario");
-    let category_idx = catalog.category_by_id(category).expect("category");
-    let requirement = scenario_ref
-        .requirements
-        .iter()
-        .find(|r| r.category == category_idx && r.stage == stage)
-        .unwrap_or_else(|| panic!("{scenario} has no {category} in {stage:?}"));
-    scenario_ref.quantity(requirement, &impact)
-}
-
-fn impact(severity: Severity, population: f64, area_km2: f64) -> Impact {
-    Impact { severity, affected_population: population, affected_area_km2: area_km2 }
-}
+use crate::support::{embedded_catalog, impact, quantity, TestServer};
 
 #[test]
 fn earthquake_shelter_follows_the_displaced_share_of_the_level() {

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use equipmatch::catalog::{Catalog, CatalogSources, SourceFile};
+use equipmatch::domain::{ChainStage, Impact, Quantity, Severity};
 use equipmatch::grpc::client::{CatalogServiceClient, HoldServiceClient, MatchServiceClient};
 use equipmatch::grpc::{ServerHandle, ServerOptions};
 use equipmatch::holds::{Clock, HoldStore, SqliteStore};
@@ -276,4 +277,27 @@ impl Backend {
         };
         TestServer::start_with_store(catalog, store, dir).await
     }
+}
+
+/// The rule of `category` in `stage` of `scenario` for an incident.
+pub fn quantity(
+    catalog: &Catalog,
+    scenario: &str,
+    stage: ChainStage,
+    category: &str,
+    impact: Impact,
+) -> Quantity {
+    let scenario_ref = catalog.scenario_by_id(scenario).expect("scenario");
+    let category_idx = catalog.category_by_id(category).expect("category");
+    let requirement = scenario_ref
+        .requirements
+        .iter()
+        .find(|r| r.category == category_idx && r.stage == stage)
+        .unwrap_or_else(|| panic!("{scenario} has no {category} in {stage:?}"));
+    scenario_ref.quantity(requirement, &impact)
+}
+
+/// An incident of `severity` touching `population` people over `area_km2`.
+pub fn impact(severity: Severity, population: f64, area_km2: f64) -> Impact {
+    Impact { severity, affected_population: population, affected_area_km2: area_km2 }
 }
