@@ -11,10 +11,10 @@ use clap::Args;
 use super::connect::ConnectArgs;
 use crate::grpc::auth_load::{self, Load};
 use crate::grpc::client;
+use crate::grpc::load::PHASE_SECONDS_MAX;
 
-/// The most rounds and the longest phase.
+/// The most rounds (a phase is at most `grpc::load::PHASE_SECONDS_MAX`).
 const ROUNDS_MAX: usize = 20;
-const PHASE_SECONDS_MAX: u64 = 600;
 
 #[derive(Debug, Args)]
 pub struct AuthBenchArgs {

@@ -23,7 +23,8 @@ use super::pb;
 /// Bounds of a run, whatever the flags say.
 pub const CALLERS_MAX: usize = 4096;
 pub const CONNECTIONS_MAX: usize = 256;
-pub const PHASE_SECONDS_MAX: u64 = 600;
+/// The longest phase: the load generator's (`load::PHASE_SECONDS_MAX`).
+pub use super::load::PHASE_SECONDS_MAX;
 /// Callers per connection when `connections` is 0 (auto): below the server's 64 calls in
 /// flight per connection, so excess callers meet admission, not HTTP/2 flow control.
 pub const CALLERS_PER_CONNECTION: usize = 32;

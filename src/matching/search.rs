@@ -297,6 +297,8 @@ fn rank_key(catalog: &Catalog, c: &Candidate) -> RankKey {
 /// `rank_key` as one integer, in the same order (smaller ranks first): on time, the score's
 /// bits in reverse order (`ordered_bits`), supplier index, category id rank. Comparing it is one
 /// `u128` comparison instead of a tuple with float checks: `TopK` compares on every offer.
+/// `rank_key` stays the plain statement of the rules: `rank` (and so the brute force
+/// `shortlist_scan`) orders by it, so the equivalence tests check this packing against it.
 fn packed_rank_key(catalog: &Catalog, c: &Candidate) -> u128 {
     // Each field fits its bits (a supplier index is a `u32`; a category's rank is below the
     // catalog's limit), so the order is exactly `rank_key`'s.
