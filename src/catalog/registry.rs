@@ -531,13 +531,21 @@ fn holder_kind(rows: &Rows<'_>, problems: &mut Problems) -> Option<HolderKind> {
     }
 }
 
+/// A stock line as read, with its category: the catalog groups lines by category and then
+/// keeps only the `StockLine`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CategoryLine {
+    pub category: CategoryIdx,
+    pub line: StockLine,
+}
+
 pub(super) fn load_stock_lines(
     file: &SourceFile,
     lookups: &Lookups<'_>,
     suppliers: &LoadedSuppliers,
     problems: &mut Problems,
     notes: &mut Vec<String>,
-) -> Vec<StockLine> {
+) -> Vec<CategoryLine> {
     let supplier_ids = &suppliers.ids;
     // Per refused supplier row met here: the first stock line that names it, and how many do.
     let mut of_refused: HashMap<&str, (u32, u32, u32)> = HashMap::new();
@@ -593,13 +601,15 @@ pub(super) fn load_stock_lines(
         else {
             continue;
         };
-        lines.push(StockLine {
-            supplier,
+        lines.push(CategoryLine {
             category,
-            quantity_on_hand,
-            surge_per_day,
-            lead_time_hours,
-            crew_per_unit,
+            line: StockLine {
+                supplier,
+                quantity_on_hand,
+                surge_per_day,
+                lead_time_hours,
+                crew_per_unit,
+            },
         });
         line_numbers.push(rows.line);
     }
@@ -663,19 +673,20 @@ fn report_refused_suppliers(
 /// already gave.
 fn drop_duplicates(
     file_name: &str,
-    lines: &mut Vec<StockLine>,
+    lines: &mut Vec<CategoryLine>,
     line_numbers: &[u32],
     problems: &mut Problems,
 ) {
     // Duplicates of (supplier, category): sort a permutation, compare neighbours.
     let mut order: Vec<u32> = (0..lines.len() as u32).collect();
     order.sort_unstable_by_key(|&i| {
-        (lines[i as usize].supplier, lines[i as usize].category, line_numbers[i as usize])
+        let row = &lines[i as usize];
+        (row.line.supplier, row.category, line_numbers[i as usize])
     });
     let mut duplicate = vec![false; lines.len()];
     for pair in order.windows(2) {
         let (first, second) = (&lines[pair[0] as usize], &lines[pair[1] as usize]);
-        if first.supplier == second.supplier && first.category == second.category {
+        if first.line.supplier == second.line.supplier && first.category == second.category {
             duplicate[pair[1] as usize] = true;
             problems.push(
                 file_name,
