@@ -13,7 +13,11 @@
 //!    at least τ = S − (the n − 1 largest) — the others cannot give more — so lines below a
 //!    lower bound of τ are skipped, and so are nodes whose bound is below it. Lines are taken
 //!    in arrival order; at each arrival time d, once no unseen line can arrive by d, the n
-//!    largest taken are tested; the first d where they cover S is d*.
+//!    largest taken are tested; the first d where they cover S is d*. Walk 2 starts where
+//!    walk 1 stopped: from the nodes walk 1 left unopened, keyed again by arrival (walk 1's
+//!    lines it already has; the nodes walk 1 pruned — no line there passes the filters, is on
+//!    time and has something to offer — hold no line walk 2 could keep), so it does not bound
+//!    again, from the roots down, the nodes walk 1 opened.
 //!
 //! Then `fewest_then_earliest` runs on the lines the walks kept (those of at least τ, on
 //! time). They include every line of the optimal plan, every line that arrives by d* and
@@ -27,7 +31,7 @@
 //! at more lines, never at fewer.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 use ordered_float::OrderedFloat;
 
@@ -83,8 +87,8 @@ fn cover(
             let refs: Vec<_> = lines.iter().collect();
             fewest_then_earliest(catalog, &refs, required)
         }
-        HowMany::Lines { n, threshold, seen, visited } => {
-            match by_when(&bounds, required, n, threshold, seen, &visited, work) {
+        HowMany::Lines { n, threshold, seen, unopened } => {
+            match by_when(&bounds, required, n, threshold, seen, unopened, work) {
                 ByWhen::Chosen(kept, chosen) => {
                     entries(catalog, chosen.iter().map(|i| &kept[*i]).collect(), required)
                 }
@@ -101,15 +105,20 @@ enum HowMany {
     /// Every on-time line was seen (they cannot cover the quantity, or the walk was cut).
     All(Vec<super::Candidate>),
     /// n lines are needed; every line of a covering set of n has at least `threshold`;
-    /// `seen` are the on-time lines the walk evaluated, from the leaves `visited`.
-    Lines { n: usize, threshold: f64, seen: Vec<super::Candidate>, visited: HashSet<(usize, u32)> },
+    /// `seen` are the on-time lines the walk evaluated; `unopened`, the walk itself, holds
+    /// the nodes it did not open (every other line is under one of them or was pruned).
+    Lines {
+        n: usize,
+        threshold: f64,
+        seen: Vec<super::Candidate>,
+        unopened: Walk<OrderedFloat<f64>>,
+    },
 }
 
 /// Walk 1: the fewest lines that cover `required`, largest first.
 fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
     let (catalog, spec, sources) = (bounds.catalog, bounds.spec, bounds.sources);
     let mut seen: Vec<super::Candidate> = Vec::new();
-    let mut visited: HashSet<(usize, u32)> = HashSet::new();
     // Values not yet known to be final, largest on top; and the final ones, largest first,
     // with their running sum in that order.
     let mut pending: BinaryHeap<OrderedFloat<f64>> = BinaryHeap::new();
@@ -158,7 +167,7 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
             let n = n.map_or(certain.len(), |at| at + 1);
             let largest_others: f64 = certain[..n - 1].iter().sum();
             let threshold = required - largest_others - MARGIN * required;
-            return HowMany::Lines { n, threshold, seen, visited };
+            return HowMany::Lines { n, threshold, seen, unopened: walk };
         }
         if next <= 0.0 {
             return HowMany::All(seen);
@@ -189,17 +198,16 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
             if sum >= required {
                 let largest_others = certain_sum + (extra - 1) as f64 * next;
                 let threshold = required - largest_others - MARGIN * required;
-                return HowMany::Lines { n: least, threshold, seen, visited };
+                return HowMany::Lines { n: least, threshold, seen, unopened: walk };
             }
         }
         if work.examined >= spec.lines_examined_max {
             work.cut = true;
             return HowMany::All(seen);
         }
-        let Some((source, lines, node)) = walk.next_leaf(bounds, &bound) else {
+        let Some((source, lines, _)) = walk.next_leaf(bounds, &bound) else {
             return HowMany::All(seen);
         };
-        visited.insert((source, node));
         let raised = bounds.raised(source);
         warm(catalog, lines.clone());
         for line in lines.map(StockLineIdx) {
@@ -223,14 +231,15 @@ enum ByWhen {
 }
 
 /// Walk 2: the on-time lines of at least `threshold`, earliest first, until the `n` largest
-/// of those arriving by some time d cover `required`.
+/// of those arriving by some time d cover `required`: those of `seen`, then those under the
+/// nodes walk 1 left `unopened`.
 fn by_when(
     bounds: &Bounds<'_>,
     required: f64,
     n: usize,
     threshold: f64,
     seen: Vec<super::Candidate>,
-    visited: &HashSet<(usize, u32)>,
+    unopened: Walk<OrderedFloat<f64>>,
     work: &mut Work,
 ) -> ByWhen {
     let (catalog, spec, sources) = (bounds.catalog, bounds.spec, bounds.sources);
@@ -247,7 +256,10 @@ fn by_when(
         let available = bounds.available_upper_bound(source, node, eta);
         (eta <= spec.window_hours && available >= threshold).then_some(Reverse(OrderedFloat(eta)))
     };
-    let mut walk = Walk::new(bounds, &bound);
+    // Walk 1's bound drops a node only when no line there passes the filters, arrives in the
+    // window and offers more than nothing; walk 2 keeps none of those (`evaluate` gives no
+    // candidate for a line with nothing to offer), so every line it wants is under `unopened`.
+    let mut walk = unopened.rekey(bounds, &bound);
     loop {
         let frontier = walk.peek().map_or(f64::INFINITY, |key| key.0 .0);
         while let Some(Reverse((eta, _))) = arriving.peek().copied() {
@@ -281,12 +293,9 @@ fn by_when(
             work.cut = true;
             return ByWhen::Kept(kept);
         }
-        let Some((source, lines, node)) = walk.next_leaf(bounds, &bound) else {
+        let Some((source, lines, _)) = walk.next_leaf(bounds, &bound) else {
             return ByWhen::Kept(kept);
         };
-        if visited.contains(&(source, node)) {
-            continue;
-        }
         let raised = bounds.raised(source);
         warm(catalog, lines.clone());
         for line in lines.map(StockLineIdx) {

@@ -504,6 +504,30 @@ impl<K: WalkKey> Walk<K> {
         Walk { heap, key: std::marker::PhantomData }
     }
 
+    /// The nodes this walk has not opened, keyed again by `bound` (and dropped where it says
+    /// none): a walk over the lines this one has not returned, in another order. It spares
+    /// the second walk bounding again, from the roots down, the nodes this one already opened.
+    /// Its caller must know that this walk's bound pruned no line the second could want.
+    pub fn rekey<L: WalkKey>(
+        self,
+        bounds: &Bounds<'_>,
+        bound: &impl Fn(usize, &Node) -> Option<L>,
+    ) -> Walk<L> {
+        let mut entries = self.heap.into_vec();
+        entries.retain_mut(|entry| {
+            let (_, source, node) = unpack(*entry);
+            let index = bounds.catalog.category_index(bounds.sources[source].category);
+            match bound(source, index.node(node)) {
+                Some(key) => {
+                    *entry = pack(key.to_bits(), source, node);
+                    true
+                }
+                None => false,
+            }
+        });
+        Walk { heap: BinaryHeap::from(entries), key: std::marker::PhantomData }
+    }
+
     /// The best key left: no line not yet returned can do better.
     pub fn peek(&self) -> Option<K> {
         self.heap.peek().map(|entry| K::from_bits(unpack(*entry).0))
