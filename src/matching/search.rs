@@ -339,15 +339,43 @@ impl Bounds<'_> {
         if !self.spec.filters.may_admit(node) {
             return None;
         }
-        let travel = match self.spec.at {
-            Some(at) => travel_hours(self.transport(source), node.distance_lower_bound_km(at)),
-            None => 0.0,
-        };
-        let eta = node.bounds.min_lead_time_hours() + travel;
+        let eta = node.bounds.min_lead_time_hours() + self.travel_lower_bound(source, node);
         if self.spec.max_eta_hours.is_some_and(|max| eta > max) {
             return None;
         }
         Some(eta)
+    }
+
+    /// The least travel time (hours) to any line of `node`.
+    pub fn travel_lower_bound(&self, source: usize, node: &Node) -> f64 {
+        match self.spec.at {
+            Some(at) => travel_hours(self.transport(source), node.distance_lower_bound_km(at)),
+            None => 0.0,
+        }
+    }
+
+    /// The most one line can offer in the window, in the requested category's units, from its
+    /// own row and `travel`, a lower bound of its travel time (its leaf's
+    /// `travel_lower_bound`), without reading its supplier: `None` when it cannot arrive in
+    /// the window or by `max_eta_hours`. `evaluate`'s operations in its order, on values at
+    /// least as favourable, so the bound holds bit for bit (catalog stock: holds only lower
+    /// it, and the lines an override raised are evaluated apart).
+    pub fn line_available_upper_bound(
+        &self,
+        source: usize,
+        line_idx: StockLineIdx,
+        travel: f64,
+    ) -> Option<f64> {
+        let line = self.catalog.stock_line(line_idx);
+        let eta = line.lead_time_hours + travel;
+        let window = self.spec.window_hours;
+        if eta > window || self.spec.max_eta_hours.is_some_and(|max| eta > max) {
+            return None;
+        }
+        let production = floor_non_negative(line.surge_per_day * (window - eta) / 24.0);
+        Some(
+            (line.quantity_on_hand.max(0.0) + production) * self.sources[source].efficiency_value(),
+        )
     }
 
     /// The most any line of the node can offer in the window, in the requested category's
@@ -585,7 +613,7 @@ impl<K: WalkKey> Walk<K> {
 /// Touches the supplier of every line of a leaf before any is evaluated: the loads are
 /// independent, so the memory system serves them together instead of one cache miss after
 /// another (evaluating a line waits on its supplier's data, scattered across the catalog).
-pub(super) fn warm(catalog: &Catalog, lines: std::ops::Range<u32>) {
+pub(super) fn warm(catalog: &Catalog, lines: impl IntoIterator<Item = u32>) {
     let mut touched = 0u64;
     for line in lines {
         let supplier = catalog.stock_line(StockLineIdx(line)).supplier;
