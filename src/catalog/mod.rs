@@ -282,6 +282,13 @@ impl Catalog {
         &self.stock_lines[idx.0 as usize]
     }
 
+    /// The category of line `idx`: the one whose run holds it (a binary search over the
+    /// categories' runs, which tile the lines in category order).
+    pub fn line_category(&self, idx: StockLineIdx) -> CategoryIdx {
+        let at = self.category_ranges.partition_point(|(_, end)| *end <= idx.0);
+        CategoryIdx(at as u32)
+    }
+
     pub fn category_by_id(&self, id: &str) -> Option<CategoryIdx> {
         self.category_by_id.get(id).copied()
     }
@@ -412,11 +419,14 @@ fn assemble(
     sources: &CatalogSources,
     data: scenarios::ScenarioData,
     mut suppliers: Vec<Supplier>,
-    mut stock_lines: Vec<StockLine>,
+    mut read: Vec<registry::CategoryLine>,
     notes: Vec<String>,
 ) -> Catalog {
-    sort_suppliers(&mut suppliers, &mut stock_lines);
-    let category_ranges = category_ranges(&stock_lines, data.categories.len());
+    sort_suppliers(&mut suppliers, &mut read);
+    let category_ranges = category_ranges(&read, data.categories.len());
+    // Grouped by category, a line's category is where it sits: drop the field.
+    let mut stock_lines: Vec<StockLine> = read.iter().map(|row| row.line).collect();
+    drop(read);
     let supplier_points = supplier_points(&suppliers, &data.places);
     let indexes =
         build_indexes(&mut stock_lines, &category_ranges, &supplier_points, &data.categories);
@@ -475,7 +485,7 @@ fn assemble(
 
 /// Suppliers sorted by id, stock lines renumbered to match and grouped by category (then
 /// supplier): output order never depends on file order.
-fn sort_suppliers(suppliers: &mut Vec<Supplier>, stock_lines: &mut [StockLine]) {
+fn sort_suppliers(suppliers: &mut Vec<Supplier>, stock_lines: &mut [registry::CategoryLine]) {
     let mut order: Vec<u32> = (0..suppliers.len() as u32).collect();
     order.sort_unstable_by(|a, b| suppliers[*a as usize].id.cmp(&suppliers[*b as usize].id));
     let mut new_idx = vec![0u32; suppliers.len()];
@@ -484,20 +494,22 @@ fn sort_suppliers(suppliers: &mut Vec<Supplier>, stock_lines: &mut [StockLine]) 
     }
     let mut slots: Vec<Option<Supplier>> = suppliers.drain(..).map(Some).collect();
     *suppliers = order.iter().filter_map(|old| slots[*old as usize].take()).collect();
-    for line in stock_lines.iter_mut() {
-        line.supplier = SupplierIdx(new_idx[line.supplier.0 as usize]);
+    for row in stock_lines.iter_mut() {
+        row.line.supplier = SupplierIdx(new_idx[row.line.supplier.0 as usize]);
     }
-    stock_lines.sort_unstable_by_key(|line| (line.category, line.supplier));
+    stock_lines.sort_unstable_by_key(|row| (row.category, row.line.supplier));
 }
 
-/// Each category's run of the (category-grouped) stock lines, as [start, end).
-fn category_ranges(stock_lines: &[StockLine], n_categories: usize) -> Vec<(u32, u32)> {
-    let mut category_ranges = vec![(0u32, 0u32); n_categories];
+/// Each category's run of the (category-grouped) stock lines, as [start, end). The runs
+/// tile the lines in category order, empty ones included (an empty run sits where its lines
+/// would), so the ends never decrease: `Catalog::line_category` searches them.
+fn category_ranges(stock_lines: &[registry::CategoryLine], n_categories: usize) -> Vec<(u32, u32)> {
+    let mut category_ranges = Vec::with_capacity(n_categories);
     let mut start = 0usize;
-    while start < stock_lines.len() {
-        let category = stock_lines[start].category;
-        let end = start + stock_lines[start..].partition_point(|line| line.category == category);
-        category_ranges[category.0 as usize] = (start as u32, end as u32);
+    for category in 0..n_categories as u32 {
+        let end = start
+            + stock_lines[start..].partition_point(|row| row.category == CategoryIdx(category));
+        category_ranges.push((start as u32, end as u32));
         start = end;
     }
     category_ranges
@@ -531,14 +543,13 @@ fn build_indexes(
     categories: &[Category],
 ) -> Vec<CategoryIndex> {
     let mut indexes = Vec::with_capacity(category_ranges.len());
-    for &(start, end) in category_ranges {
+    for (category, &(start, end)) in categories.iter().zip(category_ranges) {
         let (start, end) = (start as usize, end as usize);
         let lines = stock_lines[start..end]
             .iter()
             .enumerate()
             .map(|(position, line)| {
                 let point = &supplier_points[line.supplier.0 as usize];
-                let category = &categories[line.category.0 as usize];
                 IndexedLine {
                     unit: point.unit,
                     position: position as u32,
@@ -614,6 +625,7 @@ fn version_of(sources: &CatalogSources) -> String {
 #[cfg(test)]
 mod tests {
     use super::Catalog;
+    use crate::domain::{CategoryIdx, StockLineIdx};
 
     #[test]
     fn every_supplier_is_found_by_its_id_and_only_by_it() {
@@ -629,5 +641,45 @@ mod tests {
         for unknown in ["", "a", "sup-", "sup-99999999", "zzz"] {
             assert_eq!(catalog.supplier_by_id(unknown), None, "{unknown:?}");
         }
+    }
+
+    #[test]
+    fn a_lines_category_is_the_one_whose_run_holds_it() {
+        // `line_category` binary-searches the categories' runs: checked against every
+        // category's own range, on the embedded registry without the lines of the first, the
+        // last and every third category (empty runs at both ends and between others).
+        use super::{CatalogSources, SourceFile, STOCK_LINES_FILE};
+        let embedded = Catalog::embedded().expect("the embedded catalog loads");
+        let n = embedded.categories.len();
+        let dropped = |c: usize| c == 0 || c == n - 1 || c.is_multiple_of(3);
+        let mut sources = CatalogSources::embedded();
+        let file = sources
+            .registry_files
+            .iter_mut()
+            .find(|f| f.name.ends_with(STOCK_LINES_FILE))
+            .expect("a stock lines file");
+        let text: String = file
+            .text
+            .lines()
+            .enumerate()
+            .filter(|(i, row)| {
+                let category = row.split(',').nth(1).unwrap_or_default();
+                *i == 0 || embedded.category_by_id(category).is_none_or(|c| !dropped(c.0 as usize))
+            })
+            .map(|(_, row)| format!("{row}\n"))
+            .collect();
+        *file = SourceFile { name: file.name.clone(), text: std::borrow::Cow::Owned(text) };
+        let catalog = Catalog::load(&sources).expect("the thinned registry loads");
+        let mut seen = 0;
+        for c in 0..n {
+            let lines = catalog.category_lines(CategoryIdx(c as u32));
+            assert_eq!(lines.is_empty(), dropped(c), "category {c}");
+            for line in lines {
+                assert_eq!(catalog.line_category(StockLineIdx(line as u32)), CategoryIdx(c as u32));
+                seen += 1;
+            }
+        }
+        assert!(seen > 0);
+        assert_eq!(seen, catalog.stock_lines.len(), "the runs tile the lines");
     }
 }

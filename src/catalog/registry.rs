@@ -531,13 +531,21 @@ fn holder_kind(rows: &Rows<'_>, problems: &mut Problems) -> Option<HolderKind> {
     }
 }
 
+/// A stock line as read, with its category: the catalog groups lines by category and then
+/// keeps only the `StockLine`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CategoryLine {
+    pub category: CategoryIdx,
+    pub line: StockLine,
+}
+
 pub(super) fn load_stock_lines(
     file: &SourceFile,
     lookups: &Lookups<'_>,
     suppliers: &LoadedSuppliers,
     problems: &mut Problems,
     notes: &mut Vec<String>,
-) -> Vec<StockLine> {
+) -> Vec<CategoryLine> {
     let supplier_ids = &suppliers.ids;
     // Per refused supplier row met here: the first stock line that names it, and how many do.
     let mut of_refused: HashMap<&str, (u32, u32, u32)> = HashMap::new();
@@ -565,42 +573,10 @@ pub(super) fn load_stock_lines(
         }
         let supplier =
             stock_line_supplier(&rows, &supplier_by_str, suppliers, &mut of_refused, problems);
-        let category = lookups.category_ids.get(rows.field(1)).copied();
-        if category.is_none() {
-            rows.report(
-                problems,
-                1,
-                "category_id",
-                format!("unknown category {:?}", rows.field(1)),
-            );
-        }
-        let on_hand = rows.number(problems, 2, "quantity_on_hand", STOCK_QUANTITY_MAX);
-        let surge = rows.number(problems, 3, "surge_per_day", STOCK_QUANTITY_MAX);
-        let lead = rows.number(problems, 4, "lead_time_hours", LEAD_TIME_HOURS_MAX);
-        let crew = if rows.width > 5 {
-            rows.whole(problems, 5, "crew_per_unit", CREW_PER_UNIT_MAX)
-        } else {
-            Some(0)
-        };
-        let (
-            Some(supplier),
-            Some(category),
-            Some(quantity_on_hand),
-            Some(surge_per_day),
-            Some(lead_time_hours),
-            Some(crew_per_unit),
-        ) = (supplier, category, on_hand, surge, lead, crew)
-        else {
+        let Some(line) = stock_line_fields(&rows, supplier, lookups, problems) else {
             continue;
         };
-        lines.push(StockLine {
-            supplier,
-            category,
-            quantity_on_hand,
-            surge_per_day,
-            lead_time_hours,
-            crew_per_unit,
-        });
+        lines.push(line);
         line_numbers.push(rows.line);
     }
     report_refused_suppliers(&file.name, suppliers, of_refused, problems);
@@ -610,6 +586,36 @@ pub(super) fn load_stock_lines(
 
 /// The supplier a stock line names. A supplier whose own row was refused is counted for one
 /// problem on its first stock line (`report_refused_suppliers`), not reported on each.
+/// A stock line row with its supplier (`None`: already reported), or nothing once the
+/// problems of its other fields are reported, in column order.
+fn stock_line_fields(
+    rows: &Rows<'_>,
+    supplier: Option<SupplierIdx>,
+    lookups: &Lookups<'_>,
+    problems: &mut Problems,
+) -> Option<CategoryLine> {
+    let category = lookups.category_ids.get(rows.field(1)).copied();
+    if category.is_none() {
+        rows.report(problems, 1, "category_id", format!("unknown category {:?}", rows.field(1)));
+    }
+    let on_hand = rows.number(problems, 2, "quantity_on_hand", STOCK_QUANTITY_MAX);
+    let surge = rows.number(problems, 3, "surge_per_day", STOCK_QUANTITY_MAX);
+    let lead = rows.number(problems, 4, "lead_time_hours", LEAD_TIME_HOURS_MAX);
+    let crew = if rows.width > 5 {
+        rows.whole(problems, 5, "crew_per_unit", CREW_PER_UNIT_MAX)
+    } else {
+        Some(0)
+    };
+    let line = StockLine {
+        supplier: supplier?,
+        quantity_on_hand: on_hand?,
+        surge_per_day: surge?,
+        lead_time_hours: lead?,
+        crew_per_unit: crew?,
+    };
+    Some(CategoryLine { category: category?, line })
+}
+
 fn stock_line_supplier<'s>(
     rows: &Rows<'_>,
     supplier_by_str: &HashMap<&str, SupplierIdx>,
@@ -663,19 +669,20 @@ fn report_refused_suppliers(
 /// already gave.
 fn drop_duplicates(
     file_name: &str,
-    lines: &mut Vec<StockLine>,
+    lines: &mut Vec<CategoryLine>,
     line_numbers: &[u32],
     problems: &mut Problems,
 ) {
     // Duplicates of (supplier, category): sort a permutation, compare neighbours.
     let mut order: Vec<u32> = (0..lines.len() as u32).collect();
     order.sort_unstable_by_key(|&i| {
-        (lines[i as usize].supplier, lines[i as usize].category, line_numbers[i as usize])
+        let row = &lines[i as usize];
+        (row.line.supplier, row.category, line_numbers[i as usize])
     });
     let mut duplicate = vec![false; lines.len()];
     for pair in order.windows(2) {
         let (first, second) = (&lines[pair[0] as usize], &lines[pair[1] as usize]);
-        if first.supplier == second.supplier && first.category == second.category {
+        if first.line.supplier == second.line.supplier && first.category == second.category {
             duplicate[pair[1] as usize] = true;
             problems.push(
                 file_name,

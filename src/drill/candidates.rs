@@ -151,7 +151,10 @@ struct Category<'a> {
     offline: &'a [bool],
     transport: Transport,
     demands: Vec<allocate::Demand>,
-    locations: Vec<LatLon>,
+    /// Per demand, its place as a unit vector (`LatLon::unit_vector`): travel is measured as
+    /// the engine measures, from the suppliers' unit vectors (`great_circle_km_units`), so a
+    /// walk's distances are the travel's own.
+    units: Vec<[f64; 3]>,
     /// The problem so far: admitted lines in the order they came, and their pairs.
     problem: Problem,
     /// Per problem line.
@@ -214,15 +217,16 @@ impl Category<'_> {
             return Some(*step);
         }
         debug_assert_eq!(i, self.walks[d].seen.len());
-        let (line_idx, km_lower_bound) = self.walks[d].lines.next()?;
-        let scale = self.drill.what_if.road_factor_scale;
+        // The walks give each line's exact distance (`great_circle_km_units`, what
+        // `travel_to` computes), a lower bound of every line after it.
+        let (line_idx, km) = self.walks[d].lines.next()?;
+        let travel_hours = travel(self.transport, km, self.drill.what_if.road_factor_scale);
+        debug_assert_eq!(travel_hours, self.travel_to(line_idx, d));
         let step = Step {
             line_idx,
-            arrive_bound: self.demands[d].start_hours
-                + self.min_lead_hours
-                + travel(self.transport, km_lower_bound, scale),
+            arrive_bound: self.demands[d].start_hours + self.min_lead_hours + travel_hours,
             eligible: self.eligible(line_idx),
-            travel_hours: self.travel_to(line_idx, d),
+            travel_hours,
         };
         self.walks[d].seen.push(step);
         Some(step)
@@ -248,10 +252,10 @@ impl Category<'_> {
 
     fn travel_to(&self, line_idx: u32, demand: usize) -> f64 {
         let line = self.catalog.stock_line(StockLineIdx(line_idx));
-        let supplier = self.catalog.supplier(line.supplier);
+        let point = self.catalog.supplier_point(line.supplier);
         travel(
             self.transport,
-            great_circle_km(self.locations[demand], supplier.location),
+            great_circle_km_units(self.units[demand], point.unit),
             self.drill.what_if.road_factor_scale,
         )
     }
@@ -707,7 +711,7 @@ impl<'a> Category<'a> {
             offline,
             transport,
             demands,
-            locations,
+            units: locations.iter().map(|at| at.unit_vector()).collect(),
             problem,
             admitted: Vec::new(),
             line_of: BTreeMap::new(),

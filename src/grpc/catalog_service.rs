@@ -155,9 +155,7 @@ impl CatalogService for CatalogApi {
                     (tiers.is_empty() || tiers.contains(&catalog.place(supplier.place).zone))
                         && place.is_none_or(|p| supplier.place == p || supplier.base == Some(p))
                         && category.is_none_or(|c| {
-                            catalog
-                                .supplier_lines(*idx)
-                                .any(|l| catalog.stock_line(l).category == c)
+                            catalog.supplier_lines(*idx).any(|l| catalog.line_category(l) == c)
                         })
                 })
                 .collect();
@@ -195,7 +193,7 @@ impl CatalogService for CatalogApi {
                 .map(|l| {
                     let line = catalog.stock_line(l);
                     pb::StockLine {
-                        category_id: catalog.category(line.category).id.to_string(),
+                        category_id: catalog.category(catalog.line_category(l)).id.to_string(),
                         quantity_on_hand: line.quantity_on_hand,
                         surge_per_day: line.surge_per_day,
                         lead_time_hours: line.lead_time_hours,

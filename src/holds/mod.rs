@@ -147,7 +147,7 @@ impl StockRef {
         StockRef {
             line,
             supplier_id: catalog.supplier(stock_line.supplier).id.clone(),
-            category_id: catalog.category(stock_line.category).id.clone(),
+            category_id: catalog.category(catalog.line_category(line)).id.clone(),
             catalog_on_hand_units: whole_units(stock_line.quantity_on_hand),
         }
     }
@@ -181,7 +181,8 @@ pub fn find_stock_line(
 ) -> Option<StockLineIdx> {
     let supplier = catalog.supplier_by_id(supplier_id)?;
     let category = catalog.category_by_id(category_id)?;
-    catalog.supplier_lines(supplier).find(|line| catalog.stock_line(*line).category == category)
+    let lines = catalog.category_lines(category);
+    catalog.supplier_lines(supplier).find(|line| lines.contains(&(line.0 as usize)))
 }
 
 /// Units of one stock line in a new hold.

@@ -213,7 +213,9 @@ pub(super) fn evaluate(
     if !spec.filters.admits(line.supplier, supplier, line.lead_time_hours) {
         return None;
     }
-    let category = catalog.category(line.category);
+    // The line is one of the source's category (walks and ranges are per category).
+    debug_assert_eq!(catalog.line_category(line_idx), source.category);
+    let category = catalog.category(source.category);
     let (distance_km, travel) = match spec.at {
         Some(at) => {
             let great_circle = great_circle_km_units(at, supplier.unit);
@@ -259,7 +261,7 @@ pub(super) fn evaluate(
     Some(Candidate {
         line: line_idx,
         supplier: line.supplier,
-        category: line.category,
+        category: source.category,
         substitute: source.efficiency.is_some(),
         efficiency: efficiency_value,
         quantity_from_stock,

@@ -14,6 +14,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use equipmatch::domain::StockLineIdx;
 use equipmatch::grpc::pb;
 use equipmatch::grpc::{ServerHandle, ServerOptions};
 use prost::Message;
@@ -167,10 +168,11 @@ async fn grpc_web_reaches_the_same_services_and_store() {
     let addr = server.console_addr.expect("a console");
     // A stock line with something on hand, from the catalog the server serves.
     let catalog = embedded_catalog();
-    let line = catalog.stock_lines.iter().find(|l| l.quantity_on_hand >= 1.0).expect("stock");
+    let at = catalog.stock_lines.iter().position(|l| l.quantity_on_hand >= 1.0).expect("stock");
+    let line = &catalog.stock_lines[at];
     let (supplier_id, category_id) = (
         catalog.supplier(line.supplier).id.to_string(),
-        catalog.category(line.category).id.to_string(),
+        catalog.category(catalog.line_category(StockLineIdx(at as u32))).id.to_string(),
     );
     let checks = tokio::task::spawn_blocking(move || {
         let (_, messages, trailers) =

@@ -68,7 +68,10 @@ fn stock(catalog: &Catalog, line: u32, units: u64) -> pb::StockQuantity {
     let stock_line = catalog.stock_line(equipmatch::domain::StockLineIdx(line));
     pb::StockQuantity {
         supplier_id: catalog.supplier(stock_line.supplier).id.to_string(),
-        category_id: catalog.category(stock_line.category).id.to_string(),
+        category_id: catalog
+            .category(catalog.line_category(equipmatch::domain::StockLineIdx(line)))
+            .id
+            .to_string(),
         on_hand_units: units,
     }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use equipmatch::catalog::Catalog;
-use equipmatch::domain::Severity;
+use equipmatch::domain::{Severity, StockLineIdx};
 use equipmatch::grpc::client::{AlertServiceClient, EdxlServiceClient, HoldServiceClient};
 use equipmatch::grpc::pb;
 use equipmatch::grpc::ServerOptions;
@@ -488,9 +488,11 @@ async fn produce_documents() -> Vec<(&'static str, String)> {
 
     // A CommitResource from a confirmed hold; a pending one is refused.
     let mut holds = HoldServiceClient::new(server.channel.clone());
-    let line = catalog.stock_lines.iter().find(|l| l.quantity_on_hand >= 2.0).unwrap();
+    let at = catalog.stock_lines.iter().position(|l| l.quantity_on_hand >= 2.0).unwrap();
+    let line = &catalog.stock_lines[at];
     let supplier_id = catalog.supplier(line.supplier).id.to_string();
-    let category_id = catalog.category(line.category).id.to_string();
+    let category_id =
+        catalog.category(catalog.line_category(StockLineIdx(at as u32))).id.to_string();
     holds
         .place_hold(pb::PlaceHoldRequest {
             hold_id: "commit-1".into(),

@@ -624,7 +624,10 @@ async fn metrics_scraped_over_http_parse_as_prometheus_text() {
             incident_ref: "metrics".into(),
             lines: vec![pb::HoldLine {
                 supplier_id: catalog.suppliers[line.supplier.0 as usize].id.to_string(),
-                category_id: catalog.categories[line.category.0 as usize].id.to_string(),
+                category_id: catalog
+                    .category(catalog.line_category(equipmatch::domain::StockLineIdx(0)))
+                    .id
+                    .to_string(),
                 quantity_units: 1,
             }],
             ttl_seconds: 60,
