@@ -273,14 +273,10 @@ fn grpc(args: &GrpcArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs `call` for `seconds` (bounded by PHASE_SECONDS_MAX) and returns calls per second.
-fn calls_per_second(seconds: u64, call: impl FnMut(u64)) -> f64 {
-    calls_per_second_and_cpu(seconds, call).0
-}
-
-/// `calls_per_second`, and the time this thread spent on a CPU per call (µs), when the
-/// kernel reports it: on a shared machine the wall time also counts the time other
-/// processes held the core, the CPU time does not.
+/// Runs `call` for `seconds` (bounded by PHASE_SECONDS_MAX) and returns calls per second,
+/// and the time this thread spent on a CPU per call (µs), when the kernel reports it: on a
+/// shared machine the wall time also counts the time other processes held the core, the CPU
+/// time does not.
 fn calls_per_second_and_cpu(seconds: u64, mut call: impl FnMut(u64)) -> (f64, Option<f64>) {
     let duration = Duration::from_secs(seconds.clamp(1, PHASE_SECONDS_MAX));
     let cpu_started = thread_cpu_ns();
@@ -367,13 +363,13 @@ fn inproc(
         None => (0.0, None),
     };
     // What `view = MATCH_VIEW_PLAN_ONLY` asks of the engine: no options ranked, the plan only.
-    let match_plan_only_qps = match scenario {
-        Some(scenario) => calls_per_second(seconds, |n| {
+    let (match_plan_only_qps, match_plan_only_cpu_us) = match scenario {
+        Some(scenario) => calls_per_second_and_cpu(seconds, |n| {
             let mut query = match_query(scenario, Severity::ALL[(n % 4) as usize], n);
             query.options_per_requirement = 0;
             std::hint::black_box(crate::matching::match_incident(&catalog, &NoHolds, &query));
         }),
-        None => 0.0,
+        None => (0.0, None),
     };
     // What one call looks at: the profile of the work behind the rates above.
     let (mut requirements, mut examined) = (0usize, 0usize);
@@ -406,6 +402,7 @@ fn inproc(
             "shortlist_lines_examined": shortlist_examined,
             "category_lines": catalog.category_lines(category).len(),
             "shortlist_cpu_us": shortlist_cpu_us, "match_cpu_us": match_cpu_us,
+            "match_plan_only_cpu_us": match_plan_only_cpu_us,
         });
         if let Some(mix) = mix {
             report["grpc_mix_search_us"] = mix.search_us.into();

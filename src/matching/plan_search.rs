@@ -13,7 +13,11 @@
 //!    at least τ = S − (the n − 1 largest) — the others cannot give more — so lines below a
 //!    lower bound of τ are skipped, and so are nodes whose bound is below it. Lines are taken
 //!    in arrival order; at each arrival time d, once no unseen line can arrive by d, the n
-//!    largest taken are tested; the first d where they cover S is d*.
+//!    largest taken are tested; the first d where they cover S is d*. Walk 2 starts where
+//!    walk 1 stopped: from the nodes walk 1 left unopened, keyed again by arrival (walk 1's
+//!    lines it already has; the nodes walk 1 pruned — no line there passes the filters, is on
+//!    time and has something to offer — hold no line walk 2 could keep), so it does not bound
+//!    again, from the roots down, the nodes walk 1 opened.
 //!
 //! Then `fewest_then_earliest` runs on the lines the walks kept (those of at least τ, on
 //! time). They include every line of the optimal plan, every line that arrives by d* and
@@ -22,12 +26,16 @@
 //! on random requests). When the lines cannot cover S, walk 1 ends having seen every on-time
 //! line, which is the plan's own input.
 //!
+//! In a leaf both walks evaluate only the lines whose own row (lead time, stock, surge) and
+//! the leaf's travel bound say they may be on time and offer enough (`worth_evaluating`):
+//! the others are rejected before their supplier is read.
+//!
 //! Floating point: sums are taken in the plan's own order, and the certificate of n and the
 //! bound on τ leave a relative margin of `MARGIN`, so rounding can only make the walks look
 //! at more lines, never at fewer.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::BinaryHeap;
 
 use ordered_float::OrderedFloat;
 
@@ -83,8 +91,8 @@ fn cover(
             let refs: Vec<_> = lines.iter().collect();
             fewest_then_earliest(catalog, &refs, required)
         }
-        HowMany::Lines { n, threshold, seen, visited } => {
-            match by_when(&bounds, required, n, threshold, seen, &visited, work) {
+        HowMany::Lines { n, threshold, seen, unopened } => {
+            match by_when(&bounds, required, n, threshold, seen, unopened, work) {
                 ByWhen::Chosen(kept, chosen) => {
                     entries(catalog, chosen.iter().map(|i| &kept[*i]).collect(), required)
                 }
@@ -101,15 +109,20 @@ enum HowMany {
     /// Every on-time line was seen (they cannot cover the quantity, or the walk was cut).
     All(Vec<super::Candidate>),
     /// n lines are needed; every line of a covering set of n has at least `threshold`;
-    /// `seen` are the on-time lines the walk evaluated, from the leaves `visited`.
-    Lines { n: usize, threshold: f64, seen: Vec<super::Candidate>, visited: HashSet<(usize, u32)> },
+    /// `seen` are the on-time lines the walk evaluated; `unopened`, the walk itself, holds
+    /// the nodes it did not open (every other line is under one of them or was pruned).
+    Lines {
+        n: usize,
+        threshold: f64,
+        seen: Vec<super::Candidate>,
+        unopened: Walk<OrderedFloat<f64>>,
+    },
 }
 
 /// Walk 1: the fewest lines that cover `required`, largest first.
 fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
     let (catalog, spec, sources) = (bounds.catalog, bounds.spec, bounds.sources);
     let mut seen: Vec<super::Candidate> = Vec::new();
-    let mut visited: HashSet<(usize, u32)> = HashSet::new();
     // Values not yet known to be final, largest on top; and the final ones, largest first,
     // with their running sum in that order.
     let mut pending: BinaryHeap<OrderedFloat<f64>> = BinaryHeap::new();
@@ -119,6 +132,7 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
     // pending values) is repeated only once `least` changed or they grew by a quarter.
     let mut checked_at: Option<(usize, usize)> = None;
     let mut scratch: Vec<f64> = Vec::new();
+    let mut worth: Vec<StockLineIdx> = Vec::new();
     fn take(
         candidate: Option<super::Candidate>,
         seen: &mut Vec<super::Candidate>,
@@ -158,7 +172,7 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
             let n = n.map_or(certain.len(), |at| at + 1);
             let largest_others: f64 = certain[..n - 1].iter().sum();
             let threshold = required - largest_others - MARGIN * required;
-            return HowMany::Lines { n, threshold, seen, visited };
+            return HowMany::Lines { n, threshold, seen, unopened: walk };
         }
         if next <= 0.0 {
             return HowMany::All(seen);
@@ -189,7 +203,7 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
             if sum >= required {
                 let largest_others = certain_sum + (extra - 1) as f64 * next;
                 let threshold = required - largest_others - MARGIN * required;
-                return HowMany::Lines { n: least, threshold, seen, visited };
+                return HowMany::Lines { n: least, threshold, seen, unopened: walk };
             }
         }
         if work.examined >= spec.lines_examined_max {
@@ -199,13 +213,9 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
         let Some((source, lines, node)) = walk.next_leaf(bounds, &bound) else {
             return HowMany::All(seen);
         };
-        visited.insert((source, node));
-        let raised = bounds.raised(source);
-        warm(catalog, lines.clone());
-        for line in lines.map(StockLineIdx) {
-            if !raised.is_empty() && raised.binary_search(&line).is_ok() {
-                continue;
-            }
+        // Walk 1 takes every on-time line with something to offer, and no other.
+        worth_evaluating(bounds, source, lines, node, 0.0, &mut worth);
+        for line in worth.iter().copied() {
             work.examined += 1;
             take(evaluate(catalog, line, sources[source], spec), &mut seen, &mut pending);
         }
@@ -223,14 +233,15 @@ enum ByWhen {
 }
 
 /// Walk 2: the on-time lines of at least `threshold`, earliest first, until the `n` largest
-/// of those arriving by some time d cover `required`.
+/// of those arriving by some time d cover `required`: those of `seen`, then those under the
+/// nodes walk 1 left `unopened`.
 fn by_when(
     bounds: &Bounds<'_>,
     required: f64,
     n: usize,
     threshold: f64,
     seen: Vec<super::Candidate>,
-    visited: &HashSet<(usize, u32)>,
+    unopened: Walk<OrderedFloat<f64>>,
     work: &mut Work,
 ) -> ByWhen {
     let (catalog, spec, sources) = (bounds.catalog, bounds.spec, bounds.sources);
@@ -247,7 +258,11 @@ fn by_when(
         let available = bounds.available_upper_bound(source, node, eta);
         (eta <= spec.window_hours && available >= threshold).then_some(Reverse(OrderedFloat(eta)))
     };
-    let mut walk = Walk::new(bounds, &bound);
+    // Walk 1's bound drops a node only when no line there passes the filters, arrives in the
+    // window and offers more than nothing; walk 2 keeps none of those (`evaluate` gives no
+    // candidate for a line with nothing to offer), so every line it wants is under `unopened`.
+    let mut walk = unopened.rekey(bounds, &bound);
+    let mut worth: Vec<StockLineIdx> = Vec::new();
     loop {
         let frontier = walk.peek().map_or(f64::INFINITY, |key| key.0 .0);
         while let Some(Reverse((eta, _))) = arriving.peek().copied() {
@@ -284,15 +299,8 @@ fn by_when(
         let Some((source, lines, node)) = walk.next_leaf(bounds, &bound) else {
             return ByWhen::Kept(kept);
         };
-        if visited.contains(&(source, node)) {
-            continue;
-        }
-        let raised = bounds.raised(source);
-        warm(catalog, lines.clone());
-        for line in lines.map(StockLineIdx) {
-            if !raised.is_empty() && raised.binary_search(&line).is_ok() {
-                continue;
-            }
+        worth_evaluating(bounds, source, lines, node, threshold, &mut worth);
+        for line in worth.iter().copied() {
             work.examined += 1;
             let Some(candidate) = evaluate(catalog, line, sources[source], spec) else {
                 continue;
@@ -305,10 +313,103 @@ fn by_when(
     }
 }
 
+/// The lines of a leaf worth evaluating, into `worth` (their suppliers warmed): those whose
+/// own row says they may arrive in the window and offer more than nothing and at least
+/// `least` (`Bounds::line_available_upper_bound`) — a walk keeps no other, and rejecting one
+/// reads no supplier, the first read of which is most of what evaluating a line costs at
+/// national scale. A line `evaluate` takes has an available quantity above zero, so above
+/// zero in the requested units too (efficiencies are in (0, 1]). Lines an override raised are
+/// left out: the walks evaluate them apart.
+fn worth_evaluating(
+    bounds: &Bounds<'_>,
+    source: usize,
+    lines: std::ops::Range<u32>,
+    leaf: u32,
+    least: f64,
+    worth: &mut Vec<StockLineIdx>,
+) {
+    worth.clear();
+    let category = bounds.sources[source].category;
+    let travel =
+        bounds.travel_lower_bound(source, bounds.catalog.category_index(category).node(leaf));
+    let raised = bounds.raised(source);
+    for line in lines.map(StockLineIdx) {
+        if !raised.is_empty() && raised.binary_search(&line).is_ok() {
+            continue;
+        }
+        let offer = bounds.line_available_upper_bound(source, line, travel);
+        if offer.is_some_and(|offer| offer > 0.0 && offer >= least) {
+            worth.push(line);
+        }
+    }
+    warm(bounds.catalog, worth.iter().map(|line| line.0));
+}
+
 impl Found {
     /// Adds a plan search's work to a found set's.
     pub(super) fn add_work(&mut self, work: &Work) {
         self.examined += work.examined;
         self.cut |= work.cut;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Children;
+    use crate::domain::{CategoryIdx, LatLon, NoHolds};
+    use crate::matching::tests::{big_catalog, Rng};
+    use crate::matching::{Filters, Weights, LINES_EXAMINED_MAX};
+
+    /// A line's row bound (`Bounds::line_available_upper_bound`, with its leaf's travel
+    /// bound) is never below what `evaluate` finds the line offers on time, in every leaf of
+    /// random categories, for random places (and none), windows, `max_eta_hours` and
+    /// efficiencies; and it rejects lines, or `worth_evaluating` would spare nothing.
+    #[test]
+    fn a_lines_row_bound_holds_what_evaluate_finds_it_offers() {
+        let catalog = big_catalog();
+        let mut rng = Rng(0x5EED_0011);
+        let (filters, weights) = (Filters::default(), Weights::default());
+        let (mut checked, mut rejected) = (0usize, 0usize);
+        for round in 0..40 {
+            let at = (rng.unit() < 0.9).then(|| {
+                let (lat, lon) = (36.0 + 6.0 * rng.unit(), 113.0 + 7.0 * rng.unit());
+                LatLon::new(lat, lon).expect("in range").unit_vector()
+            });
+            let max_eta_hours = (rng.unit() < 0.3).then(|| 2.0 + 40.0 * rng.unit());
+            let spec = Spec {
+                at,
+                window_hours: 1.0 + 96.0 * rng.unit(),
+                quantity_required: 10.0,
+                max_eta_hours,
+                filters: &filters,
+                weights: &weights,
+                held: &NoHolds,
+                lines_examined_max: LINES_EXAMINED_MAX,
+            };
+            let category = CategoryIdx(rng.below(catalog.categories.len()) as u32);
+            let efficiency = (rng.unit() < 0.5).then(|| 0.1 + 0.9 * rng.unit());
+            let sources = [Source { category, efficiency }];
+            let bounds = Bounds { catalog, spec: &spec, sources: &sources };
+            let first = catalog.category_lines(category).start as u32;
+            for node in catalog.category_index(category).nodes() {
+                let Children::Lines(lines) = node.children() else { continue };
+                let travel = bounds.travel_lower_bound(0, node);
+                for line in lines.map(|position| StockLineIdx(first + position)) {
+                    let offer = bounds.line_available_upper_bound(0, line, travel);
+                    match evaluate(catalog, line, sources[0], &spec).filter(|c| c.on_time) {
+                        Some(candidate) => {
+                            checked += 1;
+                            assert!(
+                                offer.is_some_and(|offer| offer >= candidate.equivalent()),
+                                "round {round}, line {line:?}: {offer:?} < {candidate:?}"
+                            );
+                        }
+                        None => rejected += usize::from(offer.is_none_or(|offer| offer <= 0.0)),
+                    }
+                }
+            }
+        }
+        assert!(checked > 1_000 && rejected > 1_000, "{checked} checked, {rejected} rejected");
     }
 }

@@ -341,15 +341,43 @@ impl Bounds<'_> {
         if !self.spec.filters.may_admit(node) {
             return None;
         }
-        let travel = match self.spec.at {
-            Some(at) => travel_hours(self.transport(source), node.distance_lower_bound_km(at)),
-            None => 0.0,
-        };
-        let eta = node.bounds.min_lead_time_hours() + travel;
+        let eta = node.bounds.min_lead_time_hours() + self.travel_lower_bound(source, node);
         if self.spec.max_eta_hours.is_some_and(|max| eta > max) {
             return None;
         }
         Some(eta)
+    }
+
+    /// The least travel time (hours) to any line of `node`.
+    pub fn travel_lower_bound(&self, source: usize, node: &Node) -> f64 {
+        match self.spec.at {
+            Some(at) => travel_hours(self.transport(source), node.distance_lower_bound_km(at)),
+            None => 0.0,
+        }
+    }
+
+    /// The most one line can offer in the window, in the requested category's units, from its
+    /// own row and `travel`, a lower bound of its travel time (its leaf's
+    /// `travel_lower_bound`), without reading its supplier: `None` when it cannot arrive in
+    /// the window or by `max_eta_hours`. `evaluate`'s operations in its order, on values at
+    /// least as favourable, so the bound holds bit for bit (catalog stock: holds only lower
+    /// it, and the lines an override raised are evaluated apart).
+    pub fn line_available_upper_bound(
+        &self,
+        source: usize,
+        line_idx: StockLineIdx,
+        travel: f64,
+    ) -> Option<f64> {
+        let line = self.catalog.stock_line(line_idx);
+        let eta = line.lead_time_hours + travel;
+        let window = self.spec.window_hours;
+        if eta > window || self.spec.max_eta_hours.is_some_and(|max| eta > max) {
+            return None;
+        }
+        let production = floor_non_negative(line.surge_per_day * (window - eta) / 24.0);
+        Some(
+            (line.quantity_on_hand.max(0.0) + production) * self.sources[source].efficiency_value(),
+        )
     }
 
     /// The most any line of the node can offer in the window, in the requested category's
@@ -506,6 +534,30 @@ impl<K: WalkKey> Walk<K> {
         Walk { heap, key: std::marker::PhantomData }
     }
 
+    /// The nodes this walk has not opened, keyed again by `bound` (and dropped where it says
+    /// none): a walk over the lines this one has not returned, in another order. It spares
+    /// the second walk bounding again, from the roots down, the nodes this one already opened.
+    /// Its caller must know that this walk's bound pruned no line the second could want.
+    pub fn rekey<L: WalkKey>(
+        self,
+        bounds: &Bounds<'_>,
+        bound: &impl Fn(usize, &Node) -> Option<L>,
+    ) -> Walk<L> {
+        let mut entries = self.heap.into_vec();
+        entries.retain_mut(|entry| {
+            let (_, source, node) = unpack(*entry);
+            let index = bounds.catalog.category_index(bounds.sources[source].category);
+            match bound(source, index.node(node)) {
+                Some(key) => {
+                    *entry = pack(key.to_bits(), source, node);
+                    true
+                }
+                None => false,
+            }
+        });
+        Walk { heap: BinaryHeap::from(entries), key: std::marker::PhantomData }
+    }
+
     /// The best key left: no line not yet returned can do better.
     pub fn peek(&self) -> Option<K> {
         self.heap.peek().map(|entry| K::from_bits(unpack(*entry).0))
@@ -563,7 +615,7 @@ impl<K: WalkKey> Walk<K> {
 /// Touches the supplier of every line of a leaf before any is evaluated: the loads are
 /// independent, so the memory system serves them together instead of one cache miss after
 /// another (evaluating a line waits on its supplier's data, scattered across the catalog).
-pub(super) fn warm(catalog: &Catalog, lines: std::ops::Range<u32>) {
+pub(super) fn warm(catalog: &Catalog, lines: impl IntoIterator<Item = u32>) {
     let mut touched = 0u64;
     for line in lines {
         let supplier = catalog.stock_line(StockLineIdx(line)).supplier;
