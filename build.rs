@@ -33,6 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // Written by hand with the same wire format, so a response's criterion names are
+        // static text rather than a `String` each (`src/grpc/score_part.rs`).
+        .extern_path(".equipmatch.v1.ScorePart", "crate::grpc::score_part::ScorePart")
         .compile_fds(descriptors)?;
 
     let mut embedded = String::new();

@@ -19,6 +19,7 @@ mod hold_service;
 pub mod load;
 mod match_service;
 pub mod overload_bench;
+pub mod score_part;
 mod server;
 pub mod shortlist_bench;
 mod status;
@@ -32,6 +33,7 @@ pub use server::{serve, serve_with_console, ServerHandle, ServerOptions};
 #[allow(clippy::all, clippy::pedantic, missing_docs)] // generated code: not ours to lint
 pub mod pb {
     tonic::include_proto!("equipmatch.v1");
+    pub use super::score_part::ScorePart;
 
     /// The encoded FileDescriptorSet of the contract, served by reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =

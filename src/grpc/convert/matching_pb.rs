@@ -234,7 +234,7 @@ pub fn option_to_pb(
             .parts(weights)
             .iter()
             .map(|part| pb::ScorePart {
-                criterion: part.criterion.key().to_owned(),
+                criterion: part.criterion.key().into(),
                 weight: part.weight,
                 value: part.value,
                 contribution: part.contribution,
