@@ -47,7 +47,7 @@ wait_listening() {
 
 if [ "${SQLITE:-}" = 1 ]; then
     store="sqlite:/dev/shm/equipmatch-visibility-$$.sqlite"
-    RUST_LOG=warn "$server_bin" serve --listen 127.0.0.1:50061 --store "$store" \
+    RUST_LOG=warn "$server_bin" serve --listen 127.0.0.1:50061 --console off --store "$store" \
         "${registry_args[@]}" >"$work/a.log" 2>&1 &
     pids+=($!)
     wait_listening 50061
@@ -57,11 +57,11 @@ else
     pg_dir="$(printf '%s\n' "$cluster" | sed -n 's/^EQUIPMATCH_PG_DIR=//p')"
     url="$(printf '%s\n' "$cluster" | sed -n 's/^EQUIPMATCH_TEST_PG_URL=//p')"
     # A starts (and migrates) first, B after it listens.
-    RUST_LOG=warn "$server_bin" serve --listen 127.0.0.1:50061 --store "$url" \
+    RUST_LOG=warn "$server_bin" serve --listen 127.0.0.1:50061 --console off --store "$url" \
         "${registry_args[@]}" >"$work/a.log" 2>&1 &
     pids+=($!)
     wait_listening 50061
-    RUST_LOG=warn "$server_bin" serve --listen 127.0.0.1:50062 --store "$url" \
+    RUST_LOG=warn "$server_bin" serve --listen 127.0.0.1:50062 --console off --store "$url" \
         "${registry_args[@]}" >"$work/b.log" 2>&1 &
     pids+=($!)
     wait_listening 50062
