@@ -88,6 +88,42 @@ fn nearest_online_lines(
     lines.into_iter()
 }
 
+/// Hours on the road from each incident's site to each demand's place (the pools' travel).
+fn site_travel(drill: &Drill, transport: Transport, locations: &[LatLon]) -> Vec<Vec<f64>> {
+    let scale = drill.what_if.road_factor_scale;
+    drill
+        .incidents
+        .iter()
+        .map(|from| {
+            locations
+                .iter()
+                .map(|to| travel(transport, great_circle_km(from.location, *to), scale))
+                .collect()
+        })
+        .collect()
+}
+
+/// The category's lines whose supplier is not offline, when they are few enough that the
+/// walks sort them instead of searching the index (`SCAN_ONLINE_SHARE_MAX`).
+fn scanned_online_lines(
+    catalog: &Catalog,
+    category: CategoryIdx,
+    offline: &[bool],
+    limits: PairLimits,
+) -> Option<Vec<u32>> {
+    let category_lines = catalog.category_lines(category);
+    let online: Option<Vec<u32>> = offline.contains(&true).then(|| {
+        category_lines
+            .clone()
+            .filter(|&line| !offline[catalog.stock_lines[line].supplier.0 as usize])
+            .map(|line| line as u32)
+            .collect()
+    });
+    online.filter(|online| {
+        online.len() as f64 <= limits.scan_online_share_max * category_lines.len() as f64
+    })
+}
+
 /// What a solve starts from besides the category's stock lines as the catalog has them.
 #[derive(Debug, Clone, Default)]
 pub struct Start<'p> {
@@ -639,7 +675,6 @@ impl<'a> Category<'a> {
         limits: PairLimits,
     ) -> Category<'a> {
         let transport = catalog.category(category).transport;
-        let scale = drill.what_if.road_factor_scale;
         let demands: Vec<allocate::Demand> = demand_ids
             .iter()
             .map(|&d| {
@@ -656,29 +691,10 @@ impl<'a> Category<'a> {
             .collect();
         let locations: Vec<LatLon> =
             demand_ids.iter().map(|&d| drill.incidents[infos[d].incident].location).collect();
-        let site_travel = drill
-            .incidents
-            .iter()
-            .map(|from| {
-                locations
-                    .iter()
-                    .map(|to| travel(transport, great_circle_km(from.location, *to), scale))
-                    .collect()
-            })
-            .collect();
+        let site_travel = site_travel(drill, transport, &locations);
         let n_demands = demands.len();
         let mut min_lead_hours = catalog.category_index(category).bounds.min_lead_time_hours;
-        let category_lines = catalog.category_lines(category);
-        let online: Option<Vec<u32>> = offline.contains(&true).then(|| {
-            category_lines
-                .clone()
-                .filter(|&line| !offline[catalog.stock_lines[line].supplier.0 as usize])
-                .map(|line| line as u32)
-                .collect()
-        });
-        let online = online.filter(|online| {
-            online.len() as f64 <= limits.scan_online_share_max * category_lines.len() as f64
-        });
+        let online = scanned_online_lines(catalog, category, offline, limits);
         let scanned = online.is_some();
         let walks = locations
             .iter()

@@ -133,16 +133,6 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
     let mut checked_at: Option<(usize, usize)> = None;
     let mut scratch: Vec<f64> = Vec::new();
     let mut worth: Vec<StockLineIdx> = Vec::new();
-    fn take(
-        candidate: Option<super::Candidate>,
-        seen: &mut Vec<super::Candidate>,
-        pending: &mut BinaryHeap<OrderedFloat<f64>>,
-    ) {
-        if let Some(candidate) = candidate.filter(|c| c.on_time) {
-            pending.push(OrderedFloat(candidate.equivalent()));
-            seen.push(candidate);
-        }
-    }
     for (source, s) in sources.iter().enumerate() {
         for line in bounds.raised(source) {
             work.examined += 1;
@@ -163,15 +153,7 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
             certain_sum += value.0;
         }
         if certain_sum >= required {
-            // The certain values are the largest of all, in order: n is where they cover.
-            let mut sum = 0.0;
-            let n = certain.iter().position(|v| {
-                sum += v;
-                sum >= required
-            });
-            let n = n.map_or(certain.len(), |at| at + 1);
-            let largest_others: f64 = certain[..n - 1].iter().sum();
-            let threshold = required - largest_others - MARGIN * required;
+            let (n, threshold) = covered_by_certain(&certain, required);
             return HowMany::Lines { n, threshold, seen, unopened: walk };
         }
         if next <= 0.0 {
@@ -190,17 +172,7 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
             .is_some_and(|largest| certain_sum + extra as f64 * largest.0 >= required);
         if pending.len() >= extra && worth_checking && reachable {
             checked_at = Some((pending.len(), least));
-            // The `extra` largest pending values, summed after the certain ones in the plan's
-            // order (largest first), as the plan sums.
-            scratch.clear();
-            scratch.extend(pending.iter().map(|value| value.0));
-            if extra < scratch.len() {
-                scratch.select_nth_unstable_by(extra - 1, |a, b| b.total_cmp(a));
-                scratch.truncate(extra);
-            }
-            scratch.sort_unstable_by(|a, b| b.total_cmp(a));
-            let sum = scratch.iter().fold(certain_sum, |sum, v| sum + v);
-            if sum >= required {
+            if with_largest_pending(certain_sum, &pending, extra, &mut scratch) >= required {
                 let largest_others = certain_sum + (extra - 1) as f64 * next;
                 let threshold = required - largest_others - MARGIN * required;
                 return HowMany::Lines { n: least, threshold, seen, unopened: walk };
@@ -220,6 +192,49 @@ fn how_many(bounds: &Bounds<'_>, required: f64, work: &mut Work) -> HowMany {
             take(evaluate(catalog, line, sources[source], spec), &mut seen, &mut pending);
         }
     }
+}
+
+/// Keeps an on-time candidate: its value pending, the candidate seen.
+fn take(
+    candidate: Option<super::Candidate>,
+    seen: &mut Vec<super::Candidate>,
+    pending: &mut BinaryHeap<OrderedFloat<f64>>,
+) {
+    if let Some(candidate) = candidate.filter(|c| c.on_time) {
+        pending.push(OrderedFloat(candidate.equivalent()));
+        seen.push(candidate);
+    }
+}
+
+/// When the certain values (the largest of all, in order) cover `required`: n, where they
+/// cover, and the threshold every line of a covering set of n reaches.
+fn covered_by_certain(certain: &[f64], required: f64) -> (usize, f64) {
+    let mut sum = 0.0;
+    let n = certain.iter().position(|v| {
+        sum += v;
+        sum >= required
+    });
+    let n = n.map_or(certain.len(), |at| at + 1);
+    let largest_others: f64 = certain[..n - 1].iter().sum();
+    (n, required - largest_others - MARGIN * required)
+}
+
+/// `certain_sum` plus the `extra` largest pending values, summed after the certain ones in
+/// the plan's order (largest first), as the plan sums.
+fn with_largest_pending(
+    certain_sum: f64,
+    pending: &BinaryHeap<OrderedFloat<f64>>,
+    extra: usize,
+    scratch: &mut Vec<f64>,
+) -> f64 {
+    scratch.clear();
+    scratch.extend(pending.iter().map(|value| value.0));
+    if extra < scratch.len() {
+        scratch.select_nth_unstable_by(extra - 1, |a, b| b.total_cmp(a));
+        scratch.truncate(extra);
+    }
+    scratch.sort_unstable_by(|a, b| b.total_cmp(a));
+    scratch.iter().fold(certain_sum, |sum, v| sum + v)
 }
 
 /// What walk 2 found.
@@ -282,12 +297,7 @@ fn by_when(
                 }
             }
             if largest.len() == n && largest_sum >= required * (1.0 - MARGIN) {
-                // Exactly as the plan sums: in its order.
-                let mut chosen: Vec<_> = largest.iter().copied().collect();
-                chosen.sort_unstable();
-                let sum = chosen.iter().fold(0.0, |sum, (_, i)| sum + kept[*i].equivalent());
-                if sum >= required {
-                    let chosen = chosen.into_iter().map(|(_, i)| i).collect();
+                if let Some(chosen) = covering(&largest, &kept, required) {
                     return ByWhen::Chosen(kept, chosen);
                 }
             }
@@ -343,6 +353,19 @@ fn worth_evaluating(
         }
     }
     warm(bounds.catalog, worth.iter().map(|line| line.0));
+}
+
+/// The lines of `largest` (indexes into `kept`) in the plan's order, when they cover
+/// `required` summed exactly as the plan sums: in that order.
+fn covering(
+    largest: &BinaryHeap<(SizeKey, usize)>,
+    kept: &[super::Candidate],
+    required: f64,
+) -> Option<Vec<usize>> {
+    let mut chosen: Vec<_> = largest.iter().copied().collect();
+    chosen.sort_unstable();
+    let sum = chosen.iter().fold(0.0, |sum, (_, i)| sum + kept[*i].equivalent());
+    (sum >= required).then(|| chosen.into_iter().map(|(_, i)| i).collect())
 }
 
 impl Found {

@@ -200,6 +200,22 @@ pub(super) fn scan(catalog: &Catalog, source: Source, spec: &Spec<'_>) -> Found 
     found
 }
 
+/// The distance (km on the road or in the air, as the category travels) and hours of travel
+/// from `at` to a supplier at `supplier`; none and no time without a location.
+fn distance_and_travel(
+    transport: crate::domain::Transport,
+    at: Option<[f64; 3]>,
+    supplier: [f64; 3],
+) -> (Option<f64>, f64) {
+    match at {
+        Some(at) => {
+            let great_circle = great_circle_km_units(at, supplier);
+            (Some(travel_km(transport, great_circle)), travel_hours(transport, great_circle))
+        }
+        None => (None, 0.0),
+    }
+}
+
 /// One line, exactly: `None` when a filter or `max_eta_hours` excludes it or it has nothing
 /// to offer in the window.
 pub(super) fn evaluate(
@@ -216,16 +232,7 @@ pub(super) fn evaluate(
     // The line is one of the source's category (walks and ranges are per category).
     debug_assert_eq!(catalog.line_category(line_idx), source.category);
     let category = catalog.category(source.category);
-    let (distance_km, travel) = match spec.at {
-        Some(at) => {
-            let great_circle = great_circle_km_units(at, supplier.unit);
-            (
-                Some(travel_km(category.transport, great_circle)),
-                travel_hours(category.transport, great_circle),
-            )
-        }
-        None => (None, 0.0),
-    };
+    let (distance_km, travel) = distance_and_travel(category.transport, spec.at, supplier.unit);
     let eta_hours = line.lead_time_hours + travel;
     if spec.max_eta_hours.is_some_and(|max| eta_hours > max) {
         return None;
