@@ -372,18 +372,8 @@ fn inproc(
         None => (0.0, None),
     };
     // What one call looks at: the profile of the work behind the rates above.
-    let (mut requirements, mut examined) = (0usize, 0usize);
-    if let Some(scenario) = scenario {
-        let result = crate::matching::match_incident(
-            &catalog,
-            &NoHolds,
-            &match_query(scenario, Severity::I, 0),
-        );
-        for requirement in result.stages.iter().flat_map(|stage| stage.requirements.iter()) {
-            requirements += 1;
-            examined += requirement.lines_examined;
-        }
-    }
+    let (requirements, examined) = scenario
+        .map_or((0, 0), |scenario| match_work(&catalog, &match_query(scenario, Severity::I, 0)));
     let shortlist_examined =
         crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(0)).lines_examined;
     let mix = if grpc_mix {
@@ -391,20 +381,60 @@ fn inproc(
     } else {
         None
     };
-    let counts = catalog.counts();
+    let rates = InprocRates {
+        stock_lines: catalog.counts().stock_lines,
+        category_lines: catalog.category_lines(category).len(),
+        shortlist: (shortlist_qps, shortlist_cpu_us),
+        matches: (match_qps, match_cpu_us),
+        plan_only: (match_plan_only_qps, match_plan_only_cpu_us),
+        requirements,
+        examined,
+        shortlist_examined,
+        mix,
+    };
+    print_inproc(&rates, json);
+    ExitCode::SUCCESS
+}
+
+/// A Match's requirements and the stock lines it examined for them.
+fn match_work(
+    catalog: &crate::catalog::Catalog,
+    query: &crate::matching::MatchQuery,
+) -> (usize, usize) {
+    let result = crate::matching::match_incident(catalog, &crate::matching::NoHolds, query);
+    let requirements = result.stages.iter().flat_map(|stage| stage.requirements.iter());
+    requirements.fold((0, 0), |(n, examined), r| (n + 1, examined + r.lines_examined))
+}
+
+/// What `bench inproc` measured: calls per second and CPU µs per call of each phase (`None`
+/// where the thread's CPU time cannot be read), and the work one call does.
+struct InprocRates {
+    stock_lines: usize,
+    category_lines: usize,
+    shortlist: (f64, Option<f64>),
+    matches: (f64, Option<f64>),
+    plan_only: (f64, Option<f64>),
+    requirements: usize,
+    examined: usize,
+    shortlist_examined: usize,
+    mix: Option<crate::grpc::shortlist_bench::ShortlistMix>,
+}
+
+/// Prints `bench inproc`'s results as one JSON object (keys only ever added) or a sentence.
+fn print_inproc(r: &InprocRates, json: bool) {
     if json {
         let mut report = serde_json::json!({
-            "stock_lines": counts.stock_lines, "shortlist_qps": shortlist_qps, "match_qps": match_qps,
-            "shortlist_us": 1e6 / shortlist_qps, "match_us": 1e6 / match_qps,
-            "match_plan_only_qps": match_plan_only_qps,
-            "match_plan_only_us": 1e6 / match_plan_only_qps,
-            "match_requirements": requirements, "match_lines_examined": examined,
-            "shortlist_lines_examined": shortlist_examined,
-            "category_lines": catalog.category_lines(category).len(),
-            "shortlist_cpu_us": shortlist_cpu_us, "match_cpu_us": match_cpu_us,
-            "match_plan_only_cpu_us": match_plan_only_cpu_us,
+            "stock_lines": r.stock_lines, "shortlist_qps": r.shortlist.0, "match_qps": r.matches.0,
+            "shortlist_us": 1e6 / r.shortlist.0, "match_us": 1e6 / r.matches.0,
+            "match_plan_only_qps": r.plan_only.0,
+            "match_plan_only_us": 1e6 / r.plan_only.0,
+            "match_requirements": r.requirements, "match_lines_examined": r.examined,
+            "shortlist_lines_examined": r.shortlist_examined,
+            "category_lines": r.category_lines,
+            "shortlist_cpu_us": r.shortlist.1, "match_cpu_us": r.matches.1,
+            "match_plan_only_cpu_us": r.plan_only.1,
         });
-        if let Some(mix) = mix {
+        if let Some(mix) = &r.mix {
             report["grpc_mix_search_us"] = mix.search_us.into();
             report["grpc_mix_response_us"] = mix.response_us.into();
             report["grpc_mix_encoded_us"] = mix.encoded_us.into();
@@ -415,26 +445,25 @@ fn inproc(
     } else {
         println!(
             "{} stock lines, one thread: Shortlist {:.0} calls/s ({:.1} µs, {} of {} lines examined), Match {:.0} calls/s ({:.1} µs, {} requirements, {} lines examined), Match plan only {:.0} calls/s ({:.1} µs)",
-            counts.stock_lines,
-            shortlist_qps,
-            1e6 / shortlist_qps,
-            shortlist_examined,
-            catalog.category_lines(category).len(),
-            match_qps,
-            1e6 / match_qps,
-            requirements,
-            examined,
-            match_plan_only_qps,
-            1e6 / match_plan_only_qps
+            r.stock_lines,
+            r.shortlist.0,
+            1e6 / r.shortlist.0,
+            r.shortlist_examined,
+            r.category_lines,
+            r.matches.0,
+            1e6 / r.matches.0,
+            r.requirements,
+            r.examined,
+            r.plan_only.0,
+            1e6 / r.plan_only.0
         );
-        if let Some(mix) = mix {
+        if let Some(mix) = &r.mix {
             println!(
                 "bench grpc's Shortlist requests, in process: validation and search {:.1} µs, with the response {:.1} µs, encoded {:.1} µs ({:.0} lines examined, {:.0} bytes)",
                 mix.search_us, mix.response_us, mix.encoded_us, mix.lines_examined, mix.response_bytes
             );
         }
     }
-    ExitCode::SUCCESS
 }
 
 /// The most incidents `bench drill` generates (the drill format's own limit).
