@@ -162,14 +162,8 @@ pub fn page(
 ) -> Result<(usize, usize), Error> {
     let page = page.cloned().unwrap_or_default();
     let mut v = Violations::default();
-    let size = match page.page_size as usize {
-        0 => PAGE_SIZE_DEFAULT,
-        n if n > PAGE_SIZE_MAX => {
-            v.add("page.page_size", format!("at most {PAGE_SIZE_MAX}"));
-            PAGE_SIZE_DEFAULT
-        }
-        n => n,
-    };
+    let size =
+        v.count_or_default("page.page_size", page.page_size, PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX);
     let offset = if page.page_token.is_empty() {
         0
     } else {

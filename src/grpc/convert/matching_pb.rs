@@ -27,14 +27,12 @@ pub fn match_query<'a>(
             .unwrap_or(0.0),
         None => 0.0,
     };
-    let options = match request.options_per_requirement as usize {
-        0 => OPTIONS_PER_REQUIREMENT_DEFAULT,
-        n if n > OPTIONS_PER_REQUIREMENT_MAX => {
-            v.add("options_per_requirement", format!("at most {OPTIONS_PER_REQUIREMENT_MAX}"));
-            OPTIONS_PER_REQUIREMENT_DEFAULT
-        }
-        n => n,
-    };
+    let options = v.count_or_default(
+        "options_per_requirement",
+        request.options_per_requirement,
+        OPTIONS_PER_REQUIREMENT_DEFAULT,
+        OPTIONS_PER_REQUIREMENT_MAX,
+    );
     let constraints = request.constraints.clone().unwrap_or_default();
     let max_eta_hours = constraints
         .max_eta_hours
@@ -142,14 +140,8 @@ pub fn shortlist_query(
     let min_reliability = v
         .number("filters.min_reliability", filters.min_reliability, 0.0, 1.0, Lower::Included)
         .unwrap_or(0.0);
-    let count = match request.count as usize {
-        0 => SHORTLIST_COUNT_DEFAULT,
-        n if n > SHORTLIST_COUNT_MAX => {
-            v.add("count", format!("at most {SHORTLIST_COUNT_MAX}"));
-            SHORTLIST_COUNT_DEFAULT
-        }
-        n => n,
-    };
+    let count =
+        v.count_or_default("count", request.count, SHORTLIST_COUNT_DEFAULT, SHORTLIST_COUNT_MAX);
     let window_hours = match request.needed_within_hours {
         Some(h) => v
             .number("needed_within_hours", h, 0.0, HOURS_MAX, Lower::Excluded)

@@ -120,39 +120,55 @@ impl Violations {
     }
 
     fn zone_tiers(&mut self, field: &str, tiers: &[i32]) -> Vec<ZoneTier> {
+        self.enum_set(
+            field,
+            tiers,
+            zone_tier_from_pb,
+            "is not a zone tier (1 core, 2 key, 3 support, 4 outside, 5 metro)",
+        )
+    }
+
+    fn holder_kinds(&mut self, field: &str, kinds: &[i32]) -> Vec<HolderKind> {
+        self.enum_set(
+            field,
+            kinds,
+            holder_kind_from_pb,
+            "is not a holder kind (1 manufacturer, 2 reserve depot, 3 fire and rescue, 4 professional team)",
+        )
+    }
+
+    /// A repeated enum field as a sorted set: duplicates dropped, each unknown value a
+    /// violation at its index ("`value` `what`").
+    fn enum_set<T: Ord>(
+        &mut self,
+        field: &str,
+        values: &[i32],
+        from_pb: fn(i32) -> Option<T>,
+        what: &str,
+    ) -> Vec<T> {
         let mut out = Vec::new();
-        for (i, tier) in tiers.iter().enumerate() {
-            match zone_tier_from_pb(*tier) {
-                Some(tier) if !out.contains(&tier) => out.push(tier),
+        for (i, value) in values.iter().enumerate() {
+            match from_pb(*value) {
+                Some(known) if !out.contains(&known) => out.push(known),
                 Some(_) => {}
-                None => self.add(
-                    format!("{field}[{i}]"),
-                    format!(
-                        "{tier} is not a zone tier (1 core, 2 key, 3 support, 4 outside, 5 metro)"
-                    ),
-                ),
+                None => self.add(format!("{field}[{i}]"), format!("{value} {what}")),
             }
         }
         out.sort();
         out
     }
 
-    fn holder_kinds(&mut self, field: &str, kinds: &[i32]) -> Vec<HolderKind> {
-        let mut out = Vec::new();
-        for (i, kind) in kinds.iter().enumerate() {
-            match holder_kind_from_pb(*kind) {
-                Some(kind) if !out.contains(&kind) => out.push(kind),
-                Some(_) => {}
-                None => self.add(
-                    format!("{field}[{i}]"),
-                    format!(
-                        "{kind} is not a holder kind (1 manufacturer, 2 reserve depot, 3 fire and rescue, 4 professional team)"
-                    ),
-                ),
+    /// A count where 0 asks for the default: above `max` is a violation (and the default
+    /// stands in, so the other fields are still checked).
+    fn count_or_default(&mut self, field: &str, value: u32, default: usize, max: usize) -> usize {
+        match value as usize {
+            0 => default,
+            n if n > max => {
+                self.add(field, format!("at most {max}"));
+                default
             }
+            n => n,
         }
-        out.sort();
-        out
     }
 
     fn certifications(&mut self, catalog: &Catalog, field: &str, ids: &[String]) -> CertSet {
