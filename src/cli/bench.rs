@@ -301,6 +301,51 @@ fn thread_cpu_ns() -> Option<u64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
+/// `bench inproc`'s incident places: the same spread as the PostGIS script's pgbench file
+/// (latitude 36.5–41, longitude 114–119.5), a fixed sequence.
+fn inproc_location(n: u64) -> crate::domain::LatLon {
+    let a = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
+    let b = (n.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> 11) as f64 / (1u64 << 53) as f64;
+    crate::domain::LatLon::new(36.5 + 4.5 * a, 114.0 + 5.5 * b).expect("in range")
+}
+
+/// `bench inproc`'s Shortlist number `n` (the timed loop and the profile ask the same).
+fn inproc_shortlist_query(
+    category: crate::domain::CategoryIdx,
+    n: u64,
+) -> crate::matching::ShortlistQuery {
+    crate::matching::ShortlistQuery {
+        categories: vec![category],
+        quantity: 10.0,
+        location: Some(inproc_location(n)),
+        window_hours: 12.0,
+        count: 20,
+        filters: Default::default(),
+        weights: Default::default(),
+        prefer_kinds: Vec::new(),
+    }
+}
+
+/// `bench inproc`'s Match number `n` of an earthquake at `severity`.
+fn inproc_match_query(
+    scenario: &crate::domain::Scenario,
+    severity: crate::domain::Severity,
+    n: u64,
+) -> crate::matching::MatchQuery<'_> {
+    crate::matching::MatchQuery {
+        scenario,
+        severity,
+        location: inproc_location(n),
+        affected_population: 500_000.0,
+        affected_area_km2: 200.0,
+        options_per_requirement: 5,
+        max_eta_hours: None,
+        filters: Default::default(),
+        weights: Default::default(),
+        prefer_kinds: Vec::new(),
+    }
+}
+
 fn inproc(
     registry: Option<&std::path::Path>,
     category: &str,
@@ -308,8 +353,8 @@ fn inproc(
     grpc_mix: bool,
     json: bool,
 ) -> ExitCode {
-    use crate::domain::{LatLon, Severity};
-    use crate::matching::{Filters, MatchQuery, NoHolds, ShortlistQuery, Weights};
+    use crate::domain::Severity;
+    use crate::matching::NoHolds;
     let mut problems = Problems::default();
     let sources = CatalogSources::from_dirs(None, registry, &mut problems);
     let catalog = match crate::catalog::Catalog::load(&sources) {
@@ -321,43 +366,15 @@ fn inproc(
         eprintln!("error: unknown category {category:?}");
         return ExitCode::FAILURE;
     };
-    // The same spread as the PostGIS script's pgbench file: latitude 36.5–41, longitude
-    // 114–119.5, a fixed sequence.
-    let location = |n: u64| {
-        let a = (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
-        let b = (n.wrapping_mul(0xC2B2_AE3D_27D4_EB4F) >> 11) as f64 / (1u64 << 53) as f64;
-        LatLon::new(36.5 + 4.5 * a, 114.0 + 5.5 * b).expect("in range")
-    };
-    // One query of each kind per call number: the timed loops and the profile use the same.
-    let shortlist_query = |n: u64| ShortlistQuery {
-        categories: vec![category],
-        quantity: 10.0,
-        location: Some(location(n)),
-        window_hours: 12.0,
-        count: 20,
-        filters: Filters::default(),
-        weights: Weights::default(),
-        prefer_kinds: Vec::new(),
-    };
+    let shortlist_query = |n: u64| inproc_shortlist_query(category, n);
     let scenario = catalog.scenario_by_id("earthquake");
-    let match_query = |scenario, severity, n: u64| MatchQuery {
-        scenario,
-        severity,
-        location: location(n),
-        affected_population: 500_000.0,
-        affected_area_km2: 200.0,
-        options_per_requirement: 5,
-        max_eta_hours: None,
-        filters: Filters::default(),
-        weights: Weights::default(),
-        prefer_kinds: Vec::new(),
-    };
+
     let (shortlist_qps, shortlist_cpu_us) = calls_per_second_and_cpu(seconds, |n| {
         std::hint::black_box(crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(n)));
     });
     let (match_qps, match_cpu_us) = match scenario {
         Some(scenario) => calls_per_second_and_cpu(seconds, |n| {
-            let query = match_query(scenario, Severity::ALL[(n % 4) as usize], n);
+            let query = inproc_match_query(scenario, Severity::ALL[(n % 4) as usize], n);
             std::hint::black_box(crate::matching::match_incident(&catalog, &NoHolds, &query));
         }),
         None => (0.0, None),
@@ -365,15 +382,16 @@ fn inproc(
     // What `view = MATCH_VIEW_PLAN_ONLY` asks of the engine: no options ranked, the plan only.
     let (match_plan_only_qps, match_plan_only_cpu_us) = match scenario {
         Some(scenario) => calls_per_second_and_cpu(seconds, |n| {
-            let mut query = match_query(scenario, Severity::ALL[(n % 4) as usize], n);
+            let mut query = inproc_match_query(scenario, Severity::ALL[(n % 4) as usize], n);
             query.options_per_requirement = 0;
             std::hint::black_box(crate::matching::match_incident(&catalog, &NoHolds, &query));
         }),
         None => (0.0, None),
     };
     // What one call looks at: the profile of the work behind the rates above.
-    let (requirements, examined) = scenario
-        .map_or((0, 0), |scenario| match_work(&catalog, &match_query(scenario, Severity::I, 0)));
+    let (requirements, examined) = scenario.map_or((0, 0), |scenario| {
+        match_work(&catalog, &inproc_match_query(scenario, Severity::I, 0))
+    });
     let shortlist_examined =
         crate::matching::shortlist(&catalog, &NoHolds, &shortlist_query(0)).lines_examined;
     let mix = if grpc_mix {
@@ -500,6 +518,52 @@ fn generated_drill(catalog: &catalog::Catalog, incidents: usize, seed: u64) -> S
     text
 }
 
+/// `bench drill`'s generated drill, written to `--write-drill` if asked and parsed; `None`
+/// once the error is printed.
+fn bench_drill_file(
+    catalog: &catalog::Catalog,
+    args: &DrillBenchArgs,
+) -> Option<crate::drill::Drill> {
+    let text = generated_drill(catalog, args.incidents, args.seed);
+    if let Some(path) = &args.write_drill {
+        if let Err(error) = std::fs::write(path, &text) {
+            eprintln!("error: cannot write {}: {error}", path.display());
+            return None;
+        }
+    }
+    match crate::drill::parse(catalog, "generated", &text) {
+        Ok(drill) => Some(drill),
+        Err(problems) => {
+            eprintln!("error: the generated drill does not parse: {:?}", problems.list.first());
+            None
+        }
+    }
+}
+
+/// One Match per incident of the drill, as a dispatch system would ask: the requirements
+/// they answered.
+fn match_each_incident(catalog: &catalog::Catalog, drill: &crate::drill::Drill) -> usize {
+    let mut requirements = 0usize;
+    for incident in &drill.incidents {
+        let Some(scenario) = catalog.scenario_by_id(incident.scenario.as_str()) else { continue };
+        let query = crate::matching::MatchQuery {
+            scenario,
+            severity: incident.severity,
+            location: incident.location,
+            affected_population: incident.affected_population,
+            affected_area_km2: incident.affected_area_km2,
+            options_per_requirement: crate::matching::OPTIONS_PER_REQUIREMENT_DEFAULT,
+            max_eta_hours: None,
+            filters: Default::default(),
+            weights: Default::default(),
+            prefer_kinds: Vec::new(),
+        };
+        let result = crate::matching::match_incident(catalog, &crate::matching::NoHolds, &query);
+        requirements += result.stages.iter().map(|s| s.requirements.len()).sum::<usize>();
+    }
+    requirements
+}
+
 fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
     let Some(policy) = crate::drill::Policy::parse(&args.policy) else {
         eprintln!("error: --policy must be efficiency or equity");
@@ -520,21 +584,9 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
         }
     };
     let load_seconds = load_started.elapsed().as_secs_f64();
-    let text = generated_drill(&catalog, args.incidents, args.seed);
-    if let Some(path) = &args.write_drill {
-        if let Err(error) = std::fs::write(path, &text) {
-            eprintln!("error: cannot write {}: {error}", path.display());
-            return ExitCode::FAILURE;
-        }
-    }
-    let drill = match crate::drill::parse(&catalog, "generated", &text) {
-        Ok(drill) => drill,
-        Err(problems) => {
-            eprintln!("error: the generated drill does not parse: {:?}", problems.list.first());
-            return ExitCode::FAILURE;
-        }
+    let Some(drill) = bench_drill_file(&catalog, args) else {
+        return ExitCode::FAILURE;
     };
-
     let drill_started = Instant::now();
     let run = crate::drill::run_report_outcome(&catalog, &drill, policy, &mut |_| {}, &|| false);
     let (report, outcome) = match run {
@@ -548,24 +600,7 @@ fn drill_bench(args: &DrillBenchArgs) -> ExitCode {
     let drill_seconds = drill_started.elapsed().as_secs_f64();
 
     let match_started = Instant::now();
-    let mut match_requirements = 0usize;
-    for incident in &drill.incidents {
-        let Some(scenario) = catalog.scenario_by_id(incident.scenario.as_str()) else { continue };
-        let query = crate::matching::MatchQuery {
-            scenario,
-            severity: incident.severity,
-            location: incident.location,
-            affected_population: incident.affected_population,
-            affected_area_km2: incident.affected_area_km2,
-            options_per_requirement: crate::matching::OPTIONS_PER_REQUIREMENT_DEFAULT,
-            max_eta_hours: None,
-            filters: Default::default(),
-            weights: Default::default(),
-            prefer_kinds: Vec::new(),
-        };
-        let result = crate::matching::match_incident(&catalog, &crate::matching::NoHolds, &query);
-        match_requirements += result.stages.iter().map(|s| s.requirements.len()).sum::<usize>();
-    }
+    let match_requirements = match_each_incident(&catalog, &drill);
     let match_seconds = match_started.elapsed().as_secs_f64();
     println!(
         "catalog: {} suppliers, {} stock lines (load {load_seconds:.2} s)",
