@@ -134,44 +134,51 @@ pub fn run(args: EdxlArgs) -> ExitCode {
             }))
         }
         EdxlCommand::Read { file, lat, lon, json, server, data } => {
-            let xml = match crate::interop::read_file_bounded(&file) {
-                Ok(bytes) => bytes,
-                Err(refusal) => {
-                    eprintln!("error: {}: {refusal}", file.display());
-                    return ExitCode::FAILURE;
-                }
-            };
-            let location =
-                lat.zip(lon).map(|(latitude, longitude)| pb::LatLng { latitude, longitude });
-            let request = pb::ImportRequestResourceRequest { xml, location };
-            let response = match server {
-                Some(server) => block_on(async {
-                    let channel = client::connect_with(&server, &connect.credentials()?).await?;
-                    Ok(EdxlServiceClient::new(channel)
-                        .import_request_resource(request)
-                        .await?
-                        .into_inner())
-                }),
-                None => read_local(&request, &data),
-            };
-            match response {
-                Ok(response) if json => {
-                    match client::to_json(&response, "equipmatch.v1.ImportRequestResourceResponse")
-                    {
-                        Ok(text) => {
-                            println!("{text}");
-                            ExitCode::SUCCESS
-                        }
-                        Err(error) => fail(&error),
-                    }
-                }
-                Ok(response) => {
-                    print!("{}", imported_table(&response));
+            read(&file, lat.zip(lon), json, server, &data, &connect)
+        }
+    }
+}
+
+/// `edxl read`: a RequestResource file read by the server, or in process without `--server`.
+fn read(
+    file: &std::path::Path,
+    at: Option<(f64, f64)>,
+    json: bool,
+    server: Option<String>,
+    data: &DataArgs,
+    connect: &super::connect::ConnectArgs,
+) -> ExitCode {
+    let xml = match crate::interop::read_file_bounded(file) {
+        Ok(bytes) => bytes,
+        Err(refusal) => {
+            eprintln!("error: {}: {refusal}", file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let location = at.map(|(latitude, longitude)| pb::LatLng { latitude, longitude });
+    let request = pb::ImportRequestResourceRequest { xml, location };
+    let response = match server {
+        Some(server) => block_on(async {
+            let channel = client::connect_with(&server, &connect.credentials()?).await?;
+            Ok(EdxlServiceClient::new(channel).import_request_resource(request).await?.into_inner())
+        }),
+        None => read_local(&request, data),
+    };
+    match response {
+        Ok(response) if json => {
+            match client::to_json(&response, "equipmatch.v1.ImportRequestResourceResponse") {
+                Ok(text) => {
+                    println!("{text}");
                     ExitCode::SUCCESS
                 }
                 Err(error) => fail(&error),
             }
         }
+        Ok(response) => {
+            print!("{}", imported_table(&response));
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
     }
 }
 
