@@ -239,10 +239,8 @@ pub(super) fn evaluate(
     }
     let window = spec.window_hours;
     let quantity_from_stock = (line.quantity_on_hand - spec.held.held(line_idx)).max(0.0);
-    // Units made between the stock's departure and the last departure that still arrives in
-    // time; whole units only.
     let quantity_from_production = if eta_hours <= window {
-        floor_non_negative(line.surge_per_day * (window - eta_hours) / 24.0)
+        made_in_window(line.surge_per_day, window, eta_hours)
     } else {
         0.0
     };
@@ -279,6 +277,14 @@ pub(super) fn evaluate(
         score: total,
         values,
     })
+}
+
+/// Whole units made at `surge_per_day` between a departure at `eta` hours and the last
+/// departure that still arrives by `window` (eta ≤ window). One function for `evaluate` and
+/// the bounds on lines and nodes: the bounds hold bit for bit because they run these very
+/// operations on values at least as favourable (floor is monotone, and so is each step).
+pub(super) fn made_in_window(surge_per_day: f64, window: f64, eta: f64) -> f64 {
+    floor_non_negative(surge_per_day * (window - eta) / 24.0)
 }
 
 /// `x.floor()` for x ≥ 0 (and NaN), bit for bit (−0 gives +0, equal to it), without the
@@ -381,7 +387,7 @@ impl Bounds<'_> {
         if eta > window || self.spec.max_eta_hours.is_some_and(|max| eta > max) {
             return None;
         }
-        let production = floor_non_negative(line.surge_per_day * (window - eta) / 24.0);
+        let production = made_in_window(line.surge_per_day, window, eta);
         Some(
             (line.quantity_on_hand.max(0.0) + production) * self.sources[source].efficiency_value(),
         )
@@ -398,7 +404,7 @@ impl Bounds<'_> {
             // stock + surge × days, and by its largest stock plus whole units of its largest
             // surge (whole units: a small surge adds nothing in a short window).
             // The same operations in the same order as `evaluate`, so rounding is monotone.
-            let whole_units = floor_non_negative(b.max_surge_per_day() * (window - eta) / 24.0);
+            let whole_units = made_in_window(b.max_surge_per_day(), window, eta);
             let days = (window - eta) / 24.0;
             b.size_upper_bound(days).min(b.max_quantity_on_hand() + whole_units)
         } else {
