@@ -111,17 +111,17 @@ fn scanned_online_lines(
     offline: &[bool],
     limits: PairLimits,
 ) -> Option<Vec<u32>> {
+    if !offline.contains(&true) {
+        return None;
+    }
     let category_lines = catalog.category_lines(category);
-    let online: Option<Vec<u32>> = offline.contains(&true).then(|| {
-        category_lines
-            .clone()
-            .filter(|&line| !offline[catalog.stock_lines[line].supplier.0 as usize])
-            .map(|line| line as u32)
-            .collect()
-    });
-    online.filter(|online| {
-        online.len() as f64 <= limits.scan_online_share_max * category_lines.len() as f64
-    })
+    let online: Vec<u32> = category_lines
+        .clone()
+        .filter(|&line| !offline[catalog.stock_lines[line].supplier.0 as usize])
+        .map(|line| line as u32)
+        .collect();
+    let few = online.len() as f64 <= limits.scan_online_share_max * category_lines.len() as f64;
+    few.then_some(online)
 }
 
 /// What a solve starts from besides the category's stock lines as the catalog has them.
